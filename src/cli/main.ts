@@ -1,0 +1,34 @@
+import { CommanderError } from 'commander'
+import { ExitCode, processIo, type Io } from './io.js'
+import { newCommand, reportError, type ProgramContext } from './program.js'
+
+const VERSION = '0.1.0'
+
+/** Builds the `countersign` command with every sub-command registered. */
+export function buildProgram(context: ProgramContext) {
+  const program = newCommand('countersign', context.io)
+    .description(
+      'Self-hosted API co-signing: callback handler, keys tooling, co-signer simulator and conformance suite',
+    )
+    .version(VERSION)
+  return program
+}
+
+/** Runs the CLI with `argv` as `process.argv` gives it and returns the exit code. */
+export async function main(argv: readonly string[], io: Io = processIo): Promise<number> {
+  const context: ProgramContext = { io, exitCode: ExitCode.ok }
+  const program = buildProgram(context)
+  try {
+    await program.parseAsync([...argv])
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      return error.code === 'commander.helpDisplayed' ||
+        error.code === 'commander.version' ||
+        error.exitCode === 0
+        ? ExitCode.ok
+        : ExitCode.usage
+    }
+    return reportError(io, error)
+  }
+  return context.exitCode
+}

@@ -1,0 +1,44 @@
+/**
+ * The wire contracts of the API co-signer callback protocol, shared by every Countersign component:
+ * payload schemas, request kinds and actions, the RS256 JWT codec, route paths and typed errors.
+ */
+export { Action, ACTIONS, RequestKind, REQUEST_KINDS, isActionAllowed } from './actions.js'
+export {
+  CountersignError,
+  JwtAlgorithmNotAllowed,
+  JwtMalformed,
+  JwtSignatureInvalid,
+  KeyUnsupported,
+  PayloadInvalid,
+} from './errors.js'
+export type { ErrorCode } from './errors.js'
+export { callbackPath, normalizeBasePath, HEALTH_PATHS } from './paths.js'
+export type { AuthMode, CallbackRoute } from './paths.js'
+export {
+  TxRequestSchema,
+  DestinationSchema,
+  RawTxSchema,
+  DecimalString,
+  txRequestKind,
+  parseCapturedRule,
+} from './tx-request.js'
+export type { TxRequest, TxDestination } from './tx-request.js'
+export {
+  CONFIG_CHANGE_TYPES,
+  ConfigChangeRequestSchema,
+  EXTRA_INFO_SCHEMAS,
+} from './config-change-request.js'
+export type { ConfigChangeRequest, ConfigChangeType } from './config-change-request.js'
+export { CallbackResponseSchema } from './response.js'
+export type { CallbackResponse } from './response.js'
+export { parseTxRequest, parseConfigChangeRequest, parseCallbackRequest, readRequestId } from './validate.js'
+export type { CallbackRequest } from './validate.js'
+export { importRsaPublicKey, importRsaPrivateKey, MIN_RSA_BITS } from './keys.js'
+export {
+  verifyRs256,
+  extractCompactToken,
+  signCallbackRequest,
+  signCallbackResponse,
+  verifyCallbackResponse,
+} from './jwt.js'
+export type { VerifiedJwt } from './jwt.js'
