@@ -11,6 +11,7 @@ export function buildProgram(context: ProgramContext) {
       'Self-hosted API co-signing: callback handler, keys tooling, co-signer simulator and conformance suite',
     )
     .version(VERSION)
+  // One line per command group; each group lives in its own file under ./commands/.
   return program
 }
 
