@@ -15,10 +15,12 @@ export type ErrorCode =
   | 'CS_KEY_ENCRYPTED'
   | 'CS_FILE_EXISTS'
   | 'CS_REQUEST_AUTH'
+  | 'CS_SUBJECT_INVALID'
   // configuration and policy
   | 'CS_CONFIG_INVALID'
   | 'CS_POLICY_INVALID'
   | 'CS_POLICY_EVALUATION'
+  | 'CS_POLICY_CASES_INVALID'
   // store
   | 'CS_STORE_UNAVAILABLE'
   | 'CS_STORE_CONFLICT'
@@ -27,6 +29,7 @@ export type ErrorCode =
   // callback client
   | 'CS_CALLBACK_PROTOCOL'
   | 'CS_CALLBACK_TRANSPORT'
+  | 'CS_CALLBACK_INPUT'
 
 export abstract class CountersignError extends Error {
   abstract readonly code: ErrorCode

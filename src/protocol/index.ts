@@ -42,3 +42,4 @@ export {
   verifyCallbackResponse,
 } from './jwt.js'
 export type { VerifiedJwt } from './jwt.js'
+export { canonicalJson, sha256Hex, payloadDigest } from './digest.js'

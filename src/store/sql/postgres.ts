@@ -1,0 +1,80 @@
+import pg from 'pg'
+import { GroupCommitter } from './group-commit.js'
+import type { SqlConnection, SqlDatabase, SqlSession, SqlValue, Row } from './types.js'
+
+/** The advisory lock every writer holds for its transaction: one writer at a time across all replicas. */
+const WRITER_LOCK_ID = 0x636f756e // "coun"
+
+const INT8_OID = 20
+/** BIGINT columns hold milliseconds, cents and counts, all far below 2^53: read them as numbers. */
+const typeParser: pg.CustomTypesConfig = {
+  getTypeParser: ((oid: number, format?: string) =>
+    oid === INT8_OID
+      ? (value: string) => Number(value)
+      : pg.types.getTypeParser(oid, format as 'text')) as pg.CustomTypesConfig['getTypeParser'],
+}
+
+/** Rewrites the portable `?` placeholders to `$1, $2, ...` (our SQL never has `?` inside literals). */
+const placeholderCache = new Map<string, string>()
+function toPostgres(sql: string): string {
+  let converted = placeholderCache.get(sql)
+  if (converted === undefined) {
+    let index = 0
+    converted = sql.replace(/\?/g, () => `$${++index}`)
+    placeholderCache.set(sql, converted)
+  }
+  return converted
+}
+
+class PostgresSession implements SqlConnection {
+  constructor(private readonly client: pg.ClientBase | pg.Pool) {}
+
+  async all<T extends Row>(sql: string, params: readonly SqlValue[] = []): Promise<T[]> {
+    return (await this.client.query<T>(toPostgres(sql), [...params])).rows
+  }
+
+  async one<T extends Row>(sql: string, params: readonly SqlValue[] = []): Promise<T | undefined> {
+    return (await this.all<T>(sql, params))[0]
+  }
+
+  async run(sql: string, params: readonly SqlValue[] = []): Promise<number> {
+    return (await this.client.query(toPostgres(sql), [...params])).rowCount ?? 0
+  }
+
+  async exec(sql: string): Promise<void> {
+    await this.client.query(sql)
+  }
+}
+
+/**
+ * PostgreSQL through `pg`. Writes go through one dedicated connection per process with group commit;
+ * replicas serialise on an advisory lock taken at the start of each write transaction.
+ */
+export async function openPostgres(url: string): Promise<SqlDatabase> {
+  const pool = new pg.Pool({ connectionString: url, max: 4, types: typeParser })
+  const writer = await pool.connect()
+  const writerSession = new PostgresSession(writer)
+  let broken = false
+  writer.on('error', () => {
+    broken = true
+  })
+  const committer = new GroupCommitter(writerSession, {
+    begin: async (c) => {
+      if (broken) throw new Error('the PostgreSQL write connection was lost')
+      await c.exec('BEGIN')
+      await c.run('SELECT pg_advisory_xact_lock(?)', [WRITER_LOCK_ID])
+    },
+    maxBatch: 256,
+  })
+  const readSession = new PostgresSession(pool)
+  return {
+    dialect: 'postgres',
+    exclusive: (work) => committer.submit(work),
+    read: <T>(work: (session: SqlSession) => Promise<T>) => work(readSession),
+    close: async () => {
+      await committer.idle()
+      writer.release()
+      await pool.end()
+    },
+  }
+}

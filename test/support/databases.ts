@@ -1,0 +1,68 @@
+/**
+ * The databases every store test runs against. SQLite always; PostgreSQL when COUNTERSIGN_TEST_PG_URL is
+ * set. Under CI=true a missing or unreachable PostgreSQL is a failure, never a skip.
+ */
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { randomBytes } from 'node:crypto'
+import pg from 'pg'
+
+export const pgUrl =
+  process.env.COUNTERSIGN_TEST_PG_URL ??
+  (process.env.CI === 'true' ? 'postgres://postgres@127.0.0.1:5432/test' : undefined)
+
+export interface TestDatabase {
+  readonly name: 'sqlite' | 'postgres'
+  /** A fresh, empty database each call. */
+  readonly freshUrl: () => Promise<string>
+}
+
+export const sqliteDatabase: TestDatabase = {
+  name: 'sqlite',
+  freshUrl: async () => `sqlite:${join(mkdtempSync(join(tmpdir(), 'countersign-')), 'store.db')}`,
+}
+
+/** A new schema per call, selected through the connection's search_path. */
+export const postgresDatabase: TestDatabase = {
+  name: 'postgres',
+  freshUrl: async () => {
+    if (pgUrl === undefined) throw new Error('COUNTERSIGN_TEST_PG_URL is not set')
+    const schema = `cs_test_${randomBytes(6).toString('hex')}`
+    const admin = new pg.Client(pgUrl)
+    try {
+      await admin.connect()
+      await admin.query(`CREATE SCHEMA ${schema}`)
+    } finally {
+      await admin.end().catch(() => undefined)
+    }
+    const url = new URL(pgUrl)
+    url.searchParams.set('options', `-c search_path=${schema}`)
+    return url.toString()
+  },
+}
+
+/** SQLite, plus PostgreSQL when configured (always under CI). */
+export const testDatabases: readonly TestDatabase[] =
+  pgUrl === undefined ? [sqliteDatabase] : [sqliteDatabase, postgresDatabase]
+
+/** Runs one SQL statement outside the store, as an attacker with database access would (tamper tests). */
+export async function rawExec(url: string, sql: string): Promise<void> {
+  if (url.startsWith('sqlite:')) {
+    const { default: Database } = await import('better-sqlite3')
+    const db = new Database(url.slice('sqlite:'.length))
+    try {
+      db.exec(sql)
+    } finally {
+      db.close()
+    }
+    return
+  }
+  const client = new pg.Client(url)
+  await client.connect()
+  try {
+    await client.query(sql)
+  } finally {
+    await client.end()
+  }
+}
