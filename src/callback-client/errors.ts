@@ -1,0 +1,29 @@
+import { CountersignError } from '../protocol/index.js'
+
+/**
+ * The handler answered, but not as the contract says: a response that is not an RS256 JWT signed by the
+ * registered handler key, inexact claim names, a `requestId` that is not the one sent, or IGNORE on a
+ * signing request. A co-signer treats any of these as a failed request, never as an approval.
+ */
+export class CallbackProtocolViolation extends CountersignError {
+  readonly code = 'CS_CALLBACK_PROTOCOL'
+}
+
+/**
+ * No usable HTTP answer: the handler could not be reached, TLS failed or its key did not match the pin,
+ * no answer came within the deadline, or it answered with a status other than 200 (`httpStatus`).
+ */
+export class CallbackTransportFailure extends CountersignError {
+  readonly code = 'CS_CALLBACK_TRANSPORT'
+  readonly httpStatus: number | undefined
+
+  constructor(message: string, options?: ErrorOptions & { httpStatus?: number }) {
+    super(message, options)
+    this.httpStatus = options?.httpStatus
+  }
+}
+
+/** Input the client cannot use: an unknown fixture name, a malformed pin, a base URL that is not http(s). */
+export class CallbackInputInvalid extends CountersignError {
+  readonly code = 'CS_CALLBACK_INPUT'
+}

@@ -1,0 +1,21 @@
+/**
+ * The co-signer's side of the callback protocol: `callHandler` calls a handler exactly as a co-signer
+ * does (the future co-signer daemon uses it), fixture builders make realistic payloads, and
+ * `runConformance` grades any handler, ours or not, by URL and keys alone.
+ */
+export { callHandler, systemClock, CALLBACK_DEFAULTS } from './call-handler.js'
+export type { CallClock, CallHandlerOptions, CallOutcome, CallResult, Exchange } from './call-handler.js'
+export { CallbackInputInvalid, CallbackProtocolViolation, CallbackTransportFailure } from './errors.js'
+export {
+  FIXTURE_NAMES,
+  buildFixture,
+  configChangePayload,
+  configFixtureName,
+  multiDestinationPayload,
+} from './fixtures.js'
+export type { BuiltFixture, FixtureOptions } from './fixtures.js'
+export { normalizeSpkiPin, spkiPemSha256 } from './spki-pin.js'
+export { runConformance } from './run-conformance.js'
+export type { CheckResult, ConformanceReport } from './run-conformance.js'
+export { CONFORMANCE_CHECKS, CheckStatus } from './conformance-checks.js'
+export type { ConformanceTarget } from './prober.js'

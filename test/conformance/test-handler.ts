@@ -1,0 +1,145 @@
+/**
+ * A tiny callback handler for tests, correct by default and broken on request. It is NOT Countersign's
+ * handler: it exists so the conformance suite and the client can be run against known behaviour.
+ * Correct mode: RS256-only verification with the co-signer key (401 otherwise), payload validation,
+ * APPROVE for valid requests, the same answer again for a known requestId with the same payload, REJECT
+ * for a known requestId with a different payload. `hold` answers RETRY until `release` is called.
+ */
+import { createHash, type KeyObject } from 'node:crypto'
+import { createServer, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import {
+  extractCompactToken,
+  parseCallbackRequest,
+  readRequestId,
+  signCallbackRequest,
+  signCallbackResponse,
+  verifyRs256,
+  type Action,
+  type CallbackResponse,
+  type CallbackRoute,
+} from '../../src/protocol/index.js'
+
+export const Flaw = {
+  /** Echoes a requestId other than the one received. */
+  wrongRequestId: 'wrong-request-id',
+  /** Never verifies anything: decodes any body (JWT or JSON) and approves it. */
+  approvesUnverified: 'approves-unverified',
+  /** Answers IGNORE to every request, signing ones included. */
+  ignoresEverything: 'ignores-everything',
+  /** Signs `Action` / `RequestId` instead of `action` / `requestId`. */
+  pascalCaseClaims: 'pascal-case-claims',
+  /** Signs its answers with a key other than the registered handler key. */
+  wrongSigningKey: 'wrong-signing-key',
+} as const
+export type Flaw = (typeof Flaw)[keyof typeof Flaw]
+
+export interface TestHandlerOptions {
+  readonly cosignerPublicKey: KeyObject
+  readonly handlerPrivateKey: KeyObject
+  readonly flaw?: Flaw
+  /** Signs with this key under `wrong-signing-key`. */
+  readonly otherPrivateKey?: KeyObject
+  /** Answer RETRY to every new request until it is released. */
+  readonly hold?: boolean
+}
+
+export interface TestHandler {
+  readonly url: string
+  /** Decides a held request: its next delivery is answered APPROVE. */
+  release(requestId: string): void
+  /** How many requests each requestId received. */
+  readonly deliveries: Map<string, number>
+  close(): Promise<void>
+}
+
+const ROUTES: Record<string, CallbackRoute> = {
+  '/v2/tx_sign_request': 'tx',
+  '/v2/config_change_sign_request': 'config',
+}
+
+export async function startTestHandler(options: TestHandlerOptions): Promise<TestHandler> {
+  const decided = new Map<string, { digest: string; response: CallbackResponse }>()
+  const released = new Set<string>()
+  const deliveries = new Map<string, number>()
+
+  async function decide(route: CallbackRoute, body: string): Promise<CallbackResponse | undefined> {
+    if (options.flaw === Flaw.approvesUnverified) {
+      const text = extractCompactToken(body)
+      const claims: unknown = JSON.parse(
+        text.startsWith('{') ? text : Buffer.from(text.split('.')[1] ?? '', 'base64url').toString(),
+      )
+      return { action: 'APPROVE', requestId: String(readRequestId(claims)) }
+    }
+    let payload: unknown
+    try {
+      payload = (await verifyRs256(extractCompactToken(body), [options.cosignerPublicKey])).payload
+    } catch {
+      return undefined
+    }
+    const requestId = readRequestId(payload) ?? 'unknown'
+    deliveries.set(requestId, (deliveries.get(requestId) ?? 0) + 1)
+    try {
+      parseCallbackRequest(route, payload)
+    } catch {
+      return { action: 'REJECT', requestId, rejectionReason: 'invalid payload' }
+    }
+    const digest = createHash('sha256').update(JSON.stringify(payload)).digest('hex')
+    const known = decided.get(requestId)
+    if (known !== undefined) {
+      return known.digest === digest
+        ? known.response
+        : { action: 'REJECT', requestId, rejectionReason: 'altered' }
+    }
+    if (options.hold === true && !released.has(requestId)) return { action: 'RETRY', requestId }
+    const action: Action = options.flaw === Flaw.ignoresEverything ? 'IGNORE' : 'APPROVE'
+    const response = { action, requestId }
+    decided.set(requestId, { digest, response })
+    return response
+  }
+
+  async function sign(response: CallbackResponse): Promise<string> {
+    switch (options.flaw) {
+      case Flaw.wrongRequestId:
+        return signCallbackResponse(
+          { ...response, requestId: `${response.requestId}-other` },
+          options.handlerPrivateKey,
+        )
+      case Flaw.pascalCaseClaims:
+        return signCallbackRequest(
+          { Action: response.action, RequestId: response.requestId },
+          options.handlerPrivateKey,
+        )
+      case Flaw.wrongSigningKey:
+        return signCallbackResponse(response, options.otherPrivateKey ?? options.handlerPrivateKey)
+      default:
+        return signCallbackResponse(response, options.handlerPrivateKey)
+    }
+  }
+
+  const server: Server = createServer((request, reply) => {
+    const chunks: Buffer[] = []
+    request.on('data', (chunk: Buffer) => chunks.push(chunk))
+    request.on('end', () => {
+      const route = ROUTES[request.url ?? '']
+      if (request.method !== 'POST' || route === undefined) {
+        reply.writeHead(404).end()
+        return
+      }
+      decide(route, Buffer.concat(chunks).toString('utf8'))
+        .then(async (response) => {
+          if (response === undefined) reply.writeHead(401).end()
+          else reply.writeHead(200, { 'content-type': 'text/plain' }).end(await sign(response))
+        })
+        .catch(() => reply.writeHead(500).end())
+    })
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as AddressInfo
+  return {
+    url: `http://127.0.0.1:${port}`,
+    release: (requestId) => released.add(requestId),
+    deliveries,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  }
+}
