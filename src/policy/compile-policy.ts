@@ -1,0 +1,412 @@
+import { createHash } from 'node:crypto'
+import { LineCounter, parseDocument, parse as parseYaml } from 'yaml'
+import { isActionAllowed, REQUEST_KINDS, type Action, type RequestKind } from '../protocol/index.js'
+import { celEnvironment } from './cel-environment.js'
+import { compileCondition, type Condition } from './condition.js'
+import { formatDuration, parseDuration } from './duration.js'
+import type { PolicyDiagnostic } from './errors.js'
+import { shadowedRules } from './lint-rules.js'
+import {
+  PolicyFileSchema,
+  type GuardSpec,
+  type ListSpec,
+  type PolicyFile,
+  type RuleSpec,
+  type VelocityWindowSpec,
+} from './policy-schema.js'
+import type {
+  CompiledGuard,
+  CompiledList,
+  CompiledRule,
+  PolicyProgram,
+  QuorumRequirement,
+} from './program.js'
+import { isKnownField, isTxKind } from './request-context.js'
+import type { VelocityWindow } from './velocity.js'
+
+/** What the pure compiler needs from the outside: list files, read relative to the policy file. */
+export interface ListFileReader {
+  (path: string): { readonly text: string; readonly mtimeMs: number }
+}
+
+export interface CompileOptions {
+  readonly sourceName: string
+  readonly readListFile: ListFileReader
+  /** When given, lists older than their `max_age` are reported (as warnings: evaluation fails closed on them). */
+  readonly now?: Date
+}
+
+export interface CompileResult {
+  /** Present when there is no error (warnings allowed). */
+  readonly program: PolicyProgram | undefined
+  readonly diagnostics: readonly PolicyDiagnostic[]
+}
+
+/**
+ * The co-signer stops retrying 60 minutes after the first call (20 tries, every 3 minutes); a hold must
+ * resolve before that with margin for the last retry, so quorum TTLs are capped at 55 minutes.
+ */
+export const MAX_HOLD_TTL_MS = 55 * 60_000
+/** Lookups sum every bucket in the window: bound the work per probe. */
+export const MAX_BUCKETS_PER_WINDOW = 10_000
+const MIN_BUCKET_MS = 1_000
+const DEFAULT_BUCKETS = 288
+const DEFAULT_GUARD_KINDS: readonly RequestKind[] = ['tx_approval', 'tx_signing']
+
+type Path = readonly (string | number)[]
+
+function formatPath(path: Path): string {
+  if (path.length === 0) return '(root)'
+  return path
+    .map((part, index) => (typeof part === 'number' ? `[${part}]` : index === 0 ? part : `.${part}`))
+    .join('')
+}
+
+/** Collects diagnostics located by document path, with YAML line numbers when the node exists. */
+class Diagnostics {
+  readonly list: PolicyDiagnostic[] = []
+  constructor(private readonly lineOf: (path: Path) => number | undefined) {}
+
+  add(severity: PolicyDiagnostic['severity'], path: Path, message: string): void {
+    const line = this.lineOf(path)
+    this.list.push({ severity, path: formatPath(path), message, ...(line === undefined ? {} : { line }) })
+  }
+  error(path: Path, message: string): void {
+    this.add('error', path, message)
+  }
+  warning(path: Path, message: string): void {
+    this.add('warning', path, message)
+  }
+  get hasErrors(): boolean {
+    return this.list.some((diagnostic) => diagnostic.severity === 'error')
+  }
+}
+
+function compileLists(
+  lists: Record<string, ListSpec>,
+  options: CompileOptions,
+  digest: ReturnType<typeof createHash>,
+  diagnostics: Diagnostics,
+): Map<string, CompiledList> {
+  const compiled = new Map<string, CompiledList>()
+  for (const [name, spec] of Object.entries(lists).sort(([a], [b]) => a.localeCompare(b))) {
+    if (Array.isArray(spec)) {
+      compiled.set(name, { values: spec, loadedAtMs: undefined, maxAgeMs: undefined })
+      continue
+    }
+    let file: { text: string; mtimeMs: number }
+    try {
+      file = options.readListFile(spec.file)
+    } catch (error) {
+      const reason = error instanceof Error && 'code' in error ? String(error.code) : 'unreadable'
+      diagnostics.error(['lists', name, 'file'], `cannot read list file ${spec.file} (${reason})`)
+      continue
+    }
+    let values: unknown
+    try {
+      values = parseYaml(file.text)
+    } catch {
+      values = undefined
+    }
+    if (!Array.isArray(values) || !values.every((value) => typeof value === 'string')) {
+      diagnostics.error(
+        ['lists', name, 'file'],
+        `list file ${spec.file} must hold a JSON or YAML array of strings`,
+      )
+      continue
+    }
+    digest.update(`\u0000list:${name}\u0000`).update(file.text)
+    const maxAgeMs = spec.max_age === undefined ? undefined : parseDuration(spec.max_age)
+    if (
+      maxAgeMs !== undefined &&
+      options.now !== undefined &&
+      options.now.getTime() - file.mtimeMs > maxAgeMs
+    ) {
+      diagnostics.warning(
+        ['lists', name, 'max_age'],
+        `list file ${spec.file} is older than ${spec.max_age}: conditions reading lists.${name} fail closed until it is refreshed`,
+      )
+    }
+    compiled.set(name, { values, loadedAtMs: file.mtimeMs, maxAgeMs })
+  }
+  return compiled
+}
+
+function compileWindows(specs: readonly VelocityWindowSpec[], diagnostics: Diagnostics): VelocityWindow[] {
+  const windows: VelocityWindow[] = []
+  const seen = new Set<string>()
+  specs.forEach((spec, index) => {
+    const at = ['velocity', index]
+    if (seen.has(spec.id)) diagnostics.error([...at, 'id'], `velocity window "${spec.id}" is declared twice`)
+    seen.add(spec.id)
+    const windowMs = parseDuration(spec.window)!
+    const bucketMs =
+      spec.bucket === undefined
+        ? Math.max(MIN_BUCKET_MS, Math.floor(windowMs / DEFAULT_BUCKETS))
+        : parseDuration(spec.bucket)!
+    if (bucketMs > windowMs) diagnostics.error([...at, 'bucket'], 'bucket must not be longer than the window')
+    if (windowMs / bucketMs > MAX_BUCKETS_PER_WINDOW) {
+      diagnostics.error(
+        [...at, 'bucket'],
+        `more than ${MAX_BUCKETS_PER_WINDOW} buckets per window; use a coarser bucket`,
+      )
+    }
+    spec.group_by.forEach((field, fieldIndex) => {
+      if (!isKnownField('tx_signing', field)) {
+        diagnostics.error(
+          [...at, 'group_by', fieldIndex],
+          `unknown field "${field}" (known: ${txFieldsHint()})`,
+        )
+      }
+    })
+    windows.push({
+      id: spec.id,
+      windowMs,
+      bucketMs,
+      groupBy: spec.group_by,
+      metrics: [...new Set(spec.metrics)],
+      kinds: [...new Set(spec.kinds)],
+    })
+  })
+  return windows
+}
+
+function txFieldsHint(): string {
+  return 'kind, operation, asset, source.type, source.id, dest.type, dest.id, dest.address, dest.address_type, signer_id'
+}
+
+function compileRule(
+  spec: RuleSpec,
+  kind: RequestKind,
+  at: Path,
+  env: ReturnType<typeof celEnvironment>,
+  diagnostics: Diagnostics,
+): CompiledRule | undefined {
+  const match = Object.entries(spec.match ?? {}).map(([field, values]) => {
+    if (!isKnownField(kind, field)) {
+      diagnostics.error([...at, 'match', field], `unknown match field "${field}" for ${kind} requests`)
+    }
+    return { field, values: new Set(typeof values === 'string' ? [values] : values) }
+  })
+  const when =
+    spec.when === undefined ? undefined : checkCondition(env, spec.when, [...at, 'when'], diagnostics)
+  let require: QuorumRequirement | undefined
+  if (spec.require !== undefined) require = compileQuorum(spec.require, [...at, 'require'], diagnostics)
+  const action: Action | undefined = spec.action ?? (spec.require === undefined ? undefined : 'RETRY')
+  if (action === undefined) {
+    diagnostics.error(at, 'a rule needs an action (or `require`, which holds the request with RETRY)')
+    return undefined
+  }
+  if (spec.require !== undefined && action !== 'RETRY') {
+    diagnostics.error(
+      [...at, 'action'],
+      'a rule with `require` holds the request, so its action must be RETRY',
+    )
+  }
+  if (!isActionAllowed(kind, action)) {
+    diagnostics.error(
+      [...at, 'action'],
+      'IGNORE is not a valid answer to a signing request (use REJECT, or IGNORE in tx_approval)',
+    )
+  }
+  if (when === undefined && spec.when !== undefined) return undefined
+  return { id: spec.id, match, when, action, reason: spec.reason ?? `rule ${spec.id}`, require }
+}
+
+function compileQuorum(
+  spec: NonNullable<RuleSpec['require']>,
+  at: Path,
+  diagnostics: Diagnostics,
+): QuorumRequirement {
+  const approvers = [...new Set(spec.approvers)]
+  if (approvers.length !== spec.approvers.length)
+    diagnostics.error([...at, 'approvers'], 'an approver is listed twice')
+  if (spec.quorum > approvers.length) {
+    diagnostics.error(
+      [...at, 'quorum'],
+      `quorum ${spec.quorum} cannot be reached by ${approvers.length} approver(s)`,
+    )
+  }
+  const ttlMs = parseDuration(spec.ttl)!
+  if (ttlMs > MAX_HOLD_TTL_MS) {
+    diagnostics.error(
+      [...at, 'ttl'],
+      `ttl ${spec.ttl} is beyond the co-signer's retry window; at most ${formatDuration(MAX_HOLD_TTL_MS)} (use IGNORE on approval requests for longer human workflows)`,
+    )
+  }
+  return { quorum: spec.quorum, approvers, ttlMs }
+}
+
+function checkCondition(
+  env: ReturnType<typeof celEnvironment>,
+  source: string,
+  at: Path,
+  diagnostics: Diagnostics,
+): Condition | undefined {
+  const result = compileCondition(env, source)
+  if ('error' in result) {
+    diagnostics.error(at, result.error)
+    return undefined
+  }
+  return result.condition
+}
+
+function compileGuard(
+  spec: GuardSpec,
+  at: Path,
+  envs: ReadonlyMap<RequestKind, ReturnType<typeof celEnvironment>>,
+  diagnostics: Diagnostics,
+): CompiledGuard {
+  const conditions = new Map<RequestKind, Condition>()
+  for (const kind of new Set(spec.kinds ?? DEFAULT_GUARD_KINDS)) {
+    const result = compileCondition(envs.get(kind)!, spec.when)
+    if ('error' in result) {
+      diagnostics.error(
+        [...at, 'when'],
+        `${result.error} (checked for ${kind}; narrow the guard with \`kinds\`)`,
+      )
+    } else {
+      conditions.set(kind, result.condition)
+    }
+  }
+  return { id: spec.id, reason: spec.reason ?? `guard ${spec.id}`, conditions }
+}
+
+function checkDefaults(file: PolicyFile, diagnostics: Diagnostics): Record<RequestKind, Action> {
+  const onError = {} as Record<RequestKind, Action>
+  for (const kind of REQUEST_KINDS) {
+    const action = file.defaults[kind]
+    if (!isActionAllowed(kind, action)) {
+      diagnostics.error(['defaults', kind], 'IGNORE is not a valid answer to a signing request')
+    } else if (action === 'APPROVE') {
+      diagnostics.warning(
+        ['defaults', kind],
+        `fail-open default: every ${kind} request no rule matches is approved`,
+      )
+    }
+    onError[kind] = file.defaults.on_error?.[kind] ?? 'REJECT'
+    if (!isActionAllowed(kind, onError[kind])) {
+      diagnostics.error(['defaults', 'on_error', kind], 'IGNORE is not a valid answer to a signing request')
+    }
+  }
+  return onError
+}
+
+function checkUniqueIds(file: PolicyFile, diagnostics: Diagnostics): void {
+  const seen = new Map<string, string>()
+  const entries: [Path, string][] = [
+    ...file.guards.map((guard, index): [Path, string] => [['guards', index, 'id'], guard.id]),
+    ...REQUEST_KINDS.flatMap((kind) =>
+      file[kind].map((rule, index): [Path, string] => [[kind, index, 'id'], rule.id]),
+    ),
+  ]
+  for (const [path, id] of entries) {
+    const first = seen.get(id)
+    if (first !== undefined) diagnostics.error(path, `id "${id}" is already used at ${first}`)
+    else seen.set(id, formatPath(path))
+  }
+}
+
+function checkTimezone(timezone: string, diagnostics: Diagnostics): void {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: timezone })
+  } catch {
+    diagnostics.error(
+      ['timezone'],
+      `unknown time zone "${timezone}" (use an IANA name such as Europe/Zurich)`,
+    )
+  }
+}
+
+/** Parses, validates, type-checks and lints a policy source. Never throws: problems are diagnostics. */
+export function compilePolicySource(text: string, options: CompileOptions): CompileResult {
+  const lineCounter = new LineCounter()
+  const document = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false })
+  const diagnostics = new Diagnostics((path) => {
+    const node = document.getIn(path, true) as { range?: [number, number, number] } | undefined
+    const offset = node?.range?.[0]
+    return offset === undefined ? undefined : lineCounter.linePos(offset).line
+  })
+  for (const error of document.errors) {
+    const line = error.linePos?.[0]?.line
+    diagnostics.list.push({
+      severity: 'error',
+      path: '(yaml)',
+      message: error.message.split('\n')[0]!,
+      ...(line === undefined ? {} : { line }),
+    })
+  }
+  if (diagnostics.hasErrors) return { program: undefined, diagnostics: diagnostics.list }
+
+  const parsed = PolicyFileSchema.safeParse(document.toJS())
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      diagnostics.error(issue.path as Path, issue.message)
+    }
+    return { program: undefined, diagnostics: diagnostics.list }
+  }
+  const file = parsed.data
+  const digest = createHash('sha256').update(text)
+  checkTimezone(file.timezone, diagnostics)
+  checkUniqueIds(file, diagnostics)
+  const onError = checkDefaults(file, diagnostics)
+  const lists = compileLists(file.lists, options, digest, diagnostics)
+  const windows = compileWindows(file.velocity, diagnostics)
+  const envs = new Map(
+    REQUEST_KINDS.map((kind) => [
+      kind,
+      celEnvironment(kind, {
+        lists: Object.keys(file.lists),
+        windows: new Map(
+          isTxKind(kind)
+            ? windows
+                .filter((window) => window.kinds.includes(kind))
+                .map((window) => [window.id, window.metrics])
+            : [],
+        ),
+      }),
+    ]),
+  )
+  const guards = file.guards.map((guard, index) => compileGuard(guard, ['guards', index], envs, diagnostics))
+  const sections = {} as Record<RequestKind, CompiledRule[]>
+  for (const kind of REQUEST_KINDS) {
+    sections[kind] = file[kind].flatMap((rule, index) => {
+      const compiled = compileRule(rule, kind, [kind, index], envs.get(kind)!, diagnostics)
+      return compiled === undefined ? [] : [compiled]
+    })
+    for (const { rule, by } of shadowedRules(sections[kind])) {
+      const index = file[kind].findIndex((spec) => spec.id === rule.id)
+      diagnostics.warning(
+        [kind, index],
+        `rule "${rule.id}" is never reached: rule "${by.id}" above it always matches first`,
+      )
+    }
+  }
+  if (diagnostics.hasErrors) return { program: undefined, diagnostics: diagnostics.list }
+
+  const conditions = [
+    ...guards.flatMap((guard) => [...guard.conditions.values()]),
+    ...REQUEST_KINDS.flatMap((kind) =>
+      sections[kind].flatMap((rule) => (rule.when === undefined ? [] : [rule.when])),
+    ),
+  ]
+  const program: PolicyProgram = {
+    version: String(file.version),
+    digest: digest.digest('hex'),
+    timezone: file.timezone,
+    defaults: {
+      tx_approval: file.defaults.tx_approval,
+      tx_signing: file.defaults.tx_signing,
+      config_change: file.defaults.config_change,
+    },
+    onError,
+    lists,
+    windows,
+    guards,
+    sections,
+    usesTime: conditions.some((condition) =>
+      condition.reads.some((path) => path === 'time' || path.startsWith('time.')),
+    ),
+  }
+  return { program, diagnostics: diagnostics.list }
+}

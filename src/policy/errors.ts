@@ -1,0 +1,48 @@
+import { CountersignError } from '../protocol/index.js'
+
+/** One problem (or warning) found in a policy file, located as precisely as the source allows. */
+export interface PolicyDiagnostic {
+  readonly severity: 'error' | 'warning'
+  /** Where in the document, e.g. `tx_signing[2].when`; `(root)` for the whole file. */
+  readonly path: string
+  /** 1-based line in the source file, when known. */
+  readonly line?: number
+  readonly message: string
+}
+
+/** A policy file that cannot be loaded. `diagnostics` lists every problem found, not just the first. */
+export class PolicyInvalid extends CountersignError {
+  readonly code = 'CS_POLICY_INVALID'
+  readonly diagnostics: readonly PolicyDiagnostic[]
+
+  constructor(sourceName: string, diagnostics: readonly PolicyDiagnostic[]) {
+    const errors = diagnostics.filter((diagnostic) => diagnostic.severity === 'error')
+    const first = errors[0]
+    const more = errors.length > 1 ? ` (and ${errors.length - 1} more problem(s))` : ''
+    super(
+      first === undefined
+        ? `policy ${sourceName} is invalid`
+        : `policy ${sourceName} is invalid: ${first.line === undefined ? '' : `line ${first.line}, `}${first.path}: ${first.message}${more}`,
+    )
+    this.diagnostics = diagnostics
+  }
+}
+
+/**
+ * A request the policy cannot read at all (e.g. a USD amount beyond exact integer cents). Only
+ * `velocityProbes` throws it; `evaluate` turns the same condition into a fail-closed decision.
+ */
+export class PolicyEvaluationError extends CountersignError {
+  readonly code = 'CS_POLICY_EVALUATION'
+}
+
+/** A `policy test` cases file that cannot be used (bad YAML, unknown fixture, malformed case). */
+export class PolicyCasesInvalid extends CountersignError {
+  readonly code = 'CS_POLICY_CASES_INVALID'
+}
+
+/** `file:line: severity path: message`, the form editors and CI logs link to. */
+export function formatDiagnostic(sourceName: string, diagnostic: PolicyDiagnostic): string {
+  const where = diagnostic.line === undefined ? sourceName : `${sourceName}:${diagnostic.line}`
+  return `${where}: ${diagnostic.severity} ${diagnostic.path}: ${diagnostic.message}`
+}

@@ -1,0 +1,309 @@
+import type { Action, ConfigChangeRequest, RequestKind, TxRequest } from '../protocol/index.js'
+import { isActionAllowed } from '../protocol/index.js'
+import { summaryOf, type Condition } from './condition.js'
+import { Decimal } from './decimal.js'
+import type { CompiledRule, PolicyProgram, QuorumRequirement } from './program.js'
+import { amountUsdCents, readField, requestFacts, type RequestFacts } from './request-context.js'
+import type { ConditionTrace, DecisionTrace, TraceValue, VelocityTrace } from './trace.js'
+import { groupKey, velocityKey, type VelocityProbe, type VelocitySnapshot } from './velocity.js'
+import { zonedTime } from './zoned-time.js'
+
+export interface PolicyInput {
+  readonly kind: RequestKind
+  /** Already validated by protocol. */
+  readonly request: TxRequest | ConfigChangeRequest
+  readonly now: Date
+}
+
+export interface PolicyDecision {
+  readonly action: Action
+  /** One-line summary; the handler sends it as rejectionReason (not on APPROVE). */
+  readonly reason: string
+  /** `null` when a default or an error decided; the guard id when a guard hit. */
+  readonly ruleId: string | null
+  /** Present iff the matched rule holds the request for humans (the action is then RETRY). */
+  readonly require?: QuorumRequirement
+  readonly trace: DecisionTrace
+}
+
+export interface CompiledPolicy {
+  /** The file's `version`. */
+  readonly version: string
+  /** sha256 hex over the policy source and the list files it loaded. */
+  readonly digest: string
+  /** Guard and rule ids per section, in order (for coverage reports). */
+  readonly ruleIds: Readonly<Record<'guards' | RequestKind, readonly string[]>>
+  /**
+   * The velocity series this request falls in. Windows whose `group_by` the request cannot fill are left
+   * out (and `evaluate` then fails closed). Throws `PolicyEvaluationError` only for a request whose amount
+   * cannot be read exactly (USD beyond exact integer cents); the handler must then fail closed.
+   */
+  velocityProbes(input: PolicyInput): VelocityProbe[]
+  /** Never throws: any error yields the kind's `on_error` action with the error in the trace. */
+  evaluate(input: PolicyInput, velocity: VelocitySnapshot): PolicyDecision
+}
+
+/** An error inside evaluation: where it happened and its one-line summary. */
+class EvaluationFailure extends Error {
+  constructor(
+    readonly at: string,
+    message: string,
+  ) {
+    super(message)
+  }
+}
+
+const LIST_PREVIEW = 10
+
+/** Context values in trace form: no BigInt, no Date, no big lists or whole payloads. */
+function traceValue(value: unknown, depth = 0): TraceValue {
+  if (value === undefined) return '<absent>'
+  if (value === null || typeof value === 'string' || typeof value === 'boolean') return value
+  if (typeof value === 'number') return value
+  if (typeof value === 'bigint') return Number(value)
+  if (value instanceof Decimal) return value.toString()
+  if (value instanceof Date) return value.toISOString()
+  if (Array.isArray(value)) {
+    if (value.length > LIST_PREVIEW || depth > 1) return `[list of ${value.length}]`
+    return value.map((item) => traceValue(item, depth + 1))
+  }
+  if (typeof value === 'object' && depth <= 1) {
+    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, traceValue(item, depth + 1)]))
+  }
+  return '{…}'
+}
+
+function readPath(context: Record<string, unknown>, path: string): unknown {
+  let value: unknown = context
+  for (const part of path.split('.')) {
+    if (typeof value !== 'object' || value === null || !Object.hasOwn(value, part)) return undefined
+    value = (value as Record<string, unknown>)[part]
+  }
+  return value
+}
+
+class Evaluation {
+  readonly velocity: VelocityTrace[] = []
+  readonly guards: ConditionTrace[] = []
+  readonly rules: ConditionTrace[] = []
+  readonly context: Record<string, unknown>
+
+  constructor(
+    readonly program: PolicyProgram,
+    readonly input: PolicyInput,
+    readonly facts: RequestFacts,
+  ) {
+    this.context = { ...facts, now: input.now, lists: listValues(program) }
+    if (program.usesTime) this.context.time = zonedTime(input.now, program.timezone)
+  }
+
+  fillVelocity(snapshot: VelocitySnapshot): void {
+    const figures: Record<string, { sum_usd: number; count: bigint }> = {}
+    for (const window of this.program.windows) {
+      if (!window.kinds.includes(this.input.kind)) continue
+      const group = groupKey(window, this.facts)
+      if ('missing' in group) {
+        throw new EvaluationFailure(
+          `velocity.${window.id}`,
+          `window groups by ${group.missing}, which this request does not carry`,
+        )
+      }
+      const entry = snapshot.get(velocityKey(window.id, group.key))
+      if (
+        entry === undefined ||
+        !Number.isSafeInteger(entry.sumUsdCents) ||
+        !Number.isSafeInteger(entry.count) ||
+        entry.sumUsdCents < 0 ||
+        entry.count < 0
+      ) {
+        throw new EvaluationFailure(
+          `velocity.${window.id}`,
+          `no valid velocity figures for group ${group.key}`,
+        )
+      }
+      figures[window.id] = { sum_usd: entry.sumUsdCents / 100, count: BigInt(entry.count) }
+      this.velocity.push({
+        window: window.id,
+        group: group.key,
+        sum_usd: entry.sumUsdCents / 100,
+        count: entry.count,
+        adds_usd: (this.facts.amount_usd_cents as number) / 100,
+      })
+    }
+    this.context.velocity = figures
+  }
+
+  /** Evaluates a condition to a boolean; anything else, or a stale list, is an evaluation failure. */
+  test(
+    condition: Condition,
+    at: string,
+  ): { readonly result: boolean; readonly values: Record<string, TraceValue> } {
+    for (const name of condition.lists) {
+      const list = this.program.lists.get(name)
+      if (list?.maxAgeMs !== undefined && this.input.now.getTime() - list.loadedAtMs! > list.maxAgeMs) {
+        throw new EvaluationFailure(at, `list ${name} is older than its max_age`)
+      }
+    }
+    let result: unknown
+    try {
+      result = condition.run(this.context)
+    } catch (error) {
+      throw new EvaluationFailure(at, summaryOf(error))
+    }
+    if (typeof result !== 'boolean') throw new EvaluationFailure(at, 'condition did not produce a bool')
+    const values: Record<string, TraceValue> = {}
+    for (const path of condition.reads) {
+      values[path] = path.startsWith('lists.')
+        ? `[list of ${this.program.lists.get(path.split('.')[1]!)?.values.length ?? 0}]`
+        : traceValue(readPath(this.context, path))
+    }
+    return { result, values }
+  }
+
+  /** `undefined` when the rule's match map holds; otherwise the first field that does not. */
+  mismatch(rule: CompiledRule, at: string): ConditionTrace['mismatch'] {
+    for (const clause of rule.match) {
+      const value = readField(this.facts, clause.field)
+      // A field the request lacks is an error, not a non-match: a REJECT rule must not be skipped by omission.
+      if (value === undefined)
+        throw new EvaluationFailure(at, `match field ${clause.field} is absent from the request`)
+      if (!clause.values.has(value)) return { field: clause.field, value, allowed: [...clause.values] }
+    }
+    return undefined
+  }
+}
+
+const listCache = new WeakMap<PolicyProgram, Record<string, readonly string[]>>()
+
+function listValues(program: PolicyProgram): Record<string, readonly string[]> {
+  let values = listCache.get(program)
+  if (values === undefined) {
+    values = Object.fromEntries([...program.lists].map(([name, list]) => [name, list.values]))
+    listCache.set(program, values)
+  }
+  return values
+}
+
+function decide(
+  program: PolicyProgram,
+  input: PolicyInput,
+  snapshot: VelocitySnapshot,
+  state: { evaluation?: Evaluation },
+): Omit<PolicyDecision, 'trace'> & { readonly decidedBy: DecisionTrace['decided_by'] } {
+  const evaluation = new Evaluation(program, input, requestFacts(input.kind, input.request))
+  state.evaluation = evaluation
+  evaluation.fillVelocity(snapshot)
+
+  const hits: { id: string; reason: string }[] = []
+  for (const guard of program.guards) {
+    const condition = guard.conditions.get(input.kind)
+    if (condition === undefined) continue
+    const { result, values } = evaluation.test(condition, `guard ${guard.id}`)
+    evaluation.guards.push({ id: guard.id, result, when: condition.source, values })
+    if (result) hits.push(guard)
+  }
+  const hit = hits[0]
+  if (hit !== undefined) {
+    return { action: 'REJECT', reason: `guard ${hit.id}: ${hit.reason}`, ruleId: hit.id, decidedBy: 'guard' }
+  }
+
+  for (const rule of program.sections[input.kind]) {
+    const at = `rule ${rule.id}`
+    const mismatch = evaluation.mismatch(rule, at)
+    if (mismatch !== undefined) {
+      evaluation.rules.push({ id: rule.id, result: false, mismatch })
+      continue
+    }
+    if (rule.when !== undefined) {
+      const { result, values } = evaluation.test(rule.when, at)
+      evaluation.rules.push({ id: rule.id, result, when: rule.when.source, values })
+      if (!result) continue
+    } else {
+      evaluation.rules.push({ id: rule.id, result: true })
+    }
+    return {
+      action: rule.action,
+      reason: rule.reason,
+      ruleId: rule.id,
+      decidedBy: 'rule',
+      ...(rule.require === undefined ? {} : { require: rule.require }),
+    }
+  }
+  const action = program.defaults[input.kind]
+  return {
+    action,
+    reason: `no rule matched; default ${action} for ${input.kind}`,
+    ruleId: null,
+    decidedBy: 'default',
+  }
+}
+
+function evaluate(program: PolicyProgram, input: PolicyInput, snapshot: VelocitySnapshot): PolicyDecision {
+  const state: { evaluation?: Evaluation } = {}
+  const base = {
+    policy: { version: program.version, digest: program.digest },
+    kind: input.kind,
+    requestId: typeof input.request?.requestId === 'string' ? input.request.requestId : '',
+    now: Number.isNaN(input.now?.getTime?.()) ? 'invalid' : String(input.now?.toISOString?.()),
+  }
+  const parts = () => ({
+    velocity: state.evaluation?.velocity ?? [],
+    guards: state.evaluation?.guards ?? [],
+    rules: state.evaluation?.rules ?? [],
+  })
+  try {
+    const { decidedBy, ...decision } = decide(program, input, snapshot, state)
+    // Belt and braces: compile refuses IGNORE for signing, but an answer the protocol forbids must never leave.
+    if (!isActionAllowed(input.kind, decision.action)) {
+      throw new EvaluationFailure('decision', `${decision.action} is not allowed for ${input.kind}`)
+    }
+    return { ...decision, trace: { ...base, ...parts(), decided_by: decidedBy, action: decision.action } }
+  } catch (error) {
+    const action = program.onError[input.kind] ?? 'REJECT'
+    const at = error instanceof EvaluationFailure ? error.at : 'request'
+    const message = summaryOf(error)
+    return {
+      action,
+      reason: `policy evaluation failed in ${at}: ${message}; failing closed`,
+      ruleId: null,
+      trace: { ...base, ...parts(), decided_by: 'error', action, error: { at, message } },
+    }
+  }
+}
+
+function velocityProbes(program: PolicyProgram, input: PolicyInput): VelocityProbe[] {
+  if (input.kind === 'config_change') return []
+  const windows = program.windows.filter((window) => window.kinds.includes(input.kind))
+  if (windows.length === 0) return []
+  const facts = requestFacts(input.kind, input.request)
+  const cents = amountUsdCents(input.request as TxRequest)
+  return windows.flatMap((window) => {
+    const group = groupKey(window, facts)
+    if ('missing' in group) return []
+    return [
+      {
+        windowId: window.id,
+        groupKey: group.key,
+        windowMs: window.windowMs,
+        bucketMs: window.bucketMs,
+        amountUsdCents: cents,
+      },
+    ]
+  })
+}
+
+/** Wraps a compiled program in the `CompiledPolicy` interface the handler and the tooling use. */
+export function createCompiledPolicy(program: PolicyProgram): CompiledPolicy {
+  return {
+    version: program.version,
+    digest: program.digest,
+    ruleIds: {
+      guards: program.guards.map((guard) => guard.id),
+      tx_approval: program.sections.tx_approval.map((rule) => rule.id),
+      tx_signing: program.sections.tx_signing.map((rule) => rule.id),
+      config_change: program.sections.config_change.map((rule) => rule.id),
+    },
+    velocityProbes: (input) => velocityProbes(program, input),
+    evaluate: (input, snapshot) => evaluate(program, input, snapshot),
+  }
+}

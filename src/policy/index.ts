@@ -1,0 +1,18 @@
+/**
+ * The policy engine: a YAML policy file compiled into guards, first-match rules with CEL conditions,
+ * velocity windows and human quorums. Pure: velocity history and votes come in as data, time as input.
+ */
+export { compilePolicy, loadPolicyFile, lintPolicy } from './load-policy-file.js'
+export type { PolicyReport } from './load-policy-file.js'
+export type { CompiledPolicy, PolicyDecision, PolicyInput } from './evaluate-policy.js'
+export type { QuorumRequirement } from './program.js'
+export { velocityKey } from './velocity.js'
+export type { VelocityFigures, VelocityProbe, VelocitySnapshot } from './velocity.js'
+export type { ConditionTrace, DecisionTrace, TraceValue, VelocityTrace } from './trace.js'
+export { resolveHold } from './resolve-hold.js'
+export type { HoldResolution, Vote } from './resolve-hold.js'
+export { PolicyCasesInvalid, PolicyEvaluationError, PolicyInvalid, formatDiagnostic } from './errors.js'
+export type { PolicyDiagnostic } from './errors.js'
+export { MAX_HOLD_TTL_MS } from './compile-policy.js'
+export { formatDuration, parseDuration } from './duration.js'
+export { PolicyFileSchema } from './policy-schema.js'

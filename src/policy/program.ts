@@ -1,0 +1,53 @@
+import type { Action, RequestKind } from '../protocol/index.js'
+import type { Condition } from './condition.js'
+import type { VelocityWindow } from './velocity.js'
+
+/** The compiled form of a policy file: everything evaluation needs, checked and resolved at load. */
+
+export interface QuorumRequirement {
+  readonly quorum: number
+  readonly approvers: readonly string[]
+  readonly ttlMs: number
+}
+
+export interface MatchClause {
+  readonly field: string
+  readonly values: ReadonlySet<string>
+}
+
+export interface CompiledRule {
+  readonly id: string
+  readonly match: readonly MatchClause[]
+  readonly when: Condition | undefined
+  readonly action: Action
+  readonly reason: string
+  readonly require: QuorumRequirement | undefined
+}
+
+export interface CompiledGuard {
+  readonly id: string
+  readonly reason: string
+  /** The guard's condition, type-checked separately in each kind it applies to. */
+  readonly conditions: ReadonlyMap<RequestKind, Condition>
+}
+
+export interface CompiledList {
+  readonly values: readonly string[]
+  /** Modification time of the list file, when it came from one. */
+  readonly loadedAtMs: number | undefined
+  readonly maxAgeMs: number | undefined
+}
+
+export interface PolicyProgram {
+  readonly version: string
+  readonly digest: string
+  readonly timezone: string
+  readonly defaults: Readonly<Record<RequestKind, Action>>
+  readonly onError: Readonly<Record<RequestKind, Action>>
+  readonly lists: ReadonlyMap<string, CompiledList>
+  readonly windows: readonly VelocityWindow[]
+  readonly guards: readonly CompiledGuard[]
+  readonly sections: Readonly<Record<RequestKind, readonly CompiledRule[]>>
+  /** Whether any condition reads `time.*`, so evaluation only pays for time-zone arithmetic when used. */
+  readonly usesTime: boolean
+}
