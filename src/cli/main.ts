@@ -1,6 +1,7 @@
 import { CommanderError } from 'commander'
 import { ExitCode, processIo, type Io } from './io.js'
 import { newCommand, reportError, type ProgramContext } from './program.js'
+import { registerKeysCommands } from './commands/keys.js'
 
 const VERSION = '0.1.0'
 
@@ -12,6 +13,7 @@ export function buildProgram(context: ProgramContext) {
     )
     .version(VERSION)
   // One line per command group; each group lives in its own file under ./commands/.
+  registerKeysCommands(program, context)
   return program
 }
 

@@ -1,0 +1,35 @@
+/**
+ * Keys tooling and REST API request authentication: RSA key pairs and CSRs for API users and callback
+ * handlers, SPKI fingerprints byte-identical to openssl's, the key-vs-CSR check, signing and verifying
+ * Fireblocks-style request JWTs, and the diagnosis of a refused request.
+ */
+export { generateRsaKeyPair, API_USER_KEY_BITS, CALLBACK_KEY_BITS } from './generate-rsa-key-pair.js'
+export type { RsaKeyPair } from './generate-rsa-key-pair.js'
+export { createCsr, parseSubject } from './create-csr.js'
+export type { SubjectAttribute } from './create-csr.js'
+export { writePrivateKeyFile, writePublicFile } from './write-private-key-file.js'
+export type { WriteFileOptions } from './write-private-key-file.js'
+export { readKeyMaterial, readKeyMaterialFile, KeyMaterialKind } from './read-key-material.js'
+export type { KeyMaterial, ReadKeyMaterialOptions } from './read-key-material.js'
+export { spkiFingerprint } from './spki-fingerprint.js'
+export { checkKeyMatch } from './check-key-match.js'
+export type { KeyMatch } from './check-key-match.js'
+export { FileExists, KeyEncrypted, KeyUnreadable, SubjectInvalid } from './errors.js'
+export { systemClock } from './clock.js'
+export type { Clock } from './clock.js'
+export { InMemoryNonceStore } from './nonce-store.js'
+export type { NonceStore } from './nonce-store.js'
+export { RequestAuthFailed, REQUEST_AUTH_FAILURES } from './request-auth-failed.js'
+export type { RequestAuthFacts, RequestAuthReason } from './request-auth-failed.js'
+export { signRequest, REQUEST_TOKEN_LIFETIME_SECONDS } from './sign-request.js'
+export type { RequestClaims, SignRequestInput, SignedRequestHeaders } from './sign-request.js'
+export { verifyRequest, DEFAULT_CLOCK_SKEW_SECONDS } from './verify-request.js'
+export type {
+  ApiUserKeys,
+  RequestHeaders,
+  SignedRequest,
+  VerifiedRequest,
+  VerifyRequestOptions,
+} from './verify-request.js'
+export { diagnoseRequest } from './diagnose-request.js'
+export type { DiagnoseRequestInput, Diagnosis, DiagnosisCause, DiagnosisReason } from './diagnose-request.js'
