@@ -108,9 +108,9 @@ function send(
           'content-type': options.contentType,
           'content-length': Buffer.byteLength(options.body),
         },
-        agent: false,
         signal: deadline,
-        ...(socket === undefined ? {} : { createConnection: () => socket }),
+        // `agent: false` would replace createConnection with a plain TCP connect: pass one or the other.
+        ...(socket === undefined ? { agent: false } : { createConnection: () => socket }),
       },
       (response) => readBody(response, request.destroy.bind(request)).then(resolve, reject),
     )
