@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import { Flaw, startTestHandler, type TestHandler } from '../../test/conformance/test-handler.js'
+import { Flaw, startTestHandler } from '../../test/conformance/test-handler.js'
 import { testKeyPair } from '../../test/support/keys.js'
 import { PayloadInvalid } from '../protocol/index.js'
 import { buildFixture, callHandler, spkiPemSha256, type CallClock } from './index.js'
@@ -59,7 +59,7 @@ async function listen(server: Server): Promise<string> {
 
 describe('callHandler: the request a co-signer sends', () => {
   it('POSTs the bare RS256 token to {base}/v2/tx_sign_request with header {typ, alg} and no registered claims', async () => {
-    const seen: { path?: string; body?: string } = {}
+    const seen: { path?: string | undefined; body?: string } = {}
     const host = await listen(
       createHttpServer((request, reply) => {
         const chunks: Buffer[] = []
