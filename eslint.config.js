@@ -21,7 +21,8 @@ export default tseslint.config(
         {
           patterns: [
             {
-              group: ['../*/*', '../*/**', '!../*/index.js', '../../*/*', '../../*/**', '!../../*/index.js'],
+              // `../<module>/<file>` or `../../<module>/<file>` where <file> is anything but index.js.
+              regex: '^(\\.\\./){1,2}[\\w-]+/(?!index\\.js$).+',
               message: 'Import another module through its index.js only.',
             },
           ],

@@ -2,6 +2,10 @@ import { CommanderError } from 'commander'
 import { ExitCode, processIo, type Io } from './io.js'
 import { newCommand, reportError, type ProgramContext } from './program.js'
 import { registerKeysCommands } from './commands/keys.js'
+import { registerHandlerCommands } from './commands/handler.js'
+import { registerAuditCommands } from './commands/audit.js'
+import { registerApprovalsCommands } from './commands/approvals.js'
+import { registerVelocityCommands } from './commands/velocity.js'
 
 const VERSION = '0.1.0'
 
@@ -14,6 +18,10 @@ export function buildProgram(context: ProgramContext) {
     .version(VERSION)
   // One line per command group; each group lives in its own file under ./commands/.
   registerKeysCommands(program, context)
+  registerHandlerCommands(program, context)
+  registerAuditCommands(program, context)
+  registerApprovalsCommands(program, context)
+  registerVelocityCommands(program, context)
   return program
 }
 

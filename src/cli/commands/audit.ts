@@ -1,0 +1,46 @@
+import type { Command } from 'commander'
+import { ConfigInvalid } from '../../handler/index.js'
+import { ExitCode } from '../io.js'
+import { action, type ProgramContext } from '../program.js'
+import { parseSince } from '../since.js'
+import { withStore, withStoreOptions, type StoreOptions } from '../store-option.js'
+
+export function registerAuditCommands(program: Command, context: ProgramContext): void {
+  const { io } = context
+  const audit = program.command('audit').description('the hash-chained audit log')
+
+  withStoreOptions(audit.command('verify'))
+    .description('walk the whole chain; exit 0 when intact, 1 naming the first broken entry')
+    .action(
+      action(context, (options: StoreOptions) =>
+        withStore(options, io, async (store) => {
+          const result = await store.verifyAudit()
+          if (result.ok) {
+            io.out(`audit chain intact: ${result.entries} entries, head ${result.headHash}`)
+            return ExitCode.ok
+          }
+          io.out(
+            `audit chain BROKEN at entry ${result.brokenSeq}: ${result.problem} (${result.entries - 1} entries before it verify)`,
+          )
+          return ExitCode.failed
+        }),
+      ),
+    )
+
+  withStoreOptions(audit.command('export'))
+    .description('stream entries, one JSON object per line, for a SIEM')
+    .option('--since <time>', 'ISO date/time or a duration back from now (7d, 12h)')
+    .option('--format <format>', 'output format (jsonl)', 'jsonl')
+    .action(
+      action(context, (options: StoreOptions & { since?: string; format: string }) => {
+        if (options.format !== 'jsonl')
+          throw new ConfigInvalid([`--format: "${options.format}" is not supported; use jsonl`])
+        const since = parseSince(options.since, Date.now())
+        return withStore(options, io, async (store) => {
+          for await (const entry of store.readAudit(since))
+            io.out(JSON.stringify({ ...entry, at: new Date(entry.at).toISOString() }))
+          return ExitCode.ok
+        })
+      }),
+    )
+}

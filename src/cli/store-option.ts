@@ -1,0 +1,45 @@
+import { existsSync } from 'node:fs'
+import { join } from 'node:path'
+import type { Command } from 'commander'
+import { ConfigInvalid, readStoreUrl } from '../handler/index.js'
+import { openStore, type Store } from '../store/index.js'
+import type { Io } from './io.js'
+
+export interface StoreOptions {
+  readonly store?: string
+  readonly config?: string
+}
+
+/** Adds the options every store-backed command shares. */
+export function withStoreOptions(command: Command): Command {
+  return command
+    .option(
+      '--store <url>',
+      'sqlite:PATH or postgres://... (default: the handler configuration, else .countersign/countersign.db)',
+    )
+    .option('--config <file>', 'the handler configuration file whose store to use')
+}
+
+/** `--store`, else COUNTERSIGN_STORE or the configuration's `store`, else the development-mode database. */
+export function storeUrlFrom(options: StoreOptions, io: Io): string {
+  if (options.store) return options.store
+  if (options.config || io.env.COUNTERSIGN_STORE) return readStoreUrl(options.config ?? '', io.env)
+  const devDatabase = join(io.cwd, '.countersign', 'countersign.db')
+  if (existsSync(devDatabase)) return `sqlite:${devDatabase}`
+  throw new ConfigInvalid([
+    'no store given: pass --store URL or --config FILE (or run from the folder holding .countersign/)',
+  ])
+}
+
+export async function withStore<T>(
+  options: StoreOptions,
+  io: Io,
+  work: (store: Store) => Promise<T>,
+): Promise<T> {
+  const store = await openStore(storeUrlFrom(options, io))
+  try {
+    return await work(store)
+  } finally {
+    await store.close()
+  }
+}

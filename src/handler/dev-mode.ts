@@ -1,0 +1,77 @@
+import { existsSync } from 'node:fs'
+import { copyFile, mkdir, writeFile } from 'node:fs/promises'
+import { join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { CALLBACK_KEY_BITS, generateRsaKeyPair, writePrivateKeyFile, writePublicFile } from '../keys/index.js'
+
+/**
+ * Development mode: everything a handler needs, created under one folder on first start and reused after.
+ * A co-signer key pair (its private half lets `countersign simulate` play the co-signer), a handler key
+ * pair, the starter policy, a SQLite database and a configuration file that shows the production format.
+ */
+export const DEV_SIGNER_ID = 'dev-api-user'
+export const STARTER_POLICY = fileURLToPath(new URL('../../examples/policies/starter.yaml', import.meta.url))
+
+export interface DevelopmentSetup {
+  readonly dir: string
+  readonly configPath: string
+  readonly signerId: string
+  readonly cosignerKey: string
+  readonly cosignerPublicKey: string
+  readonly handlerKey: string
+  readonly handlerPublicKey: string
+  readonly policyPath: string
+}
+
+async function ensureKeyPair(privatePath: string, publicPath: string): Promise<void> {
+  if (existsSync(privatePath) && existsSync(publicPath)) return
+  const pair = await generateRsaKeyPair(CALLBACK_KEY_BITS)
+  await writePrivateKeyFile(privatePath, pair.privateKeyPem, { force: true })
+  await writePublicFile(publicPath, pair.publicKeyPem, { force: true })
+}
+
+function devConfig(listen: string): string {
+  return `# Countersign handler configuration for DEVELOPMENT MODE, written by \`countersign handler start\`.
+# Paths are relative to this file. See docs/handler.md for every key; production needs TLS and your own keys.
+listen: ${listen}
+basePath: ''
+cosigners:
+  - name: dev-cosigner
+    publicKey: keys/cosigner.pub
+apiUsers:
+  - signerId: ${DEV_SIGNER_ID}
+    name: development API user
+    authMode: jwt
+    handlerKey: keys/handler.key
+    default: true
+policy: policy.yaml
+store: sqlite:countersign.db
+`
+}
+
+export async function prepareDevelopmentMode(
+  dir: string,
+  listen = '127.0.0.1:8080',
+): Promise<DevelopmentSetup> {
+  const root = resolve(dir)
+  const keys = join(root, 'keys')
+  await mkdir(keys, { recursive: true, mode: 0o700 })
+  const setup: DevelopmentSetup = {
+    dir: root,
+    configPath: join(root, 'countersign.yaml'),
+    signerId: DEV_SIGNER_ID,
+    cosignerKey: join(keys, 'cosigner.key'),
+    cosignerPublicKey: join(keys, 'cosigner.pub'),
+    handlerKey: join(keys, 'handler.key'),
+    handlerPublicKey: join(keys, 'handler.pub'),
+    policyPath: join(root, 'policy.yaml'),
+  }
+  await Promise.all([
+    ensureKeyPair(setup.cosignerKey, setup.cosignerPublicKey),
+    ensureKeyPair(setup.handlerKey, setup.handlerPublicKey),
+  ])
+  if (!existsSync(setup.policyPath)) await copyFile(STARTER_POLICY, setup.policyPath)
+  // Rewritten on every start so the listen address matches what was asked; keys and policy are kept.
+  await writeFile(setup.configPath, devConfig(listen))
+  return setup
+}

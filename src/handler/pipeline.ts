@@ -1,0 +1,264 @@
+import type { Logger } from 'pino'
+import {
+  Action,
+  CountersignError,
+  PayloadInvalid,
+  RequestKind,
+  extractCompactToken,
+  parseCallbackRequest,
+  payloadDigest,
+  readRequestId,
+  signCallbackResponse,
+  txRequestKind,
+  verifyRs256,
+  type AuthMode,
+  type CallbackRequest,
+  type CallbackResponse,
+  type CallbackRoute,
+} from '../protocol/index.js'
+import type { CompiledPolicy } from '../policy/index.js'
+import type { Decider, RequestFacts, Store } from '../store/index.js'
+import type { ApiUser, HandlerConfig } from './config.js'
+import { policyDecider, rejectingDecider } from './decider.js'
+import type { HandlerMetrics } from './metrics.js'
+
+/**
+ * The request pipeline of ../shared/DESIGN.md, one small function per step; `handleCallback` only composes
+ * them. Fail closed throughout: nothing but a recorded policy decision ever yields APPROVE.
+ */
+export interface PipelineDeps {
+  readonly config: HandlerConfig
+  readonly policy: () => CompiledPolicy
+  readonly store: Store
+  readonly log: Logger
+  readonly metrics: HandlerMetrics
+  readonly now: () => number
+}
+
+export interface Reply {
+  readonly status: number
+  readonly contentType?: string
+  readonly body: string
+}
+
+const UNAUTHORIZED: Reply = { status: 401, body: '' }
+
+class AuthenticationFailed extends Error {
+  constructor(
+    readonly reason: string,
+    readonly detail: string,
+  ) {
+    super(detail)
+  }
+}
+
+/** Step 2: JWT mode verifies the co-signer's RS256 signature; certificate mode trusts the pinned TLS channel. */
+async function authenticate(deps: PipelineDeps, mode: AuthMode, body: string): Promise<unknown> {
+  if (mode === 'certificate') {
+    try {
+      return JSON.parse(body) as unknown
+    } catch {
+      throw new AuthenticationFailed('malformed', 'certificate-mode body is not JSON')
+    }
+  }
+  try {
+    const { payload } = await verifyRs256(
+      extractCompactToken(body),
+      deps.config.cosignerKeys.map((cosigner) => cosigner.key),
+    )
+    return payload
+  } catch (error) {
+    if (error instanceof CountersignError) throw new AuthenticationFailed(error.code, error.message)
+    throw error
+  }
+}
+
+/** The API user whose handler key answers: the one named by `signerId`, else the route's default user. */
+function selectApiUser(config: HandlerConfig, mode: AuthMode, payload: unknown): ApiUser {
+  const signerId = (payload as { signerId?: unknown } | null)?.signerId
+  const user = typeof signerId === 'string' ? config.apiUsers.get(signerId) : config.defaultUsers[mode]
+  if (user === undefined) {
+    throw new AuthenticationFailed(
+      'unknown-api-user',
+      typeof signerId === 'string'
+        ? `no API user is configured for signerId ${signerId}`
+        : `no default API user for ${mode} mode and the request has no signerId`,
+    )
+  }
+  if (user.authMode !== mode)
+    throw new AuthenticationFailed(
+      'wrong-auth-mode',
+      `API user ${user.signerId} is configured for ${user.authMode} mode, not ${mode}`,
+    )
+  return user
+}
+
+function kindOf(parsed: CallbackRequest): RequestKind {
+  return parsed.route === 'tx' ? txRequestKind(parsed.request) : RequestKind.configChange
+}
+
+function summarize(parsed: CallbackRequest): Record<string, string | null> {
+  if (parsed.route === 'config') return { type: parsed.request.type }
+  const request = parsed.request
+  return {
+    txId: request.txId,
+    operation: request.operation,
+    source: `${request.sourceType}:${request.sourceId}`,
+    destination: `${request.destType}:${request.destId || request.destAddress}`,
+    asset: request.asset,
+    amount: request.amountStr,
+  }
+}
+
+/** Steps 3–6 for a readable payload: validate, then decide-and-record (idempotent) under the deadline. */
+async function decideAndRecord(
+  deps: PipelineDeps,
+  route: CallbackRoute,
+  payload: unknown,
+  requestId: string,
+  receivedAt: number,
+) {
+  const policy = deps.policy()
+  let facts: RequestFacts
+  let decider: Decider
+  try {
+    const parsed = parseCallbackRequest(route, payload)
+    const kind = kindOf(parsed)
+    facts = baseFacts(payload, requestId, kind, receivedAt, summarize(parsed))
+    try {
+      decider = policyDecider(policy, { kind, request: parsed.request, now: new Date(receivedAt) })
+    } catch (error) {
+      decider = rejectingDecider(
+        `policy could not read the request: ${error instanceof Error ? error.message : 'unknown error'}`,
+        policy,
+      )
+    }
+  } catch (error) {
+    if (!(error instanceof PayloadInvalid)) throw error
+    // A malformed request is recorded too, so its requestId can never be decided differently later.
+    const kind = route === 'tx' ? RequestKind.txSigning : RequestKind.configChange
+    facts = baseFacts(payload, requestId, kind, receivedAt, {})
+    decider = rejectingDecider(error.message, policy)
+  }
+  return { facts, settlement: await deps.store.settle(facts, decider) }
+}
+
+function baseFacts(
+  payload: unknown,
+  requestId: string,
+  kind: RequestKind,
+  receivedAt: number,
+  summary: Record<string, string | null>,
+): RequestFacts {
+  const signerId = (payload as { signerId?: unknown }).signerId
+  return {
+    requestId,
+    payloadDigest: payloadDigest(payload),
+    kind,
+    signerId: typeof signerId === 'string' ? signerId : null,
+    summary,
+    request: payload,
+    receivedAt,
+  }
+}
+
+function withDeadline<T>(work: Promise<T>, ms: number): Promise<T | 'deadline'> {
+  let timer: NodeJS.Timeout | undefined
+  const deadline = new Promise<'deadline'>((resolve) => {
+    timer = setTimeout(() => resolve('deadline'), ms)
+  })
+  return Promise.race([work, deadline]).finally(() => clearTimeout(timer))
+}
+
+/** Step 7: the signed JWT (JWT mode) or plain JSON (certificate mode). */
+async function answer(
+  user: ApiUser,
+  mode: AuthMode,
+  response: CallbackResponse,
+  now: number,
+): Promise<Reply> {
+  if (mode === 'certificate')
+    return { status: 200, contentType: 'application/json', body: JSON.stringify(response) }
+  return {
+    status: 200,
+    contentType: 'text/plain; charset=utf-8',
+    body: await signCallbackResponse(response, user.handlerKey!, now),
+  }
+}
+
+function responseOf(requestId: string, action: Action, reason: string | null): CallbackResponse {
+  return action === Action.reject
+    ? { action, requestId, rejectionReason: reason ?? 'rejected by policy' }
+    : { action, requestId }
+}
+
+/** Handles one POST to a callback route, end to end. */
+export async function handleCallback(
+  deps: PipelineDeps,
+  route: CallbackRoute,
+  mode: AuthMode,
+  body: string,
+  receivedAt: number,
+): Promise<Reply> {
+  let payload: unknown
+  let user: ApiUser
+  try {
+    payload = await authenticate(deps, mode, body)
+    user = selectApiUser(deps.config, mode, payload)
+  } catch (error) {
+    if (!(error instanceof AuthenticationFailed)) throw error
+    deps.metrics.authFailures.inc({ reason: error.reason })
+    deps.log.warn(
+      { route, mode, reason: error.reason, detail: error.detail },
+      'callback request refused: authentication failed',
+    )
+    return UNAUTHORIZED
+  }
+
+  const requestId = readRequestId(payload)
+  if (requestId === undefined) {
+    deps.log.warn({ route, mode }, 'authenticated callback request has no requestId: answered 400')
+    return { status: 400, body: '' }
+  }
+
+  const kindLabel = route === 'tx' ? 'tx' : RequestKind.configChange
+  let action: Action
+  let reason: string | null
+  let outcome: string
+  let ruleId: string | null = null
+  try {
+    const result = await withDeadline(
+      decideAndRecord(deps, route, payload, requestId, receivedAt),
+      deps.config.decisionDeadlineMs,
+    )
+    if (result === 'deadline') {
+      ;[action, reason, outcome] = [Action.retry, null, 'deadline']
+      deps.log.warn({ requestId }, 'decision deadline passed: answered RETRY')
+    } else {
+      ;({ action, reason, ruleId } = result.settlement)
+      outcome = result.settlement.outcome
+      if (outcome === 'altered') {
+        deps.metrics.replayAltered.inc()
+        deps.log.error(
+          { alert: 'replay-altered', requestId, signerId: user.signerId },
+          'requestId re-sent with a different payload: answered REJECT',
+        )
+      }
+    }
+  } catch (error) {
+    // Nothing was recorded, so nothing may be approved: RETRY asks the co-signer to come back.
+    deps.metrics.storeErrors.inc()
+    deps.log.error(
+      { requestId, err: error instanceof CountersignError ? error.message : String(error) },
+      'decision could not be recorded: answered RETRY',
+    )
+    ;[action, reason, outcome] = [Action.retry, null, 'store-error']
+  }
+
+  const reply = await answer(user, mode, responseOf(requestId, action, reason), deps.now())
+  const latencyMs = deps.now() - receivedAt
+  deps.metrics.decisions.inc({ action, kind: kindLabel, outcome })
+  deps.metrics.latency.observe({ kind: kindLabel }, latencyMs / 1000)
+  deps.log.info({ requestId, signerId: user.signerId, action, rule: ruleId, outcome, latencyMs }, 'decision')
+  return reply
+}
