@@ -6,6 +6,7 @@ import { registerHandlerCommands } from './commands/handler.js'
 import { registerAuditCommands } from './commands/audit.js'
 import { registerApprovalsCommands } from './commands/approvals.js'
 import { registerVelocityCommands } from './commands/velocity.js'
+import { registerPolicyCommands } from './commands/policy.js'
 
 const VERSION = '0.1.0'
 
@@ -22,6 +23,7 @@ export function buildProgram(context: ProgramContext) {
   registerAuditCommands(program, context)
   registerApprovalsCommands(program, context)
   registerVelocityCommands(program, context)
+  registerPolicyCommands(program, context)
   return program
 }
 

@@ -2,7 +2,13 @@
  * The policy engine: a YAML policy file compiled into guards, first-match rules with CEL conditions,
  * velocity windows and human quorums. Pure: velocity history and votes come in as data, time as input.
  */
-export { compilePolicy, loadPolicyFile, lintPolicy } from './load-policy-file.js'
+export {
+  compilePolicy,
+  loadPolicyCases,
+  loadPolicyFile,
+  lintPolicy,
+  readRequestPayload,
+} from './load-policy-file.js'
 export type { PolicyReport } from './load-policy-file.js'
 export type { CompiledPolicy, PolicyDecision, PolicyInput } from './evaluate-policy.js'
 export type { QuorumRequirement } from './program.js'
@@ -16,3 +22,5 @@ export type { PolicyDiagnostic } from './errors.js'
 export { MAX_HOLD_TTL_MS } from './compile-policy.js'
 export { formatDuration, parseDuration } from './duration.js'
 export { PolicyFileSchema } from './policy-schema.js'
+export { decideCase, PolicyCasesSchema, runPolicyCases } from './policy-cases.js'
+export type { CaseDecision, CaseOutcome, CasesReport, PolicyCase } from './policy-cases.js'
