@@ -8,7 +8,12 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import pino from 'pino'
 import { Agent, request } from 'undici'
-import { compileConfig, startHandler, type RunningHandler } from '../../src/handler/index.js'
+import {
+  compileConfig,
+  startHandler,
+  type HandlerConfig,
+  type RunningHandler,
+} from '../../src/handler/index.js'
 import {
   callbackPath,
   signCallbackRequest,
@@ -115,7 +120,16 @@ function makeCertificate(dir: string): { cert: string; key: string } {
   return { cert, key }
 }
 
-export async function startTestHandler(options: TestHandlerOptions = {}): Promise<TestHandler> {
+export interface TestSetup {
+  readonly config: HandlerConfig
+  readonly dir: string
+  readonly cosigner: TestKeyPair
+  readonly handlerKeys: TestKeyPair
+  readonly tls?: { readonly cert: string; readonly key: string }
+}
+
+/** A checked configuration in a fresh folder: test keys, the test policy, a SQLite store. */
+export function makeTestSetup(options: TestHandlerOptions = {}): TestSetup {
   const dir = mkdtempSync(join(tmpdir(), 'countersign-handler-'))
   const cosigner = testKeyPair('cosigner')
   const handlerKeys = testKeyPair('handler')
@@ -138,6 +152,11 @@ export async function startTestHandler(options: TestHandlerOptions = {}): Promis
     dir,
     {},
   )
+  return { config, dir, cosigner, handlerKeys, ...(tls ? { tls } : {}) }
+}
+
+export async function startTestHandler(options: TestHandlerOptions = {}): Promise<TestHandler> {
+  const { config, dir, cosigner, handlerKeys, tls } = makeTestSetup(options)
   const logs: Record<string, unknown>[] = []
   const log = pino(
     { level: 'info' },

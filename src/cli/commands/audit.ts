@@ -16,7 +16,9 @@ export function registerAuditCommands(program: Command, context: ProgramContext)
         withStore(options, io, async (store) => {
           const result = await store.verifyAudit()
           if (result.ok) {
-            io.out(`audit chain intact: ${result.entries} entries, head ${result.headHash}`)
+            io.out(
+              `audit chain intact: ${result.entries} ${result.entries === 1 ? 'entry' : 'entries'}, head ${result.headHash}`,
+            )
             return ExitCode.ok
           }
           io.out(

@@ -1,0 +1,135 @@
+/**
+ * The handler as a process: a SIGKILL right after APPROVE loses nothing, SIGTERM drains and exits 0,
+ * SIGHUP reloads the policy and keeps the running one when the new file is broken.
+ */
+import { randomUUID } from 'node:crypto'
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterEach, describe, expect, it } from 'vitest'
+import { loadTxFixture } from '../fixtures/index.js'
+import { testKeyPair } from '../support/keys.js'
+import { rawExec } from '../support/databases.js'
+import { spawnCli, type CliProcess } from '../support/process.js'
+import { main } from '../../src/cli/main.js'
+import { callbackPath, signCallbackRequest, verifyCallbackResponse } from '../../src/protocol/index.js'
+import { SIGNER_ID, TEST_POLICY } from './support.js'
+
+const cosigner = testKeyPair('cosigner')
+const handlerKeys = testKeyPair('handler')
+const running: CliProcess[] = []
+afterEach(() => {
+  for (const process of running.splice(0)) process.child.kill('SIGKILL')
+})
+
+function configFolder(policy = TEST_POLICY): string {
+  const dir = mkdtempSync(join(tmpdir(), 'countersign-process-'))
+  writeFileSync(join(dir, 'cosigner.pub'), cosigner.publicPem)
+  writeFileSync(join(dir, 'handler.key'), handlerKeys.privatePem, { mode: 0o600 })
+  writeFileSync(join(dir, 'policy.yaml'), policy)
+  writeFileSync(
+    join(dir, 'countersign.yaml'),
+    [
+      'listen: 127.0.0.1:0',
+      'cosigners: [{ name: primary, publicKey: cosigner.pub }]',
+      `apiUsers: [{ signerId: ${SIGNER_ID}, authMode: jwt, handlerKey: handler.key, default: true }]`,
+      'policy: policy.yaml',
+      'store: sqlite:decisions.db',
+    ].join('\n'),
+  )
+  return dir
+}
+
+function start(dir: string): CliProcess {
+  const cli = spawnCli(['handler', 'start', '--config', 'countersign.yaml'], dir)
+  running.push(cli)
+  return cli
+}
+
+async function ask(url: string, payload: unknown) {
+  const response = await fetch(`${url}${callbackPath('', 'jwt', 'tx')}`, {
+    method: 'POST',
+    body: await signCallbackRequest(payload, cosigner.privateKey),
+  })
+  return verifyCallbackResponse(await response.text(), handlerKeys.publicKey)
+}
+
+function capture() {
+  const lines: string[] = []
+  return {
+    lines,
+    io: {
+      out: (text: string) => void lines.push(text),
+      err: (text: string) => void lines.push(text),
+      cwd: process.cwd(),
+      env: {},
+    },
+  }
+}
+
+const fresh = () => {
+  const requestId = randomUUID()
+  return { ...loadTxFixture('eth-transfer-signing'), requestId, txId: requestId }
+}
+
+describe('handler process', () => {
+  it('keeps an APPROVE and its audit entry across SIGKILL, and audit verify names an edited row', async () => {
+    const dir = configFolder()
+    const first = start(dir)
+    const url = await first.listening
+    const payload = fresh()
+    expect((await ask(url, payload)).action).toBe('APPROVE')
+    first.child.kill('SIGKILL')
+    await first.exited
+
+    const store = `sqlite:${join(dir, 'decisions.db')}`
+    const verify = capture()
+    expect(await main(['node', 'countersign', 'audit', 'verify', '--store', store], verify.io)).toBe(0)
+    expect(verify.lines.join('\n')).toMatch(/intact: 1 entry,/)
+    const exported = capture()
+    expect(await main(['node', 'countersign', 'audit', 'export', '--store', store], exported.io)).toBe(0)
+    expect(JSON.parse(exported.lines[0]!)).toMatchObject({
+      event: 'decision',
+      requestId: payload.requestId,
+      body: { action: 'APPROVE', asset: 'ETH' },
+    })
+    expect(exported.lines.join('')).not.toMatch(/PRIVATE KEY|eyJ/)
+
+    const second = start(dir)
+    const restartedUrl = await second.listening
+    expect(await ask(restartedUrl, payload)).toEqual({ action: 'APPROVE', requestId: payload.requestId })
+    second.child.kill('SIGTERM')
+    expect(await second.exited).toBe(0)
+
+    await rawExec(
+      store,
+      `UPDATE audit_log SET body_json = replace(body_json, 'APPROVE', 'REJECT') WHERE seq = 1`,
+    )
+    const tampered = capture()
+    expect(await main(['node', 'countersign', 'audit', 'verify', '--store', store], tampered.io)).toBe(1)
+    expect(tampered.lines.join('\n')).toMatch(/BROKEN at entry 1/)
+  })
+
+  it('reloads the policy on SIGHUP and keeps the running one when the new file is broken', async () => {
+    const dir = configFolder()
+    const cli = start(dir)
+    const url = await cli.listening
+    expect((await ask(url, fresh())).action).toBe('APPROVE')
+
+    writeFileSync(join(dir, 'policy.yaml'), 'version: 8\ndefaults: [this is not a policy')
+    cli.child.kill('SIGHUP')
+    await expect.poll(() => cli.output()).toMatch(/policy reload refused/)
+    expect((await ask(url, fresh())).action).toBe('APPROVE')
+
+    writeFileSync(
+      join(dir, 'policy.yaml'),
+      TEST_POLICY.replace('version: 7', 'version: 8').replace(
+        'when: amount_usd <= 10000.0',
+        'when: amount_usd <= 1.0',
+      ),
+    )
+    cli.child.kill('SIGHUP')
+    await expect.poll(() => cli.output()).toMatch(/policy reloaded/)
+    expect((await ask(url, fresh())).action).toBe('REJECT')
+  })
+})
