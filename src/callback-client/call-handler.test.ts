@@ -10,7 +10,8 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { Flaw, startTestHandler } from '../../test/conformance/test-handler.js'
 import { testKeyPair } from '../../test/support/keys.js'
 import { PayloadInvalid } from '../protocol/index.js'
-import { buildFixture, callHandler, spkiPemSha256, type CallClock } from './index.js'
+import { spkiFingerprint } from '../keys/index.js'
+import { buildFixture, callHandler, type CallClock } from './index.js'
 
 const cosigner = testKeyPair('cosigner')
 const handler = testKeyPair('handler')
@@ -220,7 +221,7 @@ describe('callHandler: certificate mode', () => {
     { stdio: 'ignore' },
   )
   const cert = readFileSync(join(dir, 'cert.pem'))
-  const pin = spkiPemSha256(createPublicKey(cert))
+  const pin = spkiFingerprint(createPublicKey(cert))
 
   async function jsonHandler(received: string[]) {
     const server = createHttpsServer({ key: readFileSync(join(dir, 'key.pem')), cert }, (request, reply) => {

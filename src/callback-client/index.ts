@@ -14,7 +14,9 @@ export {
   multiDestinationPayload,
 } from './fixtures.js'
 export type { BuiltFixture, FixtureOptions } from './fixtures.js'
-export { normalizeSpkiPin, spkiPemSha256 } from './spki-pin.js'
+export { normalizeSpkiPin } from './spki-pin.js'
+export { loadCallbackKeys } from './load-callback-keys.js'
+export type { CallbackKeyFiles, CallbackKeys } from './load-callback-keys.js'
 export { runConformance } from './run-conformance.js'
 export type { CheckResult, ConformanceReport } from './run-conformance.js'
 export { CONFORMANCE_CHECKS, CheckStatus } from './conformance-checks.js'

@@ -2,7 +2,7 @@ import { request as httpRequest, type IncomingMessage } from 'node:http'
 import { isIP } from 'node:net'
 import { connect as tlsConnect, type TLSSocket } from 'node:tls'
 import { CallbackTransportFailure } from './errors.js'
-import { spkiPemSha256 } from './spki-pin.js'
+import { spkiFingerprint } from '../keys/index.js'
 
 /** A handler answer is a short JWT or JSON object; anything larger is refused rather than buffered. */
 const MAX_RESPONSE_BYTES = 64 * 1024
@@ -12,7 +12,7 @@ export interface PostOptions {
   readonly body: string
   readonly contentType: string
   readonly timeoutMs: number
-  /** SHA-256 of the server's SPKI PEM (see `spkiPemSha256`); replaces CA validation when given. */
+  /** SHA-256 of the server's SPKI PEM (see `normalizeSpkiPin`); replaces CA validation when given. */
   readonly pinnedSpkiSha256?: string | undefined
 }
 
@@ -76,7 +76,7 @@ function connectTls(url: URL, pin: string | undefined, deadline: AbortSignal): P
       deadline.removeEventListener('abort', abort)
       if (pin !== undefined) {
         const presented = socket.getPeerX509Certificate()
-        const actual = presented === undefined ? 'none' : spkiPemSha256(presented.publicKey)
+        const actual = presented === undefined ? 'none' : spkiFingerprint(presented.publicKey)
         if (actual !== pin) {
           socket.destroy()
           reject(

@@ -1,17 +1,11 @@
-import { createHash, type KeyObject } from 'node:crypto'
 import { CallbackInputInvalid } from './errors.js'
 
 /**
  * Certificate mode pins the handler's TLS public key by the SHA-256 of its SPKI in PEM form (the
- * `-----BEGIN PUBLIC KEY-----` text with its trailing newline), the value `countersign keys fingerprint`
- * and `openssl x509 -pubkey -noout -in cert.pem | sha256sum` print, so an operator can copy it.
+ * `-----BEGIN PUBLIC KEY-----` text with its trailing newline): the value `countersign keys fingerprint
+ * cert.pem` and `openssl x509 -pubkey -noout -in cert.pem | sha256sum` print, so an operator can copy it.
+ * Accepts `ab12…`, `AB:12:…` or `sha256:ab12…`; returns 64 lowercase hex digits.
  */
-export function spkiPemSha256(publicKey: KeyObject): string {
-  const pem = publicKey.export({ type: 'spki', format: 'pem' }).toString()
-  return createHash('sha256').update(pem).digest('hex')
-}
-
-/** Accepts `ab12…`, `AB:12:…` or `sha256:ab12…`; returns 64 lowercase hex digits. */
 export function normalizeSpkiPin(pin: string): string {
   const hex = pin
     .trim()

@@ -6,6 +6,8 @@ import { registerHandlerCommands } from './commands/handler.js'
 import { registerAuditCommands } from './commands/audit.js'
 import { registerApprovalsCommands } from './commands/approvals.js'
 import { registerVelocityCommands } from './commands/velocity.js'
+import { registerSimulateCommands } from './commands/simulate.js'
+import { registerConformanceCommands } from './commands/conformance.js'
 import { registerPolicyCommands } from './commands/policy.js'
 
 const VERSION = '0.1.0'
@@ -23,6 +25,8 @@ export function buildProgram(context: ProgramContext) {
   registerAuditCommands(program, context)
   registerApprovalsCommands(program, context)
   registerVelocityCommands(program, context)
+  registerSimulateCommands(program, context)
+  registerConformanceCommands(program, context)
   registerPolicyCommands(program, context)
   return program
 }

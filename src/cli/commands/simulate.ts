@@ -1,0 +1,215 @@
+import { readFile } from 'node:fs/promises'
+import { isAbsolute, resolve } from 'node:path'
+import type { Command } from 'commander'
+import {
+  CALLBACK_DEFAULTS,
+  CallbackInputInvalid,
+  FIXTURE_NAMES,
+  buildFixture,
+  callHandler,
+  loadCallbackKeys,
+  systemClock,
+  type BuiltFixture,
+  type CallHandlerOptions,
+  type CallOutcome,
+  type Exchange,
+} from '../../callback-client/index.js'
+import { formatDuration, parseDuration } from '../../policy/index.js'
+import type { CallbackRoute } from '../../protocol/index.js'
+import { ExitCode, type Io } from '../io.js'
+import { action, type ProgramContext } from '../program.js'
+
+interface SimulateOptions {
+  url: string
+  cosignerKey?: string
+  handlerPubkey?: string
+  payload?: string
+  fixture?: string
+  kind?: string
+  signerId?: string
+  requestId?: string
+  mode: string
+  pin?: string
+  retryInterval: string
+  maxRetries: string
+  timeout: string
+  json?: boolean
+}
+
+/**
+ * Exit codes: 0 APPROVE; 1 REJECT, IGNORE, or RETRY until the retries ran out (the co-signer then fails
+ * the request, so it is a "no" as well); 3 the exchange failed (a protocol violation, or no usable HTTP
+ * answer); 2 unusable input.
+ */
+export function outcomeExitCode(outcome: CallOutcome): number {
+  if (outcome.type === 'failed') return ExitCode.protocolViolation
+  if (outcome.type === 'decided' && outcome.action === 'APPROVE') return ExitCode.ok
+  return ExitCode.failed
+}
+
+export function resolvePath(io: Io, path: string): string {
+  return isAbsolute(path) ? path : resolve(io.cwd, path)
+}
+
+function durationOption(text: string, flag: string): number {
+  const ms = parseDuration(text)
+  if (ms === undefined) throw new CallbackInputInvalid(`${flag} must be a duration such as 500ms, 3s or 3m`)
+  return ms
+}
+
+function routeOf(kind: string | undefined): CallbackRoute | undefined {
+  if (kind === undefined) return undefined
+  if (kind === 'tx' || kind === 'config') return kind
+  throw new CallbackInputInvalid(`--kind must be tx or config, not "${kind}"`)
+}
+
+async function loadRequest(io: Io, options: SimulateOptions): Promise<BuiltFixture> {
+  const kind = routeOf(options.kind)
+  const ids = {
+    ...(options.requestId === undefined ? {} : { requestId: options.requestId }),
+    ...(options.signerId === undefined ? {} : { signerId: options.signerId }),
+  }
+  if ((options.payload === undefined) === (options.fixture === undefined)) {
+    throw new CallbackInputInvalid('give exactly one of --payload FILE or --fixture NAME')
+  }
+  if (options.fixture !== undefined) {
+    const built = buildFixture(options.fixture, ids)
+    if (kind !== undefined && kind !== built.route) {
+      throw new CallbackInputInvalid(`fixture "${options.fixture}" is a ${built.route} request, not ${kind}`)
+    }
+    return built
+  }
+  const path = resolvePath(io, options.payload!)
+  let payload: unknown
+  try {
+    payload = JSON.parse(await readFile(path, 'utf8'))
+  } catch (error) {
+    const reason = error instanceof SyntaxError ? 'it is not valid JSON' : 'the file cannot be read'
+    throw new CallbackInputInvalid(`cannot use --payload ${options.payload}: ${reason}`, { cause: error })
+  }
+  if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) {
+    throw new CallbackInputInvalid(`--payload ${options.payload} must hold one JSON object`)
+  }
+  return { route: kind ?? 'tx', payload: { ...(payload as Record<string, unknown>), ...ids } }
+}
+
+function describeExchange(exchange: Exchange): string {
+  const answer =
+    exchange.response === undefined
+      ? ''
+      : ` ${exchange.response.action}${exchange.response.rejectionReason === undefined ? '' : ` (${exchange.response.rejectionReason})`}`
+  const status = exchange.httpStatus === undefined ? 'no HTTP answer' : `HTTP ${exchange.httpStatus}`
+  const problem = exchange.error === undefined ? '' : ` — ${exchange.error.code}: ${exchange.error.message}`
+  return `#${exchange.attempt} POST ${exchange.url} → ${status}${answer} in ${Math.round(exchange.durationMs)} ms${problem}`
+}
+
+export function describeOutcome(outcome: CallOutcome): string {
+  switch (outcome.type) {
+    case 'decided':
+      return `outcome: ${outcome.action}${outcome.rejectionReason === undefined ? '' : ` (${outcome.rejectionReason})`}`
+    case 'retries-exhausted':
+      return `outcome: RETRY on all ${outcome.attempts} attempts; a co-signer gives up and the request fails`
+    case 'failed':
+      return `outcome: the exchange failed (${outcome.error.code}): ${outcome.error.message}`
+  }
+}
+
+async function simulate(io: Io, options: SimulateOptions): Promise<number> {
+  const mode = options.mode
+  if (mode !== 'jwt' && mode !== 'certificate') {
+    throw new CallbackInputInvalid(`--mode must be jwt or certificate, not "${mode}"`)
+  }
+  const maxRetries = Number(options.maxRetries)
+  if (!Number.isInteger(maxRetries) || maxRetries < 0) {
+    throw new CallbackInputInvalid('--max-retries must be a whole number, 0 or more')
+  }
+  const intervalMs = durationOption(options.retryInterval, '--retry-interval')
+  const { route, payload } = await loadRequest(io, options)
+  const common = {
+    url: options.url,
+    route,
+    payload,
+    timeoutMs: durationOption(options.timeout, '--timeout'),
+    retry: { intervalMs, maxRetries },
+    ...(options.pin === undefined ? {} : { pinnedSpkiSha256: options.pin }),
+    clock: {
+      now: systemClock.now,
+      sleep: (ms: number) => {
+        if (options.json !== true)
+          io.out(`   RETRY: waiting ${formatDuration(ms)} before sending the identical request again`)
+        return systemClock.sleep(ms)
+      },
+    },
+    onExchange: (exchange: Exchange) => {
+      if (options.json !== true) io.out(describeExchange(exchange))
+    },
+  }
+  let callOptions: CallHandlerOptions
+  if (mode === 'certificate') {
+    callOptions = { ...common, mode }
+  } else {
+    if (options.cosignerKey === undefined || options.handlerPubkey === undefined) {
+      throw new CallbackInputInvalid('JWT mode needs --cosigner-key and --handler-pubkey')
+    }
+    const keys = await loadCallbackKeys({
+      cosignerKeyPath: resolvePath(io, options.cosignerKey),
+      handlerPublicKeyPath: resolvePath(io, options.handlerPubkey),
+    })
+    callOptions = { ...common, mode, ...keys }
+  }
+  if (options.json !== true) io.out(`${route} request ${String(payload.requestId)} (${mode} mode)`)
+  const { outcome, transcript } = await callHandler(callOptions)
+  if (options.json === true) {
+    const error =
+      outcome.type === 'failed' ? { code: outcome.error.code, message: outcome.error.message } : undefined
+    io.out(
+      JSON.stringify({
+        route,
+        requestId: payload.requestId,
+        outcome: error === undefined ? outcome : { type: outcome.type, error },
+        transcript,
+      }),
+    )
+  } else {
+    io.out(describeOutcome(outcome))
+  }
+  return outcomeExitCode(outcome)
+}
+
+export function registerSimulateCommands(program: Command, context: ProgramContext): void {
+  program
+    .command('simulate')
+    .description(
+      'act as a co-signer: send one signed request to a callback handler, follow RETRY, verify the answer\n' +
+        'exit 0 APPROVE; 1 REJECT, IGNORE or retries exhausted; 3 protocol violation or no usable answer; 2 bad input',
+    )
+    .requiredOption(
+      '--url <url>',
+      'the handler BASE URL configured in the co-signer (/v2/tx_sign_request is appended)',
+    )
+    .option('--cosigner-key <file>', 'co-signer private key that signs the request (JWT mode)')
+    .option('--handler-pubkey <file>', 'handler public key that must have signed the answer (JWT mode)')
+    .option('--payload <file>', 'JSON payload to send as is')
+    .option('--fixture <name>', `a built-in payload: ${FIXTURE_NAMES.join(', ')}`)
+    .option('--kind <kind>', 'tx or config (with --payload; default tx)')
+    .option('--signer-id <id>', 'set signerId (the API user) in the payload')
+    .option('--request-id <id>', 'set requestId instead of a fresh random one (to replay a request)')
+    .option('--mode <mode>', 'jwt, or certificate (plain JSON over pinned TLS)', 'jwt')
+    .option(
+      '--pin <sha256>',
+      "SHA-256 of the handler's TLS SPKI PEM (as `countersign keys fingerprint cert.pem` prints)",
+    )
+    .option(
+      '--retry-interval <duration>',
+      'wait between RETRY answers',
+      formatDuration(CALLBACK_DEFAULTS.retryIntervalMs),
+    )
+    .option(
+      '--max-retries <n>',
+      'RETRY answers followed before giving up',
+      String(CALLBACK_DEFAULTS.maxRetries),
+    )
+    .option('--timeout <duration>', 'deadline of each attempt', formatDuration(CALLBACK_DEFAULTS.timeoutMs))
+    .option('--json', 'print one JSON object (transcript and outcome) instead of lines')
+    .action(action(context, (options: SimulateOptions) => simulate(context.io, options)))
+}
