@@ -20,6 +20,9 @@ const CSR_SIGNATURE_ALGORITHMS: ReadonlyMap<string, string | null> = new Map(
   ].map(([oid, digest]) => [encodeOid(oid as string).toString('hex'), digest as string | null]),
 )
 
+/** The request parsed, but its self-signature fails: it was altered, whatever else it looks like. */
+export class CsrSignatureInvalid extends RangeError {}
+
 /**
  * Reads a DER PKCS#10 request and returns its public key, after checking the request's self-signature: a
  * CSR whose signature fails was altered, and the key it names must not be trusted.
@@ -39,7 +42,9 @@ export function readCsr(der: Buffer): KeyObject {
   if (digest === undefined) throw new RangeError('the CSR is signed with an unsupported algorithm')
   if (signature!.content[0] !== 0) throw new RangeError('malformed CSR signature')
   if (!verify(digest, info!.encoded, publicKey, signature!.content.subarray(1))) {
-    throw new RangeError("the CSR's signature does not verify with its own key (the CSR was altered)")
+    throw new CsrSignatureInvalid(
+      "the CSR's signature does not verify with its own key (the CSR was altered)",
+    )
   }
   return publicKey
 }

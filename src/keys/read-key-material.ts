@@ -3,7 +3,7 @@ import { X509Certificate, createPrivateKey, createPublicKey, type KeyObject } fr
 import { readDer } from './der.js'
 import { KeyEncrypted, KeyUnreadable } from './errors.js'
 import { readPemBlocks, type PemBlock } from './pem.js'
-import { readCsr } from './read-csr.js'
+import { CsrSignatureInvalid, readCsr } from './read-csr.js'
 
 export const KeyMaterialKind = {
   privateKey: 'private key',
@@ -97,44 +97,33 @@ function fromPem(block: PemBlock, label: string, passphrase: string | Buffer | u
 /** DER carries no label, so each structure is tried in turn; the first that parses names the kind. */
 function fromDer(der: Buffer, label: string, passphrase: string | Buffer | undefined): KeyMaterial {
   readDer(der)
+  const privateKey = (parse: (secret: string | Buffer | undefined) => KeyObject) =>
+    describe(KeyMaterialKind.privateKey, 'der', publicFromPrivate(label, passphrase, parse))
+  // Private keys first: createPublicKey would also accept a private key and hide its kind.
   const attempts: readonly (() => KeyMaterial)[] = [
+    () =>
+      privateKey((secret) =>
+        createPrivateKey({
+          key: der,
+          format: 'der',
+          type: 'pkcs8',
+          ...(secret === undefined ? {} : { passphrase: secret }),
+        }),
+      ),
+    () => privateKey(() => createPrivateKey({ key: der, format: 'der', type: 'pkcs1' })),
+    () => privateKey(() => createPrivateKey({ key: der, format: 'der', type: 'sec1' })),
     () => describe(KeyMaterialKind.certificate, 'der', new X509Certificate(der).publicKey),
     () => describe(KeyMaterialKind.csr, 'der', readCsr(der)),
     () =>
       describe(KeyMaterialKind.publicKey, 'der', createPublicKey({ key: der, format: 'der', type: 'spki' })),
     () =>
       describe(KeyMaterialKind.publicKey, 'der', createPublicKey({ key: der, format: 'der', type: 'pkcs1' })),
-    () =>
-      describe(
-        KeyMaterialKind.privateKey,
-        'der',
-        publicFromPrivate(label, passphrase, (secret) =>
-          createPrivateKey({
-            key: der,
-            format: 'der',
-            type: 'pkcs8',
-            ...(secret === undefined ? {} : { passphrase: secret }),
-          }),
-        ),
-      ),
-    () =>
-      describe(
-        KeyMaterialKind.privateKey,
-        'der',
-        createPublicKey(createPrivateKey({ key: der, format: 'der', type: 'pkcs1' })),
-      ),
-    () =>
-      describe(
-        KeyMaterialKind.privateKey,
-        'der',
-        createPublicKey(createPrivateKey({ key: der, format: 'der', type: 'sec1' })),
-      ),
   ]
   for (const attempt of attempts) {
     try {
       return attempt()
     } catch (error) {
-      if (error instanceof KeyEncrypted) throw error
+      if (error instanceof KeyEncrypted || error instanceof CsrSignatureInvalid) throw error
     }
   }
   throw new KeyUnreadable(`${label} is DER but not a key, certificate signing request or certificate`)

@@ -31,7 +31,8 @@ export interface RequestClaims {
   readonly bodyHash: string
 }
 
-export interface SignedRequestHeaders {
+// A type literal, not an interface, so it is assignable to a plain header record.
+export type SignedRequestHeaders = {
   readonly 'X-API-Key': string
   readonly Authorization: string
 }

@@ -1,10 +1,7 @@
 import { readFile, stat } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { Option, type Command } from 'commander'
-// The lint pattern '../*/*' also matches '../../<module>', so its '!../../*/index.js' exception never applies.
-// eslint-disable-next-line no-restricted-imports -- this IS the module's index.js, as DESIGN.md requires
 import { importRsaPublicKey } from '../../protocol/index.js'
-// eslint-disable-next-line no-restricted-imports -- as above
 import {
   API_USER_KEY_BITS,
   CALLBACK_KEY_BITS,
