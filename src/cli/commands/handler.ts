@@ -1,6 +1,8 @@
+import cluster from 'node:cluster'
 import { relative } from 'node:path'
 import type { Command } from 'commander'
 import {
+  ConfigInvalid,
   loadConfigFile,
   prepareDevelopmentMode,
   startHandler,
@@ -14,6 +16,7 @@ interface StartOptions {
   readonly config?: string
   readonly devDir: string
   readonly listen?: string
+  readonly workers: string
 }
 
 function devBanner(io: Io, url: string, setup: DevelopmentSetup): void {
@@ -53,14 +56,41 @@ function untilStopped(handler: RunningHandler): Promise<void> {
   })
 }
 
+/**
+ * Several worker processes sharing one listening socket (node:cluster), so signing and verifying use every
+ * core. Workers share the store too: each write transaction holds the database's writer lock, which is what
+ * keeps idempotency, velocity and the audit chain exact across processes and replicas.
+ */
+async function runWorkers(count: number, configPath: string, listen: string | undefined): Promise<number> {
+  cluster.setupPrimary({
+    args: ['handler', 'start', '--config', configPath, ...(listen ? ['--listen', listen] : [])],
+  })
+  const workers = Array.from({ length: count }, () => cluster.fork())
+  const forward = (signal: NodeJS.Signals) => () => workers.forEach((worker) => worker.process.kill(signal))
+  const onTerm = forward('SIGTERM')
+  const onHup = forward('SIGHUP')
+  process.on('SIGTERM', onTerm).on('SIGINT', onTerm).on('SIGHUP', onHup)
+  const codes = await Promise.all(
+    workers.map(
+      (worker) => new Promise<number>((resolve) => worker.on('exit', (code) => resolve(code ?? 1))),
+    ),
+  )
+  process.off('SIGTERM', onTerm).off('SIGINT', onTerm).off('SIGHUP', onHup)
+  return codes.every((code) => code === 0) ? ExitCode.ok : ExitCode.failed
+}
+
 async function start(context: ProgramContext, options: StartOptions): Promise<number> {
   const { io } = context
+  const workers = Number(options.workers)
+  if (!Number.isInteger(workers) || workers < 1)
+    throw new ConfigInvalid([`--workers: "${options.workers}" is not a whole number of at least 1`])
   let setup: DevelopmentSetup | undefined
   let configPath = options.config
   if (configPath === undefined) {
     setup = await prepareDevelopmentMode(options.devDir, options.listen ?? '127.0.0.1:8080')
     configPath = setup.configPath
   }
+  if (workers > 1) return runWorkers(workers, configPath, options.listen)
   const env = options.listen ? { ...io.env, COUNTERSIGN_LISTEN: options.listen } : io.env
   const handler = await startHandler(loadConfigFile(configPath, env))
   if (setup) devBanner(io, handler.url, setup)
@@ -80,6 +110,7 @@ export function registerHandlerCommands(program: Command, context: ProgramContex
     .option('--config <file>', 'YAML configuration file (see docs/handler.md)')
     .option('--dev-dir <dir>', 'development-mode state folder', '.countersign')
     .option('--listen <host:port>', 'address to listen on (port 0 picks a free port)')
+    .option('--workers <n>', 'worker processes sharing the port (one per core for throughput)', '1')
     .addHelpText(
       'after',
       '\nSignals: SIGTERM/SIGINT drain in-flight requests and stop; SIGHUP reloads the policy file.',
