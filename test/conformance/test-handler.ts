@@ -42,6 +42,8 @@ export interface TestHandlerOptions {
   readonly otherPrivateKey?: KeyObject
   /** Answer RETRY to every new request until it is released. */
   readonly hold?: boolean
+  /** Called on each verified delivery, before answering: a test plays the human approver here. */
+  readonly onDelivery?: (requestId: string, count: number, handler: TestHandler) => void
 }
 
 export interface TestHandler {
@@ -62,6 +64,30 @@ export async function startTestHandler(options: TestHandlerOptions): Promise<Tes
   const decided = new Map<string, { digest: string; response: CallbackResponse }>()
   const released = new Set<string>()
   const deliveries = new Map<string, number>()
+  const server: Server = createServer((request, reply) => {
+    const chunks: Buffer[] = []
+    request.on('data', (chunk: Buffer) => chunks.push(chunk))
+    request.on('end', () => {
+      const route = ROUTES[request.url ?? '']
+      if (request.method !== 'POST' || route === undefined) {
+        reply.writeHead(404).end()
+        return
+      }
+      decide(route, Buffer.concat(chunks).toString('utf8'))
+        .then(async (response) => {
+          if (response === undefined) reply.writeHead(401).end()
+          else reply.writeHead(200, { 'content-type': 'text/plain' }).end(await sign(response))
+        })
+        .catch(() => reply.writeHead(500).end())
+    })
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const self: TestHandler = {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    release: (requestId) => released.add(requestId),
+    deliveries,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  }
 
   async function decide(route: CallbackRoute, body: string): Promise<CallbackResponse | undefined> {
     if (options.flaw === Flaw.approvesUnverified) {
@@ -78,7 +104,9 @@ export async function startTestHandler(options: TestHandlerOptions): Promise<Tes
       return undefined
     }
     const requestId = readRequestId(payload) ?? 'unknown'
-    deliveries.set(requestId, (deliveries.get(requestId) ?? 0) + 1)
+    const count = (deliveries.get(requestId) ?? 0) + 1
+    deliveries.set(requestId, count)
+    options.onDelivery?.(requestId, count, self)
     try {
       parseCallbackRequest(route, payload)
     } catch {
@@ -117,29 +145,5 @@ export async function startTestHandler(options: TestHandlerOptions): Promise<Tes
     }
   }
 
-  const server: Server = createServer((request, reply) => {
-    const chunks: Buffer[] = []
-    request.on('data', (chunk: Buffer) => chunks.push(chunk))
-    request.on('end', () => {
-      const route = ROUTES[request.url ?? '']
-      if (request.method !== 'POST' || route === undefined) {
-        reply.writeHead(404).end()
-        return
-      }
-      decide(route, Buffer.concat(chunks).toString('utf8'))
-        .then(async (response) => {
-          if (response === undefined) reply.writeHead(401).end()
-          else reply.writeHead(200, { 'content-type': 'text/plain' }).end(await sign(response))
-        })
-        .catch(() => reply.writeHead(500).end())
-    })
-  })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as AddressInfo
-  return {
-    url: `http://127.0.0.1:${port}`,
-    release: (requestId) => released.add(requestId),
-    deliveries,
-    close: () => new Promise((resolve) => server.close(() => resolve())),
-  }
+  return self
 }
