@@ -3,8 +3,7 @@
  * SIGHUP reloads the policy and keeps the running one when the new file is broken.
  */
 import { randomUUID } from 'node:crypto'
-import { mkdtempSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { loadTxFixture } from '../fixtures/index.js'
@@ -13,7 +12,7 @@ import { rawExec } from '../support/databases.js'
 import { spawnCli, type CliProcess } from '../support/process.js'
 import { main } from '../../src/cli/main.js'
 import { callbackPath, signCallbackRequest, verifyCallbackResponse } from '../../src/protocol/index.js'
-import { SIGNER_ID, TEST_POLICY } from './support.js'
+import { TEST_POLICY, writeConfigFolder as configFolder } from './support.js'
 
 const cosigner = testKeyPair('cosigner')
 const handlerKeys = testKeyPair('handler')
@@ -21,24 +20,6 @@ const running: CliProcess[] = []
 afterEach(() => {
   for (const process of running.splice(0)) process.child.kill('SIGKILL')
 })
-
-function configFolder(policy = TEST_POLICY): string {
-  const dir = mkdtempSync(join(tmpdir(), 'countersign-process-'))
-  writeFileSync(join(dir, 'cosigner.pub'), cosigner.publicPem)
-  writeFileSync(join(dir, 'handler.key'), handlerKeys.privatePem, { mode: 0o600 })
-  writeFileSync(join(dir, 'policy.yaml'), policy)
-  writeFileSync(
-    join(dir, 'countersign.yaml'),
-    [
-      'listen: 127.0.0.1:0',
-      'cosigners: [{ name: primary, publicKey: cosigner.pub }]',
-      `apiUsers: [{ signerId: ${SIGNER_ID}, authMode: jwt, handlerKey: handler.key, default: true }]`,
-      'policy: policy.yaml',
-      'store: sqlite:decisions.db',
-    ].join('\n'),
-  )
-  return dir
-}
 
 function start(dir: string): CliProcess {
   const cli = spawnCli(['handler', 'start', '--config', 'countersign.yaml'], dir)
