@@ -180,7 +180,7 @@ export async function readKeyMaterialFile(
       : isNodeError(error, 'EISDIR')
         ? 'it is a directory'
         : 'permission denied or I/O error'
-    throw new KeyUnreadable(`cannot read ${path}: ${reason}`, { cause: error })
+    throw new KeyUnreadable(`cannot read ${options.label ?? path}: ${reason}`, { cause: error })
   }
   return readKeyMaterial(data, { label: path, ...options })
 }

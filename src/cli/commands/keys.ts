@@ -17,6 +17,7 @@ import {
   writePrivateKeyFile,
   writePublicFile,
   type KeyMaterial,
+  type ReadKeyMaterialOptions,
 } from '../../keys/index.js'
 import { ExitCode, type Io } from '../io.js'
 import { action, type ProgramContext } from '../program.js'
@@ -32,18 +33,22 @@ function fail(command: Command, message: string): never {
   command.error(`error: ${message}`, { exitCode: ExitCode.usage, code: 'countersign.input' })
 }
 
-async function readInputFile(command: Command, path: string, what: string): Promise<Buffer> {
+async function readInputFile(io: Io, command: Command, path: string, what: string): Promise<Buffer> {
   try {
-    return await readFile(path)
+    return await readFile(resolve(io.cwd, path))
   } catch {
     fail(command, `cannot read the ${what} ${path}`)
   }
 }
 
 /** A passphrase file holds the passphrase on its first line; the line break is not part of it. */
-async function readPassphrase(command: Command, path: string | undefined): Promise<Buffer | undefined> {
+async function readPassphrase(
+  io: Io,
+  command: Command,
+  path: string | undefined,
+): Promise<Buffer | undefined> {
   if (path === undefined) return undefined
-  const data = await readInputFile(command, path, 'passphrase file')
+  const data = await readInputFile(io, command, path, 'passphrase file')
   return Buffer.from(data.toString('utf8').replace(/\r?\n$/, ''))
 }
 
@@ -52,13 +57,19 @@ function describeMaterial(material: KeyMaterial): string {
   return `${material.kind}, ${material.keyType.toUpperCase()}${size}`
 }
 
+/** Reads a file named relative to the command's working directory; messages name it as the user did. */
+function readMaterial(io: Io, path: string, options: ReadKeyMaterialOptions = {}): Promise<KeyMaterial> {
+  return readKeyMaterialFile(resolve(io.cwd, path), { label: path, ...options })
+}
+
 /** Reads a key for `check` and `diagnose`: those are about API-user keys, so RSA of at least 2048 bits. */
 async function readRsaMaterial(
+  io: Io,
   path: string,
   expect: readonly KeyMaterialKind[],
   passphrase?: Buffer,
 ): Promise<KeyMaterial> {
-  const material = await readKeyMaterialFile(path, {
+  const material = await readMaterial(io, path, {
     expect,
     ...(passphrase === undefined ? {} : { passphrase }),
   })
@@ -127,8 +138,8 @@ async function fingerprint(
   options: { json?: boolean; passphraseFile?: string },
   command: Command,
 ) {
-  const passphrase = await readPassphrase(command, options.passphraseFile)
-  const material = await readKeyMaterialFile(file, passphrase === undefined ? {} : { passphrase })
+  const passphrase = await readPassphrase(io, command, options.passphraseFile)
+  const material = await readMaterial(io, file, passphrase === undefined ? {} : { passphrase })
   const sha256 = spkiFingerprint(material.publicKey)
   if (options.json === true) {
     io.out(
@@ -156,9 +167,9 @@ interface CheckOptions {
 }
 
 async function check(io: Io, options: CheckOptions, command: Command): Promise<number> {
-  const passphrase = await readPassphrase(command, options.passphraseFile)
-  const key = await readRsaMaterial(options.key, [KeyMaterialKind.privateKey], passphrase)
-  const other = await readRsaMaterial(options.csr, PUBLIC_KINDS)
+  const passphrase = await readPassphrase(io, command, options.passphraseFile)
+  const key = await readRsaMaterial(io, options.key, [KeyMaterialKind.privateKey], passphrase)
+  const other = await readRsaMaterial(io, options.csr, PUBLIC_KINDS)
   const result = checkKeyMatch(key.publicKey, other.publicKey)
   if (options.json === true) {
     io.out(JSON.stringify({ match: result.match, key: result.keyFingerprint, csr: result.otherFingerprint }))
@@ -204,17 +215,17 @@ async function diagnose(io: Io, options: DiagnoseOptions, command: Command): Pro
     fail(command, '--url must be an absolute URL or a path starting with "/"')
   }
   const jwt =
-    options.jwt ?? (await readInputFile(command, options.jwtFile ?? '', 'JWT file')).toString('utf8')
-  const passphrase = await readPassphrase(command, options.passphraseFile)
+    options.jwt ?? (await readInputFile(io, command, options.jwtFile ?? '', 'JWT file')).toString('utf8')
+  const passphrase = await readPassphrase(io, command, options.passphraseFile)
   const signing =
     options.key === undefined
       ? undefined
-      : await readRsaMaterial(options.key, [KeyMaterialKind.privateKey], passphrase)
-  const registered = await readRsaMaterial(registeredPath, PUBLIC_KINDS)
+      : await readRsaMaterial(io, options.key, [KeyMaterialKind.privateKey], passphrase)
+  const registered = await readRsaMaterial(io, registeredPath, PUBLIC_KINDS)
   const method = options.method?.toUpperCase()
   const body =
     options.bodyFile !== undefined
-      ? await readInputFile(command, options.bodyFile, 'body file')
+      ? await readInputFile(io, command, options.bodyFile, 'body file')
       : method !== undefined && BODYLESS_METHODS.has(method)
         ? new Uint8Array()
         : undefined
