@@ -328,12 +328,12 @@ export function compilePolicySource(text: string, options: CompileOptions): Comp
     return offset === undefined ? undefined : lineCounter.linePos(offset).line
   })
   for (const error of document.errors) {
-    const line = error.linePos?.[0]?.line
+    const line = lineCounter.linePos(error.pos[0]).line
     diagnostics.list.push({
       severity: 'error',
       path: '(yaml)',
       message: error.message.split('\n')[0]!,
-      ...(line === undefined ? {} : { line }),
+      line,
     })
   }
   if (diagnostics.hasErrors) return { program: undefined, diagnostics: diagnostics.list }
