@@ -22,6 +22,8 @@ export interface Baseline {
 export interface ConformanceCheck {
   readonly id: string
   readonly title: string
+  /** Sends genuine or hostile requests whose answers mean something only if genuine ones are answered. */
+  readonly needsBaseline?: boolean
   run(prober: Prober, baseline: Baseline): Promise<CheckVerdict>
 }
 
@@ -29,7 +31,7 @@ const pass = (reason: string): CheckVerdict => ({ status: CheckStatus.pass, reas
 const fail = (reason: string): CheckVerdict => ({ status: CheckStatus.fail, reason })
 const skip = (reason: string): CheckVerdict => ({ status: CheckStatus.skip, reason })
 
-const NO_BASELINE = skip(
+export const NO_BASELINE = skip(
   'no genuine request got a valid signed answer (see routes-answer), so this proves nothing',
 )
 
@@ -87,8 +89,8 @@ function attack(id: string, title: string, forge: (prober: Prober) => Promise<Pr
   return {
     id,
     title,
-    run: async (prober, baseline) => {
-      if (!baseline.usable) return NO_BASELINE
+    needsBaseline: true,
+    run: async (prober) => {
       const probe = await forge(prober)
       if (probe.claimedAction === 'APPROVE') return fail(`approved it: ${describeProbe(probe)}`)
       return pass(`not approved: ${describeProbe(probe)}`)
@@ -178,8 +180,8 @@ export const CONFORMANCE_CHECKS: readonly ConformanceCheck[] = [
   {
     id: 'retry-same-action',
     title: 'a retried request gets the same action',
-    run: async (prober, baseline) => {
-      if (!baseline.usable) return NO_BASELINE
+    needsBaseline: true,
+    run: async (prober) => {
       const payload = approvalPayload(prober)
       const token = await signCallbackRequest(payload, prober.target.cosignerKey)
       const first = await prober.raw('tx', token)
@@ -196,8 +198,8 @@ export const CONFORMANCE_CHECKS: readonly ConformanceCheck[] = [
   {
     id: 'altered-amount',
     title: 'a known requestId with an altered amount is not approved',
-    run: async (prober, baseline) => {
-      if (!baseline.usable) return NO_BASELINE
+    needsBaseline: true,
+    run: async (prober) => {
       const payload = approvalPayload(prober)
       const first = await prober.signed('tx', payload)
       const missing = unanswered(first, 'the original request')
@@ -210,8 +212,8 @@ export const CONFORMANCE_CHECKS: readonly ConformanceCheck[] = [
   {
     id: 'no-ignore-on-signing',
     title: 'IGNORE never answers a signing request',
-    run: async (prober, baseline) => {
-      if (!baseline.usable) return NO_BASELINE
+    needsBaseline: true,
+    run: async (prober) => {
       const results: string[] = []
       for (const name of ['eth-transfer', 'btc-transfer']) {
         const { payload } = buildFixture(name, signerOf(prober))
@@ -227,8 +229,8 @@ export const CONFORMANCE_CHECKS: readonly ConformanceCheck[] = [
   {
     id: 'unknown-fields',
     title: 'unknown extra fields are tolerated',
-    run: async (prober, baseline) => {
-      if (!baseline.usable) return NO_BASELINE
+    needsBaseline: true,
+    run: async (prober) => {
       const plain = approvalPayload(prober)
       const plainProbe = await prober.signed('tx', plain)
       const extended = approvalPayload(prober)
@@ -248,8 +250,8 @@ export const CONFORMANCE_CHECKS: readonly ConformanceCheck[] = [
   {
     id: 'fifty-destinations',
     title: 'a 50-destination payload is handled',
-    run: async (prober, baseline) => {
-      if (!baseline.usable) return NO_BASELINE
+    needsBaseline: true,
+    run: async (prober) => {
       const payload = multiDestinationPayload(50, signerOf(prober))
       const probe = await prober.signed('tx', payload)
       const missing = unanswered(probe, 'the 50-destination request')
@@ -259,8 +261,8 @@ export const CONFORMANCE_CHECKS: readonly ConformanceCheck[] = [
   {
     id: 'config-change-types',
     title: 'every config-change type gets a valid action',
-    run: async (prober, baseline) => {
-      if (!baseline.usable) return NO_BASELINE
+    needsBaseline: true,
+    run: async (prober) => {
       const failures: string[] = []
       for (const type of CONFIG_CHANGE_TYPES) {
         const payload = configChangePayload(type, signerOf(prober))

@@ -1,4 +1,10 @@
-import { CONFORMANCE_CHECKS, CheckStatus, sendBaseline, type CheckVerdict } from './conformance-checks.js'
+import {
+  CONFORMANCE_CHECKS,
+  CheckStatus,
+  NO_BASELINE,
+  sendBaseline,
+  type CheckVerdict,
+} from './conformance-checks.js'
 import { createProber, type ConformanceTarget } from './prober.js'
 
 export interface CheckResult extends CheckVerdict {
@@ -18,7 +24,9 @@ export async function runConformance(target: ConformanceTarget): Promise<Conform
   const baseline = await sendBaseline(prober)
   const results: CheckResult[] = []
   for (const check of CONFORMANCE_CHECKS) {
-    results.push({ id: check.id, title: check.title, ...(await check.run(prober, baseline)) })
+    const verdict =
+      check.needsBaseline === true && !baseline.usable ? NO_BASELINE : await check.run(prober, baseline)
+    results.push({ id: check.id, title: check.title, ...verdict })
   }
   return { results, passed: results.every((result) => result.status !== CheckStatus.fail) }
 }
