@@ -174,7 +174,10 @@ describe('callHandler: outcomes', () => {
     const host = await listen(createHttpServer(() => {}))
     const { payload } = buildFixture('eth-transfer-approval')
     const result = await callHandler({ url: `http://${host}`, route: 'tx', payload, ...keys, timeoutMs: 150 })
-    expect(result.outcome).toMatchObject({ type: 'failed', error: { code: 'CS_CALLBACK_TRANSPORT' } })
+    expect(result.outcome).toMatchObject({
+      type: 'failed',
+      error: { code: 'CS_CALLBACK_TRANSPORT', timedOut: true },
+    })
     if (result.outcome.type === 'failed')
       expect(result.outcome.error.message).toBe('no answer from the handler within 150 ms')
   })

@@ -16,10 +16,13 @@ export class CallbackProtocolViolation extends CountersignError {
 export class CallbackTransportFailure extends CountersignError {
   readonly code = 'CS_CALLBACK_TRANSPORT'
   readonly httpStatus: number | undefined
+  /** True when the deadline passed before a full answer arrived. */
+  readonly timedOut: boolean
 
-  constructor(message: string, options?: ErrorOptions & { httpStatus?: number }) {
+  constructor(message: string, options?: ErrorOptions & { httpStatus?: number; timedOut?: boolean }) {
     super(message, options)
     this.httpStatus = options?.httpStatus
+    this.timedOut = options?.timedOut ?? false
   }
 }
 

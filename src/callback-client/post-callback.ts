@@ -41,6 +41,7 @@ export async function postCallback(options: PostOptions): Promise<HttpReply> {
     if (deadline.aborted) {
       throw new CallbackTransportFailure(`no answer from the handler within ${options.timeoutMs} ms`, {
         cause: error,
+        timedOut: true,
       })
     }
     if (error instanceof CallbackTransportFailure) throw error

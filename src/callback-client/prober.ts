@@ -54,7 +54,7 @@ export function createProber(target: ConformanceTarget): Prober {
       }
     } catch (error) {
       if (!(error instanceof CallbackTransportFailure)) throw error
-      if (error.message.startsWith('no answer')) timing.timeouts.push(url.pathname)
+      if (error.timedOut) timing.timeouts.push(url.pathname)
       return { status: undefined, transportError: error.message, read: undefined, claimedAction: undefined }
     }
   }

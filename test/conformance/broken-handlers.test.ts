@@ -15,7 +15,7 @@ const cosigner = testKeyPair('cosigner')
 const handler = testKeyPair('handler')
 const stranger = testKeyPair('stranger')
 
-async function grade(flaw?: Flaw): Promise<ConformanceReport> {
+async function grade(flaw?: Flaw, timeoutMs?: number): Promise<ConformanceReport> {
   const server: TestHandler = await startTestHandler({
     cosignerPublicKey: cosigner.publicKey,
     handlerPrivateKey: handler.privateKey,
@@ -27,6 +27,7 @@ async function grade(flaw?: Flaw): Promise<ConformanceReport> {
       url: server.url,
       cosignerKey: cosigner.privateKey,
       handlerPublicKey: handler.publicKey,
+      ...(timeoutMs === undefined ? {} : { timeoutMs }),
     })
   } finally {
     await server.close()
@@ -80,6 +81,16 @@ describe.each([
   it(`fails exactly ${expectedFailures.join(', ')}`, () => {
     expect(withStatus(report, 'FAIL')).toEqual(expectedFailures)
     expect(report.passed).toBe(false)
+  })
+})
+
+describe('conformance suite against a handler that never answers configuration changes', () => {
+  it('fails the route, the config-change types and the deadline checks', async () => {
+    const report = await grade(Flaw.stallsConfigChanges, 100)
+    expect(withStatus(report, 'FAIL')).toEqual(['routes-answer', 'config-change-types', 'answers-within-30s'])
+    expect(report.results.find((r) => r.id === 'answers-within-30s')?.reason).toBe(
+      '14 of 30 requests got no answer in time',
+    )
   })
 })
 

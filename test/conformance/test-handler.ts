@@ -31,6 +31,8 @@ export const Flaw = {
   pascalCaseClaims: 'pascal-case-claims',
   /** Signs its answers with a key other than the registered handler key. */
   wrongSigningKey: 'wrong-signing-key',
+  /** Never answers the config-change route. */
+  stallsConfigChanges: 'stalls-config-changes',
 } as const
 export type Flaw = (typeof Flaw)[keyof typeof Flaw]
 
@@ -73,6 +75,7 @@ export async function startTestHandler(options: TestHandlerOptions): Promise<Tes
         reply.writeHead(404).end()
         return
       }
+      if (options.flaw === Flaw.stallsConfigChanges && route === 'config') return
       decide(route, Buffer.concat(chunks).toString('utf8'))
         .then(async (response) => {
           if (response === undefined) reply.writeHead(401).end()
@@ -86,7 +89,11 @@ export async function startTestHandler(options: TestHandlerOptions): Promise<Tes
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     release: (requestId) => released.add(requestId),
     deliveries,
-    close: () => new Promise((resolve) => server.close(() => resolve())),
+    close: () =>
+      new Promise((resolve) => {
+        server.close(() => resolve())
+        server.closeAllConnections()
+      }),
   }
 
   async function decide(route: CallbackRoute, body: string): Promise<CallbackResponse | undefined> {
