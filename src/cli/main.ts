@@ -9,6 +9,7 @@ import { registerVelocityCommands } from './commands/velocity.js'
 import { registerSimulateCommands } from './commands/simulate.js'
 import { registerConformanceCommands } from './commands/conformance.js'
 import { registerPolicyCommands } from './commands/policy.js'
+import { registerPolicyReplayCommand } from './commands/policy-replay.js'
 
 const VERSION = '0.1.0'
 
@@ -27,7 +28,7 @@ export function buildProgram(context: ProgramContext) {
   registerVelocityCommands(program, context)
   registerSimulateCommands(program, context)
   registerConformanceCommands(program, context)
-  registerPolicyCommands(program, context)
+  registerPolicyReplayCommand(registerPolicyCommands(program, context), context)
   return program
 }
 

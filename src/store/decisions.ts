@@ -151,7 +151,15 @@ async function decideNew(
       verdict.policyDigest,
       facts.signerId,
       canonicalJson(facts.request),
-      JSON.stringify({ trace: verdict.trace, velocity: figures }),
+      JSON.stringify({
+        trace: verdict.trace,
+        // The figures the policy saw, kept with their series so `policy replay` can show them to a candidate.
+        velocity: decider.series.map((series, index) => ({
+          windowId: series.windowId,
+          groupKey: series.groupKey,
+          ...figures[index]!,
+        })),
+      }),
       hold ? JSON.stringify(hold) : null,
       now,
       now,

@@ -4,7 +4,7 @@
  * PostgreSQL (several replicas), through one query layer.
  */
 export { openStore } from './store.js'
-export type { Store, OpenStoreOptions, RecordedDecision } from './store.js'
+export type { Store, OpenStoreOptions, RecordedDecision, RecordedVelocity } from './store.js'
 export { ALTERED_REPLAY_REASON } from './decisions.js'
 export type {
   Decider,

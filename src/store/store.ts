@@ -7,18 +7,27 @@ import { migrate } from './migrations.js'
 import { openPostgres } from './sql/postgres.js'
 import { openSqlite } from './sql/sqlite.js'
 import type { SqlDatabase } from './sql/types.js'
-import { release, type ReleasedReservation } from './velocity.js'
+import { release, type ReleasedReservation, type VelocityFigures } from './velocity.js'
 
 export interface RecordedDecision {
   readonly requestId: string
   readonly kind: string
   readonly status: 'final' | 'held'
+  /** True when the policy held the request for a quorum (`action` is then the humans' outcome, or RETRY). */
+  readonly heldByPolicy: boolean
   readonly action: string
   readonly reason: string | null
   readonly ruleId: string | null
   readonly policyVersion: string
   readonly decidedAt: Date
   readonly request: unknown
+  /** The velocity figures the deciding policy saw, before this request. */
+  readonly velocity: readonly RecordedVelocity[]
+}
+
+export interface RecordedVelocity extends VelocityFigures {
+  readonly windowId: string
+  readonly groupKey: string
 }
 
 /** Durable state of the handler: decisions, velocity ledger, approvals and the audit chain. */
@@ -83,19 +92,22 @@ export async function openStore(url: string, options: OpenStoreOptions = {}): Pr
       guarded('read', () =>
         db.read(async (session) => {
           const rows = await session.all<Record<string, unknown>>(
-            'SELECT request_id, kind, status, action, reason, rule_id, policy_version, decided_at, request_json FROM decisions WHERE decided_at >= ? ORDER BY decided_at',
+            'SELECT request_id, kind, status, action, reason, rule_id, policy_version, decided_at, request_json, trace_json, hold_json FROM decisions WHERE decided_at >= ? ORDER BY decided_at',
             [sinceMs],
           )
           return rows.map((row) => ({
             requestId: String(row.request_id),
             kind: String(row.kind),
             status: row.status as 'final' | 'held',
+            heldByPolicy: row.hold_json !== null,
             action: String(row.action),
             reason: (row.reason as string | null) ?? null,
             ruleId: (row.rule_id as string | null) ?? null,
             policyVersion: String(row.policy_version),
             decidedAt: new Date(Number(row.decided_at)),
             request: JSON.parse(String(row.request_json)) as unknown,
+            velocity:
+              (JSON.parse(String(row.trace_json)) as { velocity?: RecordedVelocity[] }).velocity ?? [],
           }))
         }),
       ),

@@ -67,6 +67,7 @@ describe('fail closed', () => {
     const ignoring: CompiledPolicy = {
       version: 'test',
       digest: 'test',
+      ruleIds: { guards: [], tx_approval: [], tx_signing: [], config_change: [] },
       velocityProbes: () => [],
       evaluate: () =>
         ({
@@ -87,6 +88,7 @@ describe('fail closed', () => {
     const unreadable: CompiledPolicy = {
       version: 'test',
       digest: 'test',
+      ruleIds: { guards: [], tx_approval: [], tx_signing: [], config_change: [] },
       velocityProbes: () => {
         throw new Error('group_by field source.id is missing')
       },

@@ -1,0 +1,87 @@
+import { resolve } from 'node:path'
+import type { Command } from 'commander'
+import { loadPolicyFile, velocityKey, type CompiledPolicy, type VelocityFigures } from '../../policy/index.js'
+import { RequestKind, parseCallbackRequest, type CallbackRoute } from '../../protocol/index.js'
+import type { RecordedDecision } from '../../store/index.js'
+import { ExitCode } from '../io.js'
+import { action, type ProgramContext } from '../program.js'
+import { parseSince } from '../since.js'
+import { withStore, withStoreOptions, type StoreOptions } from '../store-option.js'
+
+/** What a policy did with a request, comparable across policies: a hold is its own outcome. */
+type Outcome = string
+
+interface Replayed {
+  readonly recorded: RecordedDecision
+  readonly candidate: Outcome
+  readonly candidateRule: string | null
+}
+
+const ZERO: VelocityFigures = { sumUsdCents: 0, count: 0 }
+
+function recordedOutcome(decision: RecordedDecision): Outcome {
+  return decision.heldByPolicy ? 'HOLD' : decision.action
+}
+
+/**
+ * Re-decides one recorded request with the candidate, at the time it was decided and with the velocity
+ * figures recorded then; a window the recorded policy did not have starts from zero.
+ */
+function replayOne(candidate: CompiledPolicy, recorded: RecordedDecision): Replayed {
+  const route: CallbackRoute = recorded.kind === RequestKind.configChange ? 'config' : 'tx'
+  let parsed
+  try {
+    parsed = parseCallbackRequest(route, recorded.request)
+  } catch {
+    // A malformed request is rejected before any policy runs, whichever policy it is.
+    return { recorded, candidate: 'REJECT', candidateRule: null }
+  }
+  const input = { kind: recorded.kind as RequestKind, request: parsed.request, now: recorded.decidedAt }
+  const seen = new Map(
+    recorded.velocity.map((figures) => [velocityKey(figures.windowId, figures.groupKey), figures]),
+  )
+  let probes
+  try {
+    probes = candidate.velocityProbes(input)
+  } catch {
+    return { recorded, candidate: 'REJECT', candidateRule: null }
+  }
+  const snapshot = new Map(
+    probes.map((probe) => {
+      const key = velocityKey(probe.windowId, probe.groupKey)
+      return [key, seen.get(key) ?? ZERO] as const
+    }),
+  )
+  const decision = candidate.evaluate(input, snapshot)
+  return { recorded, candidate: decision.require ? 'HOLD' : decision.action, candidateRule: decision.ruleId }
+}
+
+export function registerPolicyReplayCommand(policy: Command, context: ProgramContext): void {
+  withStoreOptions(policy.command('replay'))
+    .description(
+      're-decide recorded requests with a candidate policy and list every one whose outcome would change\n(exit 0 none would change, 1 some would, 2 unusable input)',
+    )
+    .requiredOption('--candidate <file>', 'the candidate policy file')
+    .option('--since <time>', 'ISO date/time or a duration back from now', '7d')
+    .action(
+      action(context, (options: StoreOptions & { candidate: string; since: string }) => {
+        const candidate = loadPolicyFile(resolve(context.io.cwd, options.candidate))
+        const since = parseSince(options.since, Date.now())
+        return withStore(options, context.io, async (store) => {
+          const replayed = (await store.listDecisions(since)).map((recorded) =>
+            replayOne(candidate, recorded),
+          )
+          const changed = replayed.filter((item) => item.candidate !== recordedOutcome(item.recorded))
+          for (const { recorded, candidate: outcome, candidateRule } of changed) {
+            context.io.out(
+              `${recorded.requestId}  ${recorded.kind}  ${recordedOutcome(recorded)} (rule ${recorded.ruleId ?? 'default'}, policy ${recorded.policyVersion}) → ${outcome} (rule ${candidateRule ?? 'default'})`,
+            )
+          }
+          context.io.out(
+            `${replayed.length} recorded decisions replayed with policy ${candidate.version}: ${changed.length} would change`,
+          )
+          return changed.length === 0 ? ExitCode.ok : ExitCode.failed
+        })
+      }),
+    )
+}
