@@ -41,10 +41,8 @@ export function reportError(io: Io, error: unknown): number {
 }
 
 export function newCommand(name: string, io: Io): Command {
-  return new Command(name)
-    .exitOverride()
-    .configureOutput({
-      writeOut: (text) => io.out(text.trimEnd()),
-      writeErr: (text) => io.err(text.trimEnd()),
-    })
+  return new Command(name).exitOverride().configureOutput({
+    writeOut: (text) => io.out(text.trimEnd()),
+    writeErr: (text) => io.err(text.trimEnd()),
+  })
 }
