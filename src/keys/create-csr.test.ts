@@ -79,5 +79,6 @@ describe('DER reader', () => {
     expect(() => readDer(Buffer.from('3005020100', 'hex'))).toThrow(/past the end/)
     expect(() => readDer(Buffer.from('30800000', 'hex'))).toThrow(/indefinite/)
     expect(() => readDer(Buffer.from('3081030201ff', 'hex'))).toThrow(/non-minimal/)
+    expect(() => readDer(Buffer.from('3103020100', 'hex'), DerTag.sequence)).toThrow(/unexpected outer tag/)
   })
 })

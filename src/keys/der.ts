@@ -70,10 +70,11 @@ function readElement(buffer: Buffer, offset: number): DerElement {
   return { tag, content: buffer.subarray(offset + header, end), encoded: buffer.subarray(offset, end) }
 }
 
-/** Reads exactly one element spanning the whole buffer. */
-export function readDer(buffer: Buffer): DerElement {
+/** Reads exactly one element spanning the whole buffer, of the given tag when one is given. */
+export function readDer(buffer: Buffer, tag?: number): DerElement {
   const element = readElement(buffer, 0)
   if (element.encoded.length !== buffer.length) throw new RangeError('invalid DER: trailing bytes')
+  if (tag !== undefined && element.tag !== tag) throw new RangeError('invalid DER: unexpected outer tag')
   return element
 }
 

@@ -28,7 +28,7 @@ export class CsrSignatureInvalid extends RangeError {}
  * CSR whose signature fails was altered, and the key it names must not be trusted.
  */
 export function readCsr(der: Buffer): KeyObject {
-  const request = readDer(der)
+  const request = readDer(der, DerTag.sequence)
   const [info, algorithm, signature] = readDerChildren(request, [
     DerTag.sequence,
     DerTag.sequence,

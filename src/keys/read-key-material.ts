@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises'
 import { X509Certificate, createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto'
-import { readDer } from './der.js'
+import { DerTag, readDer } from './der.js'
 import { KeyEncrypted, KeyUnreadable } from './errors.js'
 import { readPemBlocks, type PemBlock } from './pem.js'
 import { CsrSignatureInvalid, readCsr } from './read-csr.js'
@@ -96,7 +96,7 @@ function fromPem(block: PemBlock, label: string, passphrase: string | Buffer | u
 
 /** DER carries no label, so each structure is tried in turn; the first that parses names the kind. */
 function fromDer(der: Buffer, label: string, passphrase: string | Buffer | undefined): KeyMaterial {
-  readDer(der)
+  readDer(der, DerTag.sequence)
   const privateKey = (parse: (secret: string | Buffer | undefined) => KeyObject) =>
     describe(KeyMaterialKind.privateKey, 'der', publicFromPrivate(label, passphrase, parse))
   // Private keys first: createPublicKey would also accept a private key and hide its kind.
@@ -137,7 +137,7 @@ function parse(data: Buffer, label: string, passphrase: string | Buffer | undefi
     if (block === undefined) throw new KeyUnreadable(`${label} holds no key, CSR or certificate`)
     return fromPem(block, label, passphrase)
   }
-  if (data[0] !== 0x30) {
+  if (data[0] !== DerTag.sequence) {
     throw new KeyUnreadable(`${label} is neither PEM (no -----BEGIN line) nor DER`)
   }
   return fromDer(data, label, passphrase)
