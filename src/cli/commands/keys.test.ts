@@ -1,5 +1,5 @@
 import { generateKeyPairSync } from 'node:crypto'
-import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
@@ -66,6 +66,17 @@ describe('countersign keys generate', () => {
       0,
     )
     expect(readFileSync(join(dir, 'bot.key'), 'utf8')).not.toBe(before)
+  })
+
+  it('writes neither file when the key file alone already exists', async () => {
+    const dir = workspace()
+    writeFileSync(join(dir, 'bot.key'), 'an older key')
+    expectUnusable(
+      await runCli(['keys', 'generate', '--name', 'bot', '--bits', '2048'], dir),
+      /bot\.key already exists/,
+    )
+    expect(existsSync(join(dir, 'bot.csr'))).toBe(false)
+    expect(readFileSync(join(dir, 'bot.key'), 'utf8')).toBe('an older key')
   })
 
   it('--for callback writes an RSA-2048 key and its public key PEM, and refuses other sizes', async () => {

@@ -1,4 +1,4 @@
-import { readFile, stat } from 'node:fs/promises'
+import { readFile, stat, unlink } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { Option, type Command } from 'commander'
 import { importRsaPublicKey } from '../../protocol/index.js'
@@ -115,9 +115,14 @@ async function generate(io: Io, command: Command, options: GenerateOptions): Pro
   const keyPath = join(dir, `${options.name}.key`)
   const publicPath = join(dir, callback ? `${options.name}.pub.pem` : `${options.name}.csr`)
   const force = { force: options.force === true }
-  // The public file first: if it already exists nothing is written, and no orphan private key is left.
+  // Both files or neither: a CSR left beside an older key of the same name would not match it.
   await writePublicFile(publicPath, callback ? pair.publicKeyPem : createCsr(pair.privateKey, subject), force)
-  await writePrivateKeyFile(keyPath, pair.privateKeyPem, force)
+  try {
+    await writePrivateKeyFile(keyPath, pair.privateKeyPem, force)
+  } catch (error) {
+    await unlink(publicPath)
+    throw error
+  }
 
   io.out(`wrote ${keyPath} (private key, RSA ${bits} bits, PKCS#8 PEM, mode 0600)`)
   io.out(
