@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from '
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { runCli, type CliResult } from '../../../test/keys/cli.js'
+import { expectUnusable, runCli } from '../../../test/keys/cli.js'
 import { testKeyPair } from '../../../test/support/keys.js'
 import { createCsr, readKeyMaterial, signRequest, spkiFingerprint } from '../../keys/index.js'
 
@@ -18,15 +18,6 @@ function workspace(): string {
   writeFileSync(join(dir, 'user.pub'), user.publicPem)
   writeFileSync(join(dir, 'stranger.key'), stranger.privatePem, { mode: 0o600 })
   return dir
-}
-
-/** Bad input: exit 2, one line on stderr, no stack trace, nothing on stdout. */
-function expectUnusable(result: CliResult, message: RegExp): void {
-  expect(result.code).toBe(2)
-  expect(result.err).toMatch(message)
-  expect(result.err.trim().split('\n')).toHaveLength(1)
-  expect(result.err).not.toMatch(/\n\s+at /)
-  expect(result.out).toBe('')
 }
 
 function expectNoKeyMaterial(text: string, privatePem: string): void {
