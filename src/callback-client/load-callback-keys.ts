@@ -21,7 +21,9 @@ export async function loadCallbackKeys(files: CallbackKeyFiles): Promise<Callbac
   try {
     privateBytes = await readFile(files.cosignerKeyPath)
   } catch (error) {
-    throw new KeyUnreadable(`cannot read ${files.cosignerKeyPath}`, { cause: error })
+    const code = (error as { code?: unknown }).code
+    const reason = code === 'ENOENT' ? 'no such file' : 'permission denied or I/O error'
+    throw new KeyUnreadable(`cannot read ${files.cosignerKeyPath}: ${reason}`, { cause: error })
   }
   const handlerMaterial = await readKeyMaterialFile(files.handlerPublicKeyPath, {
     expect: [KeyMaterialKind.publicKey, KeyMaterialKind.certificate],
