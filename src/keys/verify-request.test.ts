@@ -136,8 +136,13 @@ describe('verifyRequest: one refusal per Fireblocks error code, each from a real
     expect(error).toMatchObject({ reason: 'missing_api_key', apiCode: -2 })
   })
 
-  it('-3 JWT missing: no Authorization header, or not a bearer token', async () => {
+  it('-3 JWT missing: no Authorization header, not a bearer token, or two of them', async () => {
     expect(await refusal(request(undefined))).toMatchObject({ reason: 'missing_jwt', apiCode: -3 })
+    const token = await signed()
+    const twice = { authorization: `Bearer ${token}`, Authorization: `Bearer ${token}`, 'x-api-key': API_KEY }
+    expect((await refusal(request(undefined, { headers: twice }))).apiCode).toBe(-3)
+    const array = { authorization: [`Bearer ${token}`, `Bearer ${token}`], 'x-api-key': API_KEY }
+    expect((await refusal(request(undefined, { headers: array }))).apiCode).toBe(-3)
     const basic = request(undefined, {
       headers: { authorization: 'Basic dXNlcjpwYXNz', 'x-api-key': API_KEY },
     })

@@ -55,12 +55,15 @@ export interface RequestEvaluation {
   readonly skipped: readonly SkippableCheck[]
 }
 
+/**
+ * The one value of an authentication header, whatever the case of its name. A header given twice (as an
+ * array, or under two spellings) is ambiguous: it counts as absent rather than have one picked.
+ */
 function header(headers: RequestHeaders, name: string): string | undefined {
-  const entry = Object.entries(headers).find(([key]) => key.toLowerCase() === name)
-  const value = entry?.[1]
-  // A repeated authentication header is ambiguous; treat it as absent rather than pick one.
-  if (Array.isArray(value)) return value.length === 1 ? (value[0] as string) : undefined
-  return value as string | undefined
+  const values = Object.entries(headers)
+    .filter(([key]) => key.toLowerCase() === name)
+    .flatMap(([, value]) => (value === undefined ? [] : typeof value === 'string' ? [value] : [...value]))
+  return values.length === 1 ? values[0] : undefined
 }
 
 function bearerToken(headers: RequestHeaders): string {
