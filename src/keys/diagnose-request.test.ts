@@ -57,6 +57,12 @@ describe('diagnoseRequest', () => {
     expect(diagnosis.cause?.fix).toMatch(/create a new API user/)
   })
 
+  it('a sound JWT is accepted even when the key given is another one, with a note saying so', async () => {
+    const diagnosis = await diagnose(await signed(), { signingKey: stranger.privateKey })
+    expect(diagnosis.accepted).toBe(true)
+    expect(diagnosis.notes[0]).toContain('is not the registered key and did not sign this JWT')
+  })
+
   it('the signature does not verify with the registered key although the key given matches', async () => {
     const diagnosis = await diagnose(await signClaims(claims(), stranger.privateKey))
     expect(diagnosis.cause).toMatchObject({ reason: 'invalid_signature', apiCode: -1 })

@@ -214,6 +214,16 @@ export async function diagnoseRequest(input: DiagnoseRequestInput): Promise<Diag
 
   const mismatch =
     input.signingKey !== undefined && !checkKeyMatch(input.signingKey, input.registeredKey).match
+  if (failure === undefined) {
+    // The JWT is sound; only the key file given to the diagnosis is another one.
+    const keyNote = mismatch
+      ? [
+          `The private key given (${fingerprints.signingKey}) is not the registered key and did not sign this JWT.`,
+        ]
+      : []
+    const notes = [...keyNote, ...skipped.map((check) => `Not checked: ${SKIPPED_NOTES[check]}.`)]
+    return { accepted: true, cause: undefined, fingerprints, skipped, notes }
+  }
   if (mismatch) {
     const { apiCode, apiMessage } = REQUEST_AUTH_FAILURES.invalid_signature
     const cause: DiagnosisCause = {
@@ -224,15 +234,7 @@ export async function diagnoseRequest(input: DiagnoseRequestInput): Promise<Diag
       fix: 'Find the private key whose fingerprint is the CSR\'s (compare with "countersign keys fingerprint"), or create a new API user with a CSR made from this key.',
       facts: {},
     }
-    const notes =
-      failure === undefined
-        ? ['The JWT itself verifies with the registered key: it was not signed with the key given.']
-        : []
-    return { accepted: false, cause, fingerprints, skipped, notes }
-  }
-  if (failure === undefined) {
-    const notes = skipped.map((check) => `Not checked: ${SKIPPED_NOTES[check]}.`)
-    return { accepted: true, cause: undefined, fingerprints, skipped, notes }
+    return { accepted: false, cause, fingerprints, skipped, notes: [] }
   }
   const explanation = EXPLANATIONS[failure.reason]({
     facts: failure.facts,
