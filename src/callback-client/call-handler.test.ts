@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process'
 import { createPublicKey } from 'node:crypto'
 import { mkdtempSync, readFileSync } from 'node:fs'
 import { createServer as createHttpServer, type Server } from 'node:http'
@@ -9,6 +8,7 @@ import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { Flaw, startTestHandler } from '../../test/conformance/test-handler.js'
 import { testKeyPair } from '../../test/support/keys.js'
+import { makeSelfSignedCertificate } from '../../test/support/tls.js'
 import { PayloadInvalid } from '../protocol/index.js'
 import { spkiFingerprint } from '../keys/index.js'
 import { buildFixture, callHandler, type CallClock } from './index.js'
@@ -204,30 +204,12 @@ describe('callHandler: outcomes', () => {
 
 describe('callHandler: certificate mode', () => {
   const dir = mkdtempSync(join(tmpdir(), 'cs-cert-'))
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-days',
-      '1',
-      '-subj',
-      '/CN=handler.test',
-      '-keyout',
-      join(dir, 'key.pem'),
-      '-out',
-      join(dir, 'cert.pem'),
-    ],
-    { stdio: 'ignore' },
-  )
-  const cert = readFileSync(join(dir, 'cert.pem'))
+  const files = makeSelfSignedCertificate(dir, 'handler.test')
+  const cert = readFileSync(files.cert)
   const pin = spkiFingerprint(createPublicKey(cert))
 
   async function jsonHandler(received: string[]) {
-    const server = createHttpsServer({ key: readFileSync(join(dir, 'key.pem')), cert }, (request, reply) => {
+    const server = createHttpsServer({ key: readFileSync(files.key), cert }, (request, reply) => {
       const chunks: Buffer[] = []
       request.on('data', (chunk: Buffer) => chunks.push(chunk))
       request.on('end', () => {

@@ -2,8 +2,7 @@
  * Starts the real handler (in-process, real HTTP on a free port) for end-to-end tests, with its own keys,
  * policy and store, and sends requests signed the way a co-signer signs them.
  */
-import { execFileSync } from 'node:child_process'
-import { mkdtempSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import pino from 'pino'
@@ -21,6 +20,7 @@ import {
   type CallbackRoute,
 } from '../../src/protocol/index.js'
 import { testKeyPair, type TestKeyPair } from '../support/keys.js'
+import { makeSelfSignedCertificate } from '../support/tls.js'
 
 export const SIGNER_ID = '3f2c1d4e-5b6a-4c8d-9e0f-1a2b3c4d5e6f' // the signerId of the fixtures
 export const CERT_SIGNER_ID = 'cert-mode-user'
@@ -92,34 +92,6 @@ export interface TestHandlerOptions {
   readonly basePath?: string
 }
 
-/** A self-signed certificate for 127.0.0.1, made by the openssl binary. */
-function makeCertificate(dir: string): { cert: string; key: string } {
-  const cert = join(dir, 'tls.crt')
-  const key = join(dir, 'tls.key')
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-keyout',
-      key,
-      '-out',
-      cert,
-      '-days',
-      '1',
-      '-subj',
-      '/CN=127.0.0.1',
-      '-addext',
-      'subjectAltName=IP:127.0.0.1',
-    ],
-    { stdio: 'ignore' },
-  )
-  return { cert, key }
-}
-
 export interface TestSetup {
   readonly config: HandlerConfig
   readonly dir: string
@@ -134,7 +106,7 @@ export function makeTestSetup(options: TestHandlerOptions = {}): TestSetup {
   const cosigner = testKeyPair('cosigner')
   const handlerKeys = testKeyPair('handler')
   writeFileSync(join(dir, 'policy.yaml'), options.policy ?? TEST_POLICY)
-  const tls = options.tls ? makeCertificate(dir) : undefined
+  const tls = options.tls ? makeSelfSignedCertificate(dir) : undefined
   const config = compileConfig(
     {
       listen: '127.0.0.1:0',
@@ -163,9 +135,7 @@ export async function startTestHandler(options: TestHandlerOptions = {}): Promis
     { write: (line: string) => void logs.push(JSON.parse(line) as Record<string, unknown>) },
   )
   const handler = await startHandler(config, { log })
-  const dispatcher = tls
-    ? new Agent({ connect: { ca: execFileSync('cat', [tls.cert]).toString() } })
-    : undefined
+  const dispatcher = tls ? new Agent({ connect: { ca: readFileSync(tls.cert, 'utf8') } }) : undefined
   const post: TestHandler['post'] = async (route, body, mode = 'jwt') => {
     const response = await request(`${handler.url}${callbackPath(config.basePath, mode, route)}`, {
       method: 'POST',
