@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto'
 import { LineCounter, parseDocument, parse as parseYaml } from 'yaml'
 import { isActionAllowed, REQUEST_KINDS, type Action, type RequestKind } from '../protocol/index.js'
-import { celEnvironment } from './cel-environment.js'
+import { CelRecord, celEnvironment, type PolicyEnvironment } from './cel-environment.js'
 import { compileCondition, type Condition } from './condition.js'
 import { formatDuration, parseDuration } from './duration.js'
 import type { PolicyDiagnostic } from './errors.js'
@@ -164,6 +164,7 @@ function compileWindows(specs: readonly VelocityWindowSpec[], diagnostics: Diagn
       windowMs,
       bucketMs,
       groupBy: spec.group_by,
+      groupByParts: spec.group_by.map((field) => field.split('.')),
       metrics: [...new Set(spec.metrics)],
       kinds: [...new Set(spec.kinds)],
     })
@@ -179,14 +180,14 @@ function compileRule(
   spec: RuleSpec,
   kind: RequestKind,
   at: Path,
-  env: ReturnType<typeof celEnvironment>,
+  env: PolicyEnvironment,
   diagnostics: Diagnostics,
 ): CompiledRule | undefined {
   const match = Object.entries(spec.match ?? {}).map(([field, values]) => {
     if (!isKnownField(kind, field)) {
       diagnostics.error([...at, 'match', field], `unknown match field "${field}" for ${kind} requests`)
     }
-    return { field, values: new Set(typeof values === 'string' ? [values] : values) }
+    return { field, parts: field.split('.'), values: new Set(typeof values === 'string' ? [values] : values) }
   })
   const when =
     spec.when === undefined ? undefined : checkCondition(env, spec.when, [...at, 'when'], diagnostics)
@@ -238,32 +239,40 @@ function compileQuorum(
 }
 
 function checkCondition(
-  env: ReturnType<typeof celEnvironment>,
+  env: PolicyEnvironment,
   source: string,
   at: Path,
   diagnostics: Diagnostics,
 ): Condition | undefined {
-  const result = compileCondition(env, source)
+  const result = compileCondition(env.env, source)
   if ('error' in result) {
-    diagnostics.error(at, result.error)
+    diagnostics.error(at, `${result.error}${unknownNameHint(result.error, env)}`)
     return undefined
   }
   return result.condition
 }
 
+/** For an unknown field, what this section can see: the usual cause is a list or window name typo. */
+function unknownNameHint(error: string, env: PolicyEnvironment): string {
+  if (!error.includes('No such key')) return ''
+  const lists = env.shape.lists.join(', ') || 'none'
+  const windows = [...env.shape.windows.keys()].join(', ') || 'none'
+  return ` (lists: ${lists}; velocity windows counting this kind: ${windows})`
+}
+
 function compileGuard(
   spec: GuardSpec,
   at: Path,
-  envs: ReadonlyMap<RequestKind, ReturnType<typeof celEnvironment>>,
+  envs: Readonly<Record<RequestKind, PolicyEnvironment>>,
   diagnostics: Diagnostics,
 ): CompiledGuard {
   const conditions = new Map<RequestKind, Condition>()
   for (const kind of new Set(spec.kinds ?? DEFAULT_GUARD_KINDS)) {
-    const result = compileCondition(envs.get(kind)!, spec.when)
+    const result = compileCondition(envs[kind].env, spec.when)
     if ('error' in result) {
       diagnostics.error(
         [...at, 'when'],
-        `${result.error} (checked for ${kind}; narrow the guard with \`kinds\`)`,
+        `${result.error}${unknownNameHint(result.error, envs[kind])} (checked for ${kind}; narrow the guard with \`kinds\`)`,
       )
     } else {
       conditions.set(kind, result.condition)
@@ -352,30 +361,31 @@ export function compilePolicySource(text: string, options: CompileOptions): Comp
   const onError = checkDefaults(file, diagnostics)
   const lists = compileLists(file.lists, options, digest, diagnostics)
   const windows = compileWindows(file.velocity, diagnostics)
-  const envs = new Map(
-    REQUEST_KINDS.map((kind) => [
+  // One Lists class for the policy: its single instance is shared by every evaluation.
+  const Lists = class ListsRecord extends CelRecord {}
+  const envs = {} as Record<RequestKind, PolicyEnvironment>
+  for (const kind of REQUEST_KINDS) {
+    const visible = isTxKind(kind) ? windows.filter((window) => window.kinds.includes(kind)) : []
+    envs[kind] = celEnvironment(
       kind,
-      celEnvironment(kind, {
+      {
         lists: Object.keys(file.lists),
-        windows: new Map(
-          isTxKind(kind)
-            ? windows
-                .filter((window) => window.kinds.includes(kind))
-                .map((window) => [window.id, window.metrics])
-            : [],
-        ),
-      }),
-    ]),
-  )
+        windows: new Map(visible.map((window) => [window.id, window.metrics])),
+      },
+      Lists,
+    )
+  }
   const guards = file.guards.map((guard, index) => compileGuard(guard, ['guards', index], envs, diagnostics))
   const sections = {} as Record<RequestKind, CompiledRule[]>
   for (const kind of REQUEST_KINDS) {
+    const specIndex = new Map<CompiledRule, number>()
     sections[kind] = file[kind].flatMap((rule, index) => {
-      const compiled = compileRule(rule, kind, [kind, index], envs.get(kind)!, diagnostics)
+      const compiled = compileRule(rule, kind, [kind, index], envs[kind], diagnostics)
+      if (compiled !== undefined) specIndex.set(compiled, index)
       return compiled === undefined ? [] : [compiled]
     })
     for (const { rule, by } of shadowedRules(sections[kind])) {
-      const index = file[kind].findIndex((spec) => spec.id === rule.id)
+      const index = specIndex.get(rule)!
       diagnostics.warning(
         [kind, index],
         `rule "${rule.id}" is never reached: rule "${by.id}" above it always matches first`,
@@ -401,12 +411,12 @@ export function compilePolicySource(text: string, options: CompileOptions): Comp
     },
     onError,
     lists,
+    listsRecord: new Lists(Object.fromEntries([...lists].map(([name, list]) => [name, list.values]))),
+    environments: envs,
     windows,
     guards,
     sections,
-    usesTime: conditions.some((condition) =>
-      condition.reads.some((path) => path === 'time' || path.startsWith('time.')),
-    ),
+    usesTime: conditions.some((condition) => condition.reads.some((read) => read.parts[0] === 'time')),
   }
   return { program, diagnostics: diagnostics.list }
 }

@@ -4,8 +4,8 @@ import type { ASTNode, Environment, ParseResult } from '@marcbachmann/cel-js'
 export interface Condition {
   readonly source: string
   readonly run: ParseResult
-  /** Dotted context paths the expression reads, e.g. `dest.whitelisted`, `velocity.vault_24h.sum_usd`. */
-  readonly reads: readonly string[]
+  /** Context paths the expression reads, e.g. `dest.whitelisted`, `velocity.vault_24h.sum_usd`. */
+  readonly reads: readonly { readonly path: string; readonly parts: readonly string[] }[]
   /** Named lists it reads (`lists.<name>`), checked for staleness before each evaluation. */
   readonly lists: readonly string[]
 }
@@ -69,8 +69,10 @@ export function compileCondition(env: Environment, source: string): ConditionRes
   if (reads.nestedComprehension) {
     return { error: 'nested comprehensions (all/exists/map/filter inside another) are not allowed' }
   }
-  const paths = [...reads.paths].sort()
-  const lists = paths.filter((path) => path.startsWith('lists.')).map((path) => path.split('.')[1]!)
+  const paths = [...reads.paths].sort().map((path) => ({ path, parts: path.split('.') }))
+  const lists = paths.flatMap(({ parts }) =>
+    parts[0] === 'lists' && parts[1] !== undefined ? [parts[1]] : [],
+  )
   return { condition: { source, run, reads: paths, lists: [...new Set(lists)] } }
 }
 

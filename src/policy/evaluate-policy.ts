@@ -1,9 +1,10 @@
 import type { Action, ConfigChangeRequest, RequestKind, TxRequest } from '../protocol/index.js'
 import { isActionAllowed } from '../protocol/index.js'
+import { TimeRecord } from './cel-environment.js'
 import { summaryOf, type Condition } from './condition.js'
 import { Decimal } from './decimal.js'
 import type { CompiledRule, PolicyProgram, QuorumRequirement } from './program.js'
-import { amountUsdCents, readField, requestFacts, type RequestFacts } from './request-context.js'
+import { amountUsdCents, readField, readValue, requestFacts, type RequestFacts } from './request-context.js'
 import type { ConditionTrace, DecisionTrace, TraceValue, VelocityTrace } from './trace.js'
 import { groupKey, velocityKey, type VelocityProbe, type VelocitySnapshot } from './velocity.js'
 import { zonedTime } from './zoned-time.js'
@@ -73,15 +74,6 @@ function traceValue(value: unknown, depth = 0): TraceValue {
   return '{…}'
 }
 
-function readPath(context: Record<string, unknown>, path: string): unknown {
-  let value: unknown = context
-  for (const part of path.split('.')) {
-    if (typeof value !== 'object' || value === null || !Object.hasOwn(value, part)) return undefined
-    value = (value as Record<string, unknown>)[part]
-  }
-  return value
-}
-
 class Evaluation {
   readonly velocity: VelocityTrace[] = []
   readonly guards: ConditionTrace[] = []
@@ -93,12 +85,13 @@ class Evaluation {
     readonly input: PolicyInput,
     readonly facts: RequestFacts,
   ) {
-    this.context = { ...facts, now: input.now, lists: listValues(program) }
-    if (program.usesTime) this.context.time = zonedTime(input.now, program.timezone)
+    this.context = { ...facts, now: input.now, lists: program.listsRecord }
+    if (program.usesTime) this.context.time = new TimeRecord({ ...zonedTime(input.now, program.timezone) })
   }
 
   fillVelocity(snapshot: VelocitySnapshot): void {
-    const figures: Record<string, { sum_usd: number; count: bigint }> = {}
+    const { Velocity, Figures } = this.program.environments[this.input.kind]
+    const figures: Record<string, unknown> = {}
     for (const window of this.program.windows) {
       if (!window.kinds.includes(this.input.kind)) continue
       const group = groupKey(window, this.facts)
@@ -121,7 +114,8 @@ class Evaluation {
           `no valid velocity figures for group ${group.key}`,
         )
       }
-      figures[window.id] = { sum_usd: entry.sumUsdCents / 100, count: BigInt(entry.count) }
+      const Record = Figures.get(window.id)!
+      figures[window.id] = new Record({ sum_usd: entry.sumUsdCents / 100, count: BigInt(entry.count) })
       this.velocity.push({
         window: window.id,
         group: group.key,
@@ -130,7 +124,7 @@ class Evaluation {
         adds_usd: (this.facts.amount_usd_cents as number) / 100,
       })
     }
-    this.context.velocity = figures
+    this.context.velocity = new Velocity(figures)
   }
 
   /** Evaluates a condition to a boolean; anything else, or a stale list, is an evaluation failure. */
@@ -152,10 +146,11 @@ class Evaluation {
     }
     if (typeof result !== 'boolean') throw new EvaluationFailure(at, 'condition did not produce a bool')
     const values: Record<string, TraceValue> = {}
-    for (const path of condition.reads) {
-      values[path] = path.startsWith('lists.')
-        ? `[list of ${this.program.lists.get(path.split('.')[1]!)?.values.length ?? 0}]`
-        : traceValue(readPath(this.context, path))
+    for (const { path, parts } of condition.reads) {
+      const value = readValue(this.context, parts)
+      // Lists are policy data, not request values: their size is enough in a trace.
+      values[path] =
+        parts[0] === 'lists' && Array.isArray(value) ? `[list of ${value.length}]` : traceValue(value)
     }
     return { result, values }
   }
@@ -163,7 +158,7 @@ class Evaluation {
   /** `undefined` when the rule's match map holds; otherwise the first field that does not. */
   mismatch(rule: CompiledRule, at: string): ConditionTrace['mismatch'] {
     for (const clause of rule.match) {
-      const value = readField(this.facts, clause.field)
+      const value = readField(this.facts, clause.parts)
       // A field the request lacks is an error, not a non-match: a REJECT rule must not be skipped by omission.
       if (value === undefined)
         throw new EvaluationFailure(at, `match field ${clause.field} is absent from the request`)
@@ -171,17 +166,6 @@ class Evaluation {
     }
     return undefined
   }
-}
-
-const listCache = new WeakMap<PolicyProgram, Record<string, readonly string[]>>()
-
-function listValues(program: PolicyProgram): Record<string, readonly string[]> {
-  let values = listCache.get(program)
-  if (values === undefined) {
-    values = Object.fromEntries([...program.lists].map(([name, list]) => [name, list.values]))
-    listCache.set(program, values)
-  }
-  return values
 }
 
 function decide(

@@ -1,4 +1,5 @@
 import type { Action, RequestKind } from '../protocol/index.js'
+import type { CelRecord, PolicyEnvironment } from './cel-environment.js'
 import type { Condition } from './condition.js'
 import type { VelocityWindow } from './velocity.js'
 
@@ -12,6 +13,7 @@ export interface QuorumRequirement {
 
 export interface MatchClause {
   readonly field: string
+  readonly parts: readonly string[]
   readonly values: ReadonlySet<string>
 }
 
@@ -45,6 +47,10 @@ export interface PolicyProgram {
   readonly defaults: Readonly<Record<RequestKind, Action>>
   readonly onError: Readonly<Record<RequestKind, Action>>
   readonly lists: ReadonlyMap<string, CompiledList>
+  /** The `lists` value conditions see, built once. */
+  readonly listsRecord: CelRecord
+  /** Per kind: the CEL environment and the record classes of its per-policy variables. */
+  readonly environments: Readonly<Record<RequestKind, PolicyEnvironment>>
   readonly windows: readonly VelocityWindow[]
   readonly guards: readonly CompiledGuard[]
   readonly sections: Readonly<Record<RequestKind, readonly CompiledRule[]>>

@@ -1,4 +1,5 @@
 import type { ConfigChangeRequest, RequestKind, TxRequest } from '../protocol/index.js'
+import { DestRecord, SourceRecord } from './cel-environment.js'
 import { Decimal } from './decimal.js'
 import { PolicyEvaluationError } from './errors.js'
 
@@ -43,13 +44,19 @@ export function isKnownField(kind: RequestKind, path: string): boolean {
   )
 }
 
-/** The string value of a dotted field, or `undefined` when the request does not carry it. */
-export function readField(facts: RequestFacts, path: string): string | undefined {
+/** The value at a dotted path (pre-split into parts), or `undefined` when absent. */
+export function readValue(facts: RequestFacts, parts: readonly string[]): unknown {
   let value: unknown = facts
-  for (const part of path.split('.')) {
+  for (const part of parts) {
     if (typeof value !== 'object' || value === null || !Object.hasOwn(value, part)) return undefined
     value = (value as Record<string, unknown>)[part]
   }
+  return value
+}
+
+/** The string value of a field, or `undefined` when the request does not carry it. */
+export function readField(facts: RequestFacts, parts: readonly string[]): string | undefined {
+  const value = readValue(facts, parts)
   return typeof value === 'string' ? value : undefined
 }
 
@@ -86,15 +93,15 @@ function txFacts(kind: RequestKind, request: TxRequest): RequestFacts {
     amount_usd_cents: cents,
     note: request.note ?? '',
     raw_tx: request.rawTx !== undefined && request.rawTx.length > 0,
-    source: { type: request.sourceType, id: request.sourceId },
-    dest: {
+    source: new SourceRecord({ type: request.sourceType, id: request.sourceId }),
+    dest: new DestRecord({
       type: request.destType,
       id: request.destId,
       address: request.destAddress,
       address_type: request.destAddressType,
       whitelisted,
       one_time: oneTime,
-    },
+    }),
     destinations: request.destinations.map((destination) => ({
       type: destination.dstType,
       id: destination.dstId,
@@ -123,8 +130,22 @@ function configFacts(request: ConfigChangeRequest): RequestFacts {
   return facts
 }
 
-/** Normalizes a validated request. Throws `PolicyEvaluationError` only for amounts it cannot read exactly. */
+const factsCache = new WeakMap<object, { readonly kind: RequestKind; readonly facts: RequestFacts }>()
+
+/**
+ * Normalizes a validated request. Throws `PolicyEvaluationError` only for amounts it cannot read exactly.
+ * Facts are never mutated, so they are cached per request object: `velocityProbes` and `evaluate` of the
+ * same input normalize once.
+ */
 export function requestFacts(kind: RequestKind, request: TxRequest | ConfigChangeRequest): RequestFacts {
+  const cached = factsCache.get(request)
+  if (cached?.kind === kind) return cached.facts
+  const facts = normalize(kind, request)
+  factsCache.set(request, { kind, facts })
+  return facts
+}
+
+function normalize(kind: RequestKind, request: TxRequest | ConfigChangeRequest): RequestFacts {
   if (kind === 'config_change') {
     if (!('type' in request))
       throw new PolicyEvaluationError('a config_change input must carry a config-change request')

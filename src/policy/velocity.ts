@@ -34,6 +34,8 @@ export interface VelocityWindow {
   readonly windowMs: number
   readonly bucketMs: number
   readonly groupBy: readonly string[]
+  /** `groupBy` split into path parts once, at load. */
+  readonly groupByParts: readonly (readonly string[])[]
   readonly metrics: readonly ('sum_usd' | 'count')[]
   readonly kinds: readonly string[]
 }
@@ -50,10 +52,11 @@ export function groupKey(
 ): { readonly key: string } | { readonly missing: string } {
   if (window.groupBy.length === 0) return { key: UNGROUPED }
   const parts: string[] = []
-  for (const field of window.groupBy) {
-    const value = readField(facts, field)
-    if (value === undefined) return { missing: field }
-    parts.push(`${field}=${encodeURIComponent(value)}`)
-  }
+  window.groupBy.forEach((field, index) => {
+    const value = readField(facts, window.groupByParts[index]!)
+    parts.push(value === undefined ? '' : `${field}=${encodeURIComponent(value)}`)
+  })
+  const missing = window.groupBy.find((_field, index) => parts[index] === '')
+  if (missing !== undefined) return { missing }
   return { key: parts.join('|') }
 }
