@@ -103,13 +103,10 @@ async function generate(io: Io, command: Command, options: GenerateOptions): Pro
     fail(command, '--subject applies to API-user keys (their CSR) only')
   const subject = parseSubject(options.subject ?? `/CN=${options.name}`)
   const dir = resolve(io.cwd, options.out ?? '.')
-  if (
-    !(await stat(dir).then(
-      (s) => s.isDirectory(),
-      () => false,
-    ))
-  )
-    fail(command, `--out ${dir} is not a directory`)
+  const isDirectory = await stat(dir)
+    .then((entry) => entry.isDirectory())
+    .catch(() => false)
+  if (!isDirectory) fail(command, `--out ${dir} is not a directory`)
 
   const pair = await generateRsaKeyPair(bits)
   const keyPath = join(dir, `${options.name}.key`)
