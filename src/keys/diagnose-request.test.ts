@@ -122,13 +122,17 @@ describe('diagnoseRequest', () => {
   it('expired: says by how many seconds', async () => {
     const diagnosis = await diagnose(await signed({ iat: NOW_SECONDS - 300, exp: NOW_SECONDS - 245 }))
     expect(diagnosis.cause).toMatchObject({ reason: 'expired', apiCode: -10, facts: { secondsPast: 245 } })
-    expect(diagnosis.cause?.summary).toContain('expired 245 s ago')
+    expect(diagnosis.cause?.summary).toContain(
+      "expired 245 s ago by this machine's clock (5 s of skew tolerated)",
+    )
   })
 
   it('iat in the future: says by how many seconds, and spots milliseconds', async () => {
     const ahead = await diagnose(await signed({ iat: NOW_SECONDS + 40, exp: NOW_SECONDS + 95 }))
     expect(ahead.cause).toMatchObject({ reason: 'issued_in_future', apiCode: -12 })
-    expect(ahead.cause?.summary).toContain('40 s in the future')
+    expect(ahead.cause?.summary).toContain(
+      "40 s in the future by this machine's clock (5 s of skew tolerated)",
+    )
     const millis = await diagnose(await signed({ iat: NOW_SECONDS * 1000, exp: NOW_SECONDS * 1000 + 55 }))
     expect(millis.cause?.summary).toContain('in milliseconds')
   })

@@ -11,7 +11,7 @@ import {
   type RequestAuthReason,
 } from './request-auth-failed.js'
 import { spkiFingerprint } from './spki-fingerprint.js'
-import { evaluateRequest, type SkippableCheck } from './verify-request.js'
+import { DEFAULT_CLOCK_SKEW_SECONDS, evaluateRequest, type SkippableCheck } from './verify-request.js'
 
 export interface DiagnoseRequestInput {
   /** The key registered for the API user: from its CSR, public key or certificate. */
@@ -105,6 +105,8 @@ function explainUri(signed: string, actual: string): string {
   return 'the signed path is a different path'
 }
 
+const skewOf = (input: DiagnoseRequestInput): number => input.clockSkewSeconds ?? DEFAULT_CLOCK_SKEW_SECONDS
+
 type Explanation = { summary: string; fix: string }
 type ExplainContext = {
   facts: RequestAuthFacts
@@ -145,15 +147,15 @@ const EXPLANATIONS: Record<RequestAuthReason, (context: ExplainContext) => Expla
     summary: `The JWT is not built as required: ${detail}.`,
     fix: 'Set uri, nonce, iat, exp = iat + 55, sub and bodyHash, with iat and exp in whole seconds.',
   }),
-  issued_in_future: ({ facts }) => ({
+  issued_in_future: ({ facts, input }) => ({
     summary:
       (facts.secondsAhead ?? 0) > 10_000_000_000
         ? 'The JWT "iat" is in milliseconds; it must be in seconds.'
-        : `The JWT was issued ${facts.secondsAhead ?? '?'} s in the future by this machine's clock.`,
+        : `The JWT was issued ${facts.secondsAhead ?? '?'} s in the future by this machine's clock (${skewOf(input)} s of skew tolerated).`,
     fix: 'Set iat to the current Unix time in seconds, and synchronise the client clock (and this one) with NTP.',
   }),
-  expired: ({ facts }) => ({
-    summary: `The JWT expired ${facts.secondsPast ?? '?'} s ago by this machine's clock.`,
+  expired: ({ facts, input }) => ({
+    summary: `The JWT expired ${facts.secondsPast ?? '?'} s ago by this machine's clock (${skewOf(input)} s of skew tolerated).`,
     fix: 'Create a new JWT for every request with exp = iat + 55, and synchronise the client clock with NTP.',
   }),
   wrong_uri: ({ facts }) => ({

@@ -106,6 +106,7 @@ describe('countersign keys fingerprint', () => {
       expect(result.code).toBe(0)
       expect(result.out.split('\n')[0]).toBe(`${expected}  ${file}`)
       expect(result.out).toContain('RSA 2048 bits')
+      expectNoKeyMaterial(result.out + result.err, user.privatePem)
     }
     const json = await runCli(['keys', 'fingerprint', 'user.csr', '--json'], dir)
     expect(JSON.parse(json.out)).toMatchObject({
@@ -123,6 +124,7 @@ describe('countersign keys check', () => {
       const result = await runCli(['keys', 'check', '--key', 'user.key', '--csr', other], dir)
       expect(result.code).toBe(0)
       expect(result.out.split('\n').at(-1)).toBe('MATCH')
+      expectNoKeyMaterial(result.out + result.err, user.privatePem)
     }
   })
 
