@@ -282,6 +282,16 @@ tx_signing:
     expect(() => policy.velocityProbes(garbage)).toThrow(/transaction request/)
   })
 
+  it('an invalid decision time fails closed (time-based conditions and list ages cannot be judged)', () => {
+    const policy = compile(LIMIT_POLICY)
+    const decision = policy.evaluate({ ...usdInput(1), now: new Date('not a date') }, new Map())
+    expect(decision).toMatchObject({ action: 'REJECT', ruleId: null })
+    expect(decision.trace).toMatchObject({
+      now: 'invalid',
+      error: { at: 'request', message: 'the decision time is not a valid date' },
+    })
+  })
+
   it('a USD amount beyond exact cents is refused by velocityProbes and fails closed in evaluate', () => {
     const policy = compile(LIMIT_POLICY)
     const input = usdInput(1e300)

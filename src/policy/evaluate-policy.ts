@@ -174,6 +174,9 @@ function decide(
   snapshot: VelocitySnapshot,
   state: { evaluation?: Evaluation },
 ): Omit<PolicyDecision, 'trace'> & { readonly decidedBy: DecisionTrace['decided_by'] } {
+  if (!(input.now instanceof Date) || Number.isNaN(input.now.getTime())) {
+    throw new EvaluationFailure('request', 'the decision time is not a valid date')
+  }
   const evaluation = new Evaluation(program, input, requestFacts(input.kind, input.request))
   state.evaluation = evaluation
   evaluation.fillVelocity(snapshot)
