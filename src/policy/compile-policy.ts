@@ -1,33 +1,17 @@
 import { createHash } from 'node:crypto'
-import { LineCounter, parseDocument, parse as parseYaml } from 'yaml'
+import { LineCounter, parseDocument } from 'yaml'
 import { isActionAllowed, REQUEST_KINDS, type Action, type RequestKind } from '../protocol/index.js'
 import { CelRecord, celEnvironment, type PolicyEnvironment } from './cel-environment.js'
 import { compileCondition, type Condition } from './condition.js'
 import { formatDuration, parseDuration } from './duration.js'
+import { compileLists, type ListFileReader } from './compile-lists.js'
+import { compileWindows } from './compile-velocity.js'
+import { Diagnostics, formatPath, type Path } from './diagnostics.js'
 import type { PolicyDiagnostic } from './errors.js'
 import { shadowedRules } from './lint-rules.js'
-import {
-  PolicyFileSchema,
-  type GuardSpec,
-  type ListSpec,
-  type PolicyFile,
-  type RuleSpec,
-  type VelocityWindowSpec,
-} from './policy-schema.js'
-import type {
-  CompiledGuard,
-  CompiledList,
-  CompiledRule,
-  PolicyProgram,
-  QuorumRequirement,
-} from './program.js'
+import { PolicyFileSchema, type GuardSpec, type PolicyFile, type RuleSpec } from './policy-schema.js'
+import type { CompiledGuard, CompiledRule, PolicyProgram, QuorumRequirement } from './program.js'
 import { isKnownField, isTxKind } from './request-context.js'
-import type { VelocityWindow } from './velocity.js'
-
-/** What the pure compiler needs from the outside: list files, read relative to the policy file. */
-export interface ListFileReader {
-  (path: string): { readonly text: string; readonly mtimeMs: number }
-}
 
 export interface CompileOptions {
   readonly sourceName: string
@@ -47,134 +31,7 @@ export interface CompileResult {
  * resolve before that with margin for the last retry, so quorum TTLs are capped at 55 minutes.
  */
 export const MAX_HOLD_TTL_MS = 55 * 60_000
-/** Lookups sum every bucket in the window: bound the work per probe. */
-export const MAX_BUCKETS_PER_WINDOW = 10_000
-const MIN_BUCKET_MS = 1_000
-const DEFAULT_BUCKETS = 288
 const DEFAULT_GUARD_KINDS: readonly RequestKind[] = ['tx_approval', 'tx_signing']
-
-type Path = readonly (string | number)[]
-
-function formatPath(path: Path): string {
-  if (path.length === 0) return '(root)'
-  return path
-    .map((part, index) => (typeof part === 'number' ? `[${part}]` : index === 0 ? part : `.${part}`))
-    .join('')
-}
-
-/** Collects diagnostics located by document path, with YAML line numbers when the node exists. */
-class Diagnostics {
-  readonly list: PolicyDiagnostic[] = []
-  constructor(private readonly lineOf: (path: Path) => number | undefined) {}
-
-  add(severity: PolicyDiagnostic['severity'], path: Path, message: string): void {
-    const line = this.lineOf(path)
-    this.list.push({ severity, path: formatPath(path), message, ...(line === undefined ? {} : { line }) })
-  }
-  error(path: Path, message: string): void {
-    this.add('error', path, message)
-  }
-  warning(path: Path, message: string): void {
-    this.add('warning', path, message)
-  }
-  get hasErrors(): boolean {
-    return this.list.some((diagnostic) => diagnostic.severity === 'error')
-  }
-}
-
-function compileLists(
-  lists: Record<string, ListSpec>,
-  options: CompileOptions,
-  digest: ReturnType<typeof createHash>,
-  diagnostics: Diagnostics,
-): Map<string, CompiledList> {
-  const compiled = new Map<string, CompiledList>()
-  for (const [name, spec] of Object.entries(lists).sort(([a], [b]) => a.localeCompare(b))) {
-    if (Array.isArray(spec)) {
-      compiled.set(name, { values: spec, loadedAtMs: undefined, maxAgeMs: undefined })
-      continue
-    }
-    let file: { text: string; mtimeMs: number }
-    try {
-      file = options.readListFile(spec.file)
-    } catch (error) {
-      const reason = error instanceof Error && 'code' in error ? String(error.code) : 'unreadable'
-      diagnostics.error(['lists', name, 'file'], `cannot read list file ${spec.file} (${reason})`)
-      continue
-    }
-    let values: unknown
-    try {
-      values = parseYaml(file.text)
-    } catch {
-      values = undefined
-    }
-    if (!Array.isArray(values) || !values.every((value) => typeof value === 'string')) {
-      diagnostics.error(
-        ['lists', name, 'file'],
-        `list file ${spec.file} must hold a JSON or YAML array of strings`,
-      )
-      continue
-    }
-    digest.update(`\u0000list:${name}\u0000`).update(file.text)
-    const maxAgeMs = spec.max_age === undefined ? undefined : parseDuration(spec.max_age)
-    if (
-      maxAgeMs !== undefined &&
-      options.now !== undefined &&
-      options.now.getTime() - file.mtimeMs > maxAgeMs
-    ) {
-      diagnostics.warning(
-        ['lists', name, 'max_age'],
-        `list file ${spec.file} is older than ${spec.max_age}: conditions reading lists.${name} fail closed until it is refreshed`,
-      )
-    }
-    compiled.set(name, { values, loadedAtMs: file.mtimeMs, maxAgeMs })
-  }
-  return compiled
-}
-
-function compileWindows(specs: readonly VelocityWindowSpec[], diagnostics: Diagnostics): VelocityWindow[] {
-  const windows: VelocityWindow[] = []
-  const seen = new Set<string>()
-  specs.forEach((spec, index) => {
-    const at = ['velocity', index]
-    if (seen.has(spec.id)) diagnostics.error([...at, 'id'], `velocity window "${spec.id}" is declared twice`)
-    seen.add(spec.id)
-    const windowMs = parseDuration(spec.window)!
-    const bucketMs =
-      spec.bucket === undefined
-        ? Math.max(MIN_BUCKET_MS, Math.floor(windowMs / DEFAULT_BUCKETS))
-        : parseDuration(spec.bucket)!
-    if (bucketMs > windowMs) diagnostics.error([...at, 'bucket'], 'bucket must not be longer than the window')
-    if (windowMs / bucketMs > MAX_BUCKETS_PER_WINDOW) {
-      diagnostics.error(
-        [...at, 'bucket'],
-        `more than ${MAX_BUCKETS_PER_WINDOW} buckets per window; use a coarser bucket`,
-      )
-    }
-    spec.group_by.forEach((field, fieldIndex) => {
-      if (!isKnownField('tx_signing', field)) {
-        diagnostics.error(
-          [...at, 'group_by', fieldIndex],
-          `unknown field "${field}" (known: ${txFieldsHint()})`,
-        )
-      }
-    })
-    windows.push({
-      id: spec.id,
-      windowMs,
-      bucketMs,
-      groupBy: spec.group_by,
-      groupByParts: spec.group_by.map((field) => field.split('.')),
-      metrics: [...new Set(spec.metrics)],
-      kinds: [...new Set(spec.kinds)],
-    })
-  })
-  return windows
-}
-
-function txFieldsHint(): string {
-  return 'kind, operation, asset, source.type, source.id, dest.type, dest.id, dest.address, dest.address_type, signer_id'
-}
 
 function compileRule(
   spec: RuleSpec,
