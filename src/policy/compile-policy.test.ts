@@ -144,7 +144,7 @@ ${DEFAULTS}
 tx_signing:
   - { id: not-bool, when: amount_usd + 1.0, action: APPROVE }
   - { id: huge, when: "${Array.from({ length: 300 }, () => 'amount_usd > 1.0').join(' && ')}", action: APPROVE }
-  - { id: nested, when: "destinations.all(a, destinations.exists(b, a.address == b.address))", action: APPROVE }
+  - { id: nested, when: "!destinations.all(a, destinations.exists(b, a.address == b.address))", action: APPROVE }
   - { id: syntax, when: "amount_usd >", action: APPROVE }
 `)
     expect(diagnostics.map((diagnostic) => `${diagnostic.path}: ${diagnostic.message}`)).toEqual([
@@ -267,6 +267,24 @@ tx_signing:
   - { id: b, action: APPROVE }
 `),
     ).toEqual([])
+  })
+
+  it('a regular expression on request data', () => {
+    const diagnostics = diagnosticsOf(`version: 1
+${DEFAULTS}
+guards:
+  - { id: invoice-note, when: "note.matches('^(a+)+$')" }
+tx_signing:
+  - { id: memo, when: "note.matches('INV-[0-9]+')", action: APPROVE }
+  - { id: plain, when: "note.startsWith('INV-')", action: APPROVE }
+  - { id: negated, when: "!note.matches('x')", action: REJECT }
+`)
+    expect(diagnostics.map((diagnostic) => `${diagnostic.severity} ${diagnostic.path}`)).toEqual([
+      'warning guards[0].when',
+      'warning tx_signing[0].when',
+      'warning tx_signing[2].when',
+    ])
+    expect(diagnostics[0]!.message).toMatch(/without a time limit/)
   })
 
   it('a list file older than its max_age at check time', () => {

@@ -8,16 +8,22 @@ export interface Condition {
   readonly reads: readonly { readonly path: string; readonly parts: readonly string[] }[]
   /** Named lists it reads (`lists.<name>`), checked for staleness before each evaluation. */
   readonly lists: readonly string[]
+  /** Whether it calls `matches()`: a regular expression run on request data, with no time limit. */
+  readonly usesRegex: boolean
 }
 
 const COMPREHENSIONS = new Set(['all', 'exists', 'exists_one', 'map', 'filter'])
 
+function isNode(value: unknown): value is ASTNode {
+  return typeof value === 'object' && value !== null && 'op' in value
+}
+
 function children(node: ASTNode): ASTNode[] {
   const args: unknown = node.args
+  // Unary operators (`!_`, `-_`) hold their operand directly; everything else holds an array.
+  if (isNode(args)) return [args]
   if (!Array.isArray(args)) return []
-  return (args.flat(2) as unknown[]).filter(
-    (child): child is ASTNode => typeof child === 'object' && child !== null && 'op' in child,
-  )
+  return (args.flat(2) as unknown[]).filter(isNode)
 }
 
 function pathOf(node: ASTNode): string | undefined {
@@ -34,6 +40,7 @@ function isComprehension(node: ASTNode): boolean {
 interface Reads {
   readonly paths: Set<string>
   nestedComprehension: boolean
+  regex: boolean
 }
 
 function collect(node: ASTNode, env: Environment, reads: Reads, insideComprehension: boolean): void {
@@ -43,6 +50,7 @@ function collect(node: ASTNode, env: Environment, reads: Reads, insideComprehens
     if (env.hasVariable(path.split('.')[0]!)) reads.paths.add(path)
     return
   }
+  if ((node.op === 'rcall' || node.op === 'call') && node.args[0] === 'matches') reads.regex = true
   const comprehension = isComprehension(node)
   if (comprehension && insideComprehension) reads.nestedComprehension = true
   for (const child of children(node)) collect(child, env, reads, insideComprehension || comprehension)
@@ -64,7 +72,7 @@ export function compileCondition(env: Environment, source: string): ConditionRes
   const checked = run.check()
   if (!checked.valid) return { error: `type error: ${summaryOf(checked.error)}` }
   if (checked.type !== 'bool') return { error: `must be a bool condition, but its type is ${checked.type}` }
-  const reads: Reads = { paths: new Set(), nestedComprehension: false }
+  const reads: Reads = { paths: new Set(), nestedComprehension: false, regex: false }
   collect(run.ast, env, reads, false)
   if (reads.nestedComprehension) {
     return { error: 'nested comprehensions (all/exists/map/filter inside another) are not allowed' }
@@ -73,7 +81,7 @@ export function compileCondition(env: Environment, source: string): ConditionRes
   const lists = paths.flatMap(({ parts }) =>
     parts[0] === 'lists' && parts[1] !== undefined ? [parts[1]] : [],
   )
-  return { condition: { source, run, reads: paths, lists: [...new Set(lists)] } }
+  return { condition: { source, run, reads: paths, lists: [...new Set(lists)], usesRegex: reads.regex } }
 }
 
 /** The one-line summary of a CEL error (its message also carries a multi-line source excerpt). */

@@ -11,6 +11,7 @@ import {
   txInput,
   usdInput,
 } from '../../test/policy/support.js'
+import { loadTxFixture } from '../../test/fixtures/index.js'
 import { velocityKey } from './velocity.js'
 
 const LIMIT_POLICY = `
@@ -317,6 +318,26 @@ tx_signing:
     expect(at('9007199.254740993')).toBe('APPROVE')
     expect(at('9007199.254740994')).toBe('REJECT')
     expect(at('9007199.2547409930000')).toBe('APPROVE')
+  })
+
+  it('one one-time destination makes the whole request one-time, whatever the top-level type says', () => {
+    const policy = compile(`
+version: 1
+${DEFAULTS}
+tx_signing:
+  - { id: whitelisted, when: dest.whitelisted && !dest.one_time, action: APPROVE }
+`)
+    const base = loadTxFixture('multi-destination')
+    const [first, second] = base.destinations as Record<string, unknown>[]
+    const hidden = txInput(
+      'multi-destination',
+      { destinations: [first, { ...second, dstAddressType: 'ONE_TIME' }] },
+      'tx_signing',
+    )
+    const decision = policy.evaluate(hidden, new Map())
+    expect(decision.action).toBe('REJECT')
+    expect(decision.trace.rules[0]!.values).toEqual({ 'dest.one_time': true, 'dest.whitelisted': false })
+    expect(policy.evaluate(txInput('multi-destination', {}, 'tx_signing'), new Map()).action).toBe('APPROVE')
   })
 
   it('the deprecated float fields are never read', () => {
