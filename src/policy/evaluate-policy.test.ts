@@ -281,6 +281,9 @@ tx_signing:
     expect(decision).toMatchObject({ action: 'REJECT', ruleId: null })
     expect(decision.trace.decided_by).toBe('error')
     expect(() => policy.velocityProbes(garbage)).toThrow(/transaction request/)
+    for (const nothing of [null, undefined, {}, { kind: 'nonsense', request: null, now: 'later' }]) {
+      expect(policy.evaluate(nothing as never, new Map())).toMatchObject({ action: 'REJECT', ruleId: null })
+    }
   })
 
   it('an invalid decision time fails closed (time-based conditions and list ages cannot be judged)', () => {

@@ -227,11 +227,14 @@ function decide(
 
 function evaluate(program: PolicyProgram, input: PolicyInput, snapshot: VelocitySnapshot): PolicyDecision {
   const state: { evaluation?: Evaluation } = {}
+  // Read defensively: evaluate never throws, even for an input that is not a PolicyInput at all.
+  const kind = input?.kind
+  const now = input?.now
   const base = {
     policy: { version: program.version, digest: program.digest },
-    kind: input.kind,
-    requestId: typeof input.request?.requestId === 'string' ? input.request.requestId : '',
-    now: Number.isNaN(input.now?.getTime?.()) ? 'invalid' : String(input.now?.toISOString?.()),
+    kind,
+    requestId: typeof input?.request?.requestId === 'string' ? input.request.requestId : '',
+    now: now instanceof Date && !Number.isNaN(now.getTime()) ? now.toISOString() : 'invalid',
   }
   const parts = () => ({
     velocity: state.evaluation?.velocity ?? [],
@@ -241,12 +244,12 @@ function evaluate(program: PolicyProgram, input: PolicyInput, snapshot: Velocity
   try {
     const { decidedBy, ...decision } = decide(program, input, snapshot, state)
     // Belt and braces: compile refuses IGNORE for signing, but an answer the protocol forbids must never leave.
-    if (!isActionAllowed(input.kind, decision.action)) {
-      throw new EvaluationFailure('decision', `${decision.action} is not allowed for ${input.kind}`)
+    if (!isActionAllowed(kind, decision.action)) {
+      throw new EvaluationFailure('decision', `${decision.action} is not allowed for ${kind}`)
     }
     return { ...decision, trace: { ...base, ...parts(), decided_by: decidedBy, action: decision.action } }
   } catch (error) {
-    const action = program.onError[input.kind] ?? 'REJECT'
+    const action = program.onError[kind] ?? 'REJECT'
     const at = error instanceof EvaluationFailure ? error.at : 'request'
     const message = summaryOf(error)
     return {
