@@ -1,9 +1,11 @@
 /**
- * `npm run bench`: every benchmark, in one run. Figures and ratios, never pass/fail; each module prints
- * its own lines.
+ * `npm run bench`: every benchmark, in one run. Figures and ratios, never pass/fail. The handler benchmark
+ * runs last: its final line, `ratio handler/openssl: R`, is the line the issue quotes.
  */
+import { benchHandlerThroughput } from './handler-throughput.js'
 import { benchPolicyDecision } from './policy-decision.js'
 
 const print = (line: string) => void process.stdout.write(`${line}\n`)
 
 await benchPolicyDecision(print)
+await benchHandlerThroughput(print)

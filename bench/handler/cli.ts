@@ -1,0 +1,4 @@
+// The `countersign` command run from source (tsx), so the benchmark measures this checkout, not a stale dist/.
+import { main } from '../../src/cli/main.js'
+
+process.exitCode = await main(process.argv)

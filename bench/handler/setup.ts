@@ -1,0 +1,180 @@
+/** The handler under test as an operator runs it: a config folder, a real policy, a store, its own process. */
+import { spawn, type ChildProcess } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
+import { mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import pg from 'pg'
+import { testKeyPair } from '../../test/support/keys.js'
+import { loadTxFixture } from '../../test/fixtures/index.js'
+
+const CLI = join(import.meta.dirname, 'cli.ts')
+/** tsx by absolute URL: the handler runs in its config folder, where a bare `tsx` would not resolve. */
+export const TSX = import.meta.resolve('tsx')
+
+/**
+ * Approves the load through real rules: a velocity window read and reserved on every decision (a limit far
+ * above the load, so it never trips), then a `when` condition on the amount.
+ */
+const BENCH_POLICY = `
+version: 1
+timezone: UTC
+defaults:
+  tx_approval: IGNORE
+  tx_signing: REJECT
+  config_change: REJECT
+  on_error: { tx_approval: REJECT, tx_signing: REJECT, config_change: REJECT }
+velocity:
+  - id: vault_24h
+    window: 24h
+    group_by: [source.id]
+    metrics: [sum_usd, count]
+tx_signing:
+  - id: vault-limit
+    when: velocity.vault_24h.sum_usd + amount_usd > 100000000000.0
+    action: REJECT
+    reason: over the vault's 24h limit
+  - id: small-whitelisted
+    match: { dest.address_type: WHITELISTED }
+    when: amount_usd <= 10000.0
+    action: APPROVE
+    reason: small whitelisted transfer
+`
+
+export interface BenchFolder {
+  readonly dir: string
+  readonly configFile: string
+  readonly cosignerKeyFile: string
+  readonly handlerPublicPem: string
+}
+
+/** A fresh folder with keys (private ones mode 0600), the policy and a configuration naming `storeUrl`. */
+export function benchFolder(storeUrl: string): BenchFolder {
+  const dir = mkdtempSync(join(tmpdir(), 'countersign-bench-'))
+  const cosigner = testKeyPair('bench-cosigner')
+  const handler = testKeyPair('bench-handler')
+  const signerId = String(loadTxFixture('eth-transfer-signing').signerId)
+  const cosignerKeyFile = join(dir, 'cosigner.key')
+  writeFileSync(cosignerKeyFile, cosigner.privatePem, { mode: 0o600 })
+  writeFileSync(join(dir, 'cosigner.pub'), cosigner.publicPem)
+  writeFileSync(join(dir, 'handler.key'), handler.privatePem, { mode: 0o600 })
+  writeFileSync(join(dir, 'policy.yaml'), BENCH_POLICY)
+  const configFile = join(dir, 'countersign.yaml')
+  writeFileSync(
+    configFile,
+    [
+      'cosigners: [{ name: bench, publicKey: cosigner.pub }]',
+      `apiUsers: [{ signerId: ${signerId}, authMode: jwt, handlerKey: handler.key, default: true }]`,
+      'policy: policy.yaml',
+      `store: ${JSON.stringify(storeUrl)}`,
+    ].join('\n'),
+  )
+  return { dir, configFile, cosignerKeyFile, handlerPublicPem: handler.publicPem }
+}
+
+/** A PostgreSQL URL on a new, empty schema; `drop` removes the schema and everything in it. */
+export async function freshPostgresSchema(
+  baseUrl: string,
+): Promise<{ url: string; drop: () => Promise<void> }> {
+  const schema = `cs_bench_${randomBytes(6).toString('hex')}`
+  const admin = async (sql: string) => {
+    const client = new pg.Client(baseUrl)
+    await client.connect()
+    try {
+      await client.query(sql)
+    } finally {
+      await client.end()
+    }
+  }
+  await admin(`CREATE SCHEMA ${schema}`)
+  const url = new URL(baseUrl)
+  url.searchParams.set('options', `-c search_path=${schema}`)
+  return { url: url.toString(), drop: () => admin(`DROP SCHEMA ${schema} CASCADE`) }
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number }
+      server.close(() => resolve(port))
+    })
+    server.on('error', reject)
+  })
+}
+
+export interface HandlerProcess {
+  readonly origin: string
+  readonly logFile: string
+  /** SIGTERM, as an operator stops it; resolves with a note when it had to be killed instead. */
+  stop(): Promise<string | undefined>
+}
+
+/** How long a handler gets to drain and exit after SIGTERM before the benchmark kills its process group. */
+const STOP_GRACE_MS = 10_000
+
+/**
+ * Starts `countersign handler start --workers N` and resolves once every worker logged that it listens.
+ * Its log goes to a file, as in production, so the benchmark process spends nothing reading it.
+ * `extraNodeArgs` (e.g. `--cpu-prof`) reach the workers too: node:cluster forks with the same execArgv.
+ */
+export async function startHandlerProcess(
+  folder: BenchFolder,
+  workers: number,
+  extraNodeArgs: readonly string[] = [],
+): Promise<HandlerProcess> {
+  const port = await freePort()
+  const logFile = join(folder.dir, `handler-${workers}.log`)
+  const log = openSync(logFile, 'a')
+  const child = spawn(
+    process.execPath,
+    [
+      ...extraNodeArgs,
+      '--import',
+      TSX,
+      CLI,
+      'handler',
+      'start',
+      '--config',
+      folder.configFile,
+      '--listen',
+      `127.0.0.1:${port}`,
+      '--workers',
+      String(workers),
+    ],
+    // Its own process group, so that workers left behind can be killed with it.
+    { cwd: folder.dir, stdio: ['ignore', log, log], detached: true },
+  )
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))
+  await waitForListening(child, logFile, workers)
+  return {
+    origin: `http://127.0.0.1:${port}`,
+    logFile,
+    stop: async () => {
+      child.kill('SIGTERM')
+      let timer: NodeJS.Timeout | undefined
+      const late = new Promise<'late'>(
+        (resolve) => (timer = setTimeout(() => resolve('late'), STOP_GRACE_MS)),
+      )
+      const outcome = await Promise.race([exited, late])
+      clearTimeout(timer)
+      if (outcome !== 'late') return undefined
+      process.kill(-child.pid!, 'SIGKILL')
+      await exited
+      return `the handler (--workers ${workers}) had not exited ${STOP_GRACE_MS / 1000} s after SIGTERM: killed`
+    },
+  }
+}
+
+async function waitForListening(child: ChildProcess, logFile: string, workers: number): Promise<void> {
+  const deadline = Date.now() + 60_000
+  for (;;) {
+    const text = readFileSync(logFile, 'utf8')
+    if ((text.match(/callback handler listening/g) ?? []).length >= workers) return
+    if (child.exitCode !== null || Date.now() > deadline) {
+      process.kill(-child.pid!, 'SIGKILL')
+      throw new Error(`the handler did not start (log ${logFile}):\n${text.slice(-2000)}`)
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+}
