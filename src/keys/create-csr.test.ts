@@ -1,9 +1,17 @@
 import { verify } from 'node:crypto'
+import { CertificationRequest } from '@peculiar/asn1-csr'
+import { AsnConvert } from '@peculiar/asn1-schema'
 import { describe, expect, it } from 'vitest'
 import { testKeyPair } from '../../test/support/keys.js'
-import { DerTag, readDer, readDerChildren } from './der.js'
 import { KeyUnsupported } from '../protocol/index.js'
-import { SubjectInvalid, createCsr, parseSubject, readKeyMaterial, spkiFingerprint } from './index.js'
+import {
+  KeyUnreadable,
+  SubjectInvalid,
+  createCsr,
+  parseSubject,
+  readKeyMaterial,
+  spkiFingerprint,
+} from './index.js'
 
 const pair = testKeyPair('csr')
 
@@ -44,23 +52,27 @@ describe('createCsr', () => {
   })
 
   it('holds version 0, the subject in order as UTF8Strings, the SPKI, no attributes and a SHA-256 RSA signature', () => {
-    const request = readDer(derOf(pem))
-    const [info, algorithm, signature] = readDerChildren(request, [
-      DerTag.sequence,
-      DerTag.sequence,
-      DerTag.bitString,
+    const request = AsnConvert.parse(derOf(pem), CertificationRequest)
+    const info = request.certificationRequestInfo
+    const infoDer = Buffer.from(request.certificationRequestInfoRaw!)
+    expect(info.version).toBe(0)
+    expect(infoDer[1]).toBe(0x82)
+    expect(infoDer.subarray(4, 7).toString('hex')).toBe('020100')
+    expect(info.subject.map((rdn) => [rdn.length, rdn[0]!.value.utf8String])).toEqual([
+      [1, 'Acme'],
+      [1, 'treasury-bot'],
     ])
-    const [version, name, spki, attributes] = readDerChildren(info!)
-    expect(version!.encoded.toString('hex')).toBe('020100')
-    const values = readDerChildren(name!).map((rdn) => readDerChildren(readDerChildren(rdn)[0]!)[1]!)
-    expect(values.map((value) => [value.tag, value.content.toString()])).toEqual([
-      [DerTag.utf8String, 'Acme'],
-      [DerTag.utf8String, 'treasury-bot'],
-    ])
-    expect(spki!.encoded.equals(pair.publicKey.export({ type: 'spki', format: 'der' }))).toBe(true)
-    expect(attributes!.encoded.toString('hex')).toBe('a000')
-    expect(algorithm!.encoded.toString('hex')).toBe('300d06092a864886f70d01010b0500')
-    expect(verify('sha256', info!.encoded, pair.publicKey, signature!.content.subarray(1))).toBe(true)
+    expect(
+      Buffer.from(AsnConvert.serialize(info.subjectPKInfo)).equals(
+        pair.publicKey.export({ type: 'spki', format: 'der' }),
+      ),
+    ).toBe(true)
+    expect(info.attributes).toHaveLength(0)
+    expect(infoDer.subarray(-2).toString('hex')).toBe('a000')
+    expect(Buffer.from(AsnConvert.serialize(request.signatureAlgorithm)).toString('hex')).toBe(
+      '300d06092a864886f70d01010b0500',
+    )
+    expect(verify('sha256', infoDer, pair.publicKey, Buffer.from(request.signature))).toBe(true)
   })
 
   it('reads back to the same fingerprint as its key', () => {
@@ -73,12 +85,24 @@ describe('createCsr', () => {
   })
 })
 
-describe('DER reader', () => {
-  it('refuses trailing bytes, lengths past the end, indefinite and non-minimal lengths', () => {
-    expect(() => readDer(Buffer.from('3000ff', 'hex'))).toThrow(/trailing bytes/)
-    expect(() => readDer(Buffer.from('3005020100', 'hex'))).toThrow(/past the end/)
-    expect(() => readDer(Buffer.from('30800000', 'hex'))).toThrow(/indefinite/)
-    expect(() => readDer(Buffer.from('3081030201ff', 'hex'))).toThrow(/non-minimal/)
-    expect(() => readDer(Buffer.from('3103020100', 'hex'), DerTag.sequence)).toThrow(/unexpected outer tag/)
+describe('reading a CSR', () => {
+  const der = derOf(createCsr(pair.privateKey, '/CN=strict'))
+  const asPem = (bytes: Buffer) =>
+    `-----BEGIN CERTIFICATE REQUEST-----\n${bytes.toString('base64')}\n-----END CERTIFICATE REQUEST-----\n`
+
+  it('refuses BER the parser would accept: trailing bytes, non-minimal and indefinite lengths', () => {
+    const length = der.readUInt16BE(2)
+    const variants = [
+      Buffer.concat([der, Buffer.from([0xff])]),
+      Buffer.concat([Buffer.from([0x30, 0x83, 0x00]), der.subarray(2)]),
+      Buffer.concat([Buffer.from([0x30, 0x80]), der.subarray(4, 4 + length), Buffer.from([0, 0])]),
+    ]
+    expect(der[1]).toBe(0x82)
+    for (const variant of variants) {
+      expect(() => readKeyMaterial(asPem(variant))).toThrow(KeyUnreadable)
+      expect(() => readKeyMaterial(asPem(variant))).toThrow(/could not be read .*: invalid CSR: not DER/)
+      expect(() => readKeyMaterial(variant)).toThrow(KeyUnreadable)
+    }
+    expect(spkiFingerprint(readKeyMaterial(asPem(der)).publicKey)).toBe(spkiFingerprint(pair.publicKey))
   })
 })

@@ -1,12 +1,4 @@
-/** PEM armour (RFC 7468): 64-column base64 between BEGIN and END lines, as openssl writes it. */
-export function toPem(label: string, der: Uint8Array): string {
-  const lines =
-    Buffer.from(der)
-      .toString('base64')
-      .match(/.{1,64}/g) ?? []
-  return `-----BEGIN ${label}-----\n${lines.join('\n')}\n-----END ${label}-----\n`
-}
-
+/** Reading PEM armour (RFC 7468) into labelled blocks. */
 export interface PemBlock {
   readonly label: string
   /** The block from its BEGIN line to its END line, as Node's key parsers accept it. */

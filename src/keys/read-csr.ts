@@ -1,24 +1,23 @@
 import { createPublicKey, verify, type KeyObject } from 'node:crypto'
+import { CertificationRequest } from '@peculiar/asn1-csr'
+import { AsnConvert } from '@peculiar/asn1-schema'
 import { SHA256_WITH_RSA_OID } from './create-csr.js'
-import { DerTag, encodeOid, readDer, readDerChildren } from './der.js'
 
 /**
  * Signature algorithms a CSR may be self-signed with, by OID, and the digest Node needs to verify them
  * (`null`: the algorithm fixes its own, as Ed25519 does). RSA-PSS is absent: openssl never picks it by default.
  */
-const CSR_SIGNATURE_ALGORITHMS: ReadonlyMap<string, string | null> = new Map(
-  [
-    ['1.2.840.113549.1.1.5', 'sha1'],
-    ['1.2.840.113549.1.1.14', 'sha224'],
-    [SHA256_WITH_RSA_OID, 'sha256'],
-    ['1.2.840.113549.1.1.12', 'sha384'],
-    ['1.2.840.113549.1.1.13', 'sha512'],
-    ['1.2.840.10045.4.3.2', 'sha256'],
-    ['1.2.840.10045.4.3.3', 'sha384'],
-    ['1.2.840.10045.4.3.4', 'sha512'],
-    ['1.3.101.112', null],
-  ].map(([oid, digest]) => [encodeOid(oid as string).toString('hex'), digest as string | null]),
-)
+const CSR_SIGNATURE_ALGORITHMS: ReadonlyMap<string, string | null> = new Map([
+  ['1.2.840.113549.1.1.5', 'sha1'],
+  ['1.2.840.113549.1.1.14', 'sha224'],
+  [SHA256_WITH_RSA_OID, 'sha256'],
+  ['1.2.840.113549.1.1.12', 'sha384'],
+  ['1.2.840.113549.1.1.13', 'sha512'],
+  ['1.2.840.10045.4.3.2', 'sha256'],
+  ['1.2.840.10045.4.3.3', 'sha384'],
+  ['1.2.840.10045.4.3.4', 'sha512'],
+  ['1.3.101.112', null],
+])
 
 /** The request parsed, but its self-signature fails: it was altered, whatever else it looks like. */
 export class CsrSignatureInvalid extends RangeError {}
@@ -26,22 +25,39 @@ export class CsrSignatureInvalid extends RangeError {}
 /**
  * Reads a DER PKCS#10 request and returns its public key, after checking the request's self-signature: a
  * CSR whose signature fails was altered, and the key it names must not be trusted.
+ *
+ * The request is parsed with the `CertificationRequest` schema of `@peculiar/asn1-csr`, the layer
+ * `@peculiar/x509`'s `Pkcs10CertificateRequest` is built on. That class is not used directly because the
+ * two things needed here are not public on it synchronously: the certificationRequestInfo bytes exactly as
+ * read (its `tbs` is private), and verification (its `verify()` goes through WebCrypto and is
+ * asynchronous, while reading key material is synchronous). The signature is checked with `node:crypto`.
+ *
+ * The parser accepts BER (non-minimal and indefinite lengths) and ignores trailing bytes, so the request
+ * is refused unless the library's DER re-encoding of what it parsed is the input, byte for byte.
  */
 export function readCsr(der: Buffer): KeyObject {
-  const request = readDer(der, DerTag.sequence)
-  const [info, algorithm, signature] = readDerChildren(request, [
-    DerTag.sequence,
-    DerTag.sequence,
-    DerTag.bitString,
-  ])
-  const [version, , spki] = readDerChildren(info!, [DerTag.integer, DerTag.sequence, DerTag.sequence])
-  if (version!.content.length !== 1 || version!.content[0] !== 0) throw new RangeError('unknown CSR version')
-  const publicKey = createPublicKey({ key: spki!.encoded, format: 'der', type: 'spki' })
-  const [oid] = readDerChildren(algorithm!, [DerTag.oid])
-  const digest = CSR_SIGNATURE_ALGORITHMS.get(oid!.encoded.toString('hex'))
+  let request: CertificationRequest
+  try {
+    request = AsnConvert.parse(der, CertificationRequest)
+  } catch (error) {
+    throw new RangeError(`invalid CSR: ${error instanceof Error ? error.message : String(error)}`, {
+      cause: error,
+    })
+  }
+  if (!Buffer.from(AsnConvert.serialize(request)).equals(der)) {
+    throw new RangeError('invalid CSR: not DER (non-minimal or indefinite lengths, or trailing bytes)')
+  }
+  const info = request.certificationRequestInfo
+  if (info.version !== 0) throw new RangeError('unknown CSR version')
+  const publicKey = createPublicKey({
+    key: Buffer.from(AsnConvert.serialize(info.subjectPKInfo)),
+    format: 'der',
+    type: 'spki',
+  })
+  const digest = CSR_SIGNATURE_ALGORITHMS.get(request.signatureAlgorithm.algorithm)
   if (digest === undefined) throw new RangeError('the CSR is signed with an unsupported algorithm')
-  if (signature!.content[0] !== 0) throw new RangeError('malformed CSR signature')
-  if (!verify(digest, info!.encoded, publicKey, signature!.content.subarray(1))) {
+  const signed = Buffer.from(request.certificationRequestInfoRaw ?? AsnConvert.serialize(info))
+  if (!verify(digest, signed, publicKey, Buffer.from(request.signature))) {
     throw new CsrSignatureInvalid(
       "the CSR's signature does not verify with its own key (the CSR was altered)",
     )

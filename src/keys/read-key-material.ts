@@ -1,6 +1,5 @@
 import { readFile } from 'node:fs/promises'
 import { X509Certificate, createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto'
-import { DerTag, readDer } from './der.js'
 import { KeyEncrypted, KeyUnreadable } from './errors.js'
 import { readPemBlocks, type PemBlock } from './pem.js'
 import { CsrSignatureInvalid, readCsr } from './read-csr.js'
@@ -37,6 +36,9 @@ const PUBLIC_LABELS = new Set(['PUBLIC KEY', 'RSA PUBLIC KEY'])
 const CSR_LABELS = new Set(['CERTIFICATE REQUEST', 'NEW CERTIFICATE REQUEST'])
 /** Blocks that travel beside a key and carry none (openssl writes EC PARAMETERS before an EC key). */
 const SKIPPED_LABELS = new Set(['EC PARAMETERS'])
+
+/** Every structure read here is an ASN.1 SEQUENCE, so DER input starts with this tag byte. */
+const DER_SEQUENCE_TAG = 0x30
 
 const EC_CURVE_BITS: Readonly<Record<string, number>> = { prime256v1: 256, secp384r1: 384, secp521r1: 521 }
 
@@ -96,7 +98,6 @@ function fromPem(block: PemBlock, label: string, passphrase: string | Buffer | u
 
 /** DER carries no label, so each structure is tried in turn; the first that parses names the kind. */
 function fromDer(der: Buffer, label: string, passphrase: string | Buffer | undefined): KeyMaterial {
-  readDer(der, DerTag.sequence)
   const privateKey = (parse: (secret: string | Buffer | undefined) => KeyObject) =>
     describe(KeyMaterialKind.privateKey, 'der', publicFromPrivate(label, passphrase, parse))
   // Private keys first: createPublicKey would also accept a private key and hide its kind.
@@ -137,7 +138,7 @@ function parse(data: Buffer, label: string, passphrase: string | Buffer | undefi
     if (block === undefined) throw new KeyUnreadable(`${label} holds no key, CSR or certificate`)
     return fromPem(block, label, passphrase)
   }
-  if (data[0] !== DerTag.sequence) {
+  if (data[0] !== DER_SEQUENCE_TAG) {
     throw new KeyUnreadable(`${label} is neither PEM (no -----BEGIN line) nor DER`)
   }
   return fromDer(data, label, passphrase)
