@@ -38,16 +38,19 @@ describe('module dependency direction', () => {
     expect(files.some((file) => file.includes('/protocol/'))).toBe(true)
   })
 
-  it.each(files.map((file) => [relative(SRC, file), file]))('%s imports only what DESIGN.md allows', (_name, file) => {
-    const module = relative(SRC, file).split('/')[0]!
-    const allowed = ALLOWED[module]
-    expect(allowed, `module ${module} is not in DESIGN.md`).toBeDefined()
-    for (const [, specifier] of readFileSync(file, 'utf8').matchAll(importPattern)) {
-      if (!specifier!.startsWith('.')) continue
-      const target = relative(SRC, join(file, '..', specifier!)).split('/')
-      if (target[0] === module || target.length === 1) continue
-      expect(allowed, `${module} imports ${target[0]}`).toContain(target[0])
-      expect(target.slice(1).join('/'), `${specifier} bypasses ${target[0]}/index.ts`).toBe('index.js')
-    }
-  })
+  it.each(files.map((file) => [relative(SRC, file), file]))(
+    '%s imports only what DESIGN.md allows',
+    (_name, file) => {
+      const module = relative(SRC, file).split('/')[0]!
+      const allowed = ALLOWED[module]
+      expect(allowed, `module ${module} is not in DESIGN.md`).toBeDefined()
+      for (const [, specifier] of readFileSync(file, 'utf8').matchAll(importPattern)) {
+        if (!specifier!.startsWith('.')) continue
+        const target = relative(SRC, join(file, '..', specifier!)).split('/')
+        if (target[0] === module || target.length === 1) continue
+        expect(allowed, `${module} imports ${target[0]}`).toContain(target[0])
+        expect(target.slice(1).join('/'), `${specifier} bypasses ${target[0]}/index.ts`).toBe('index.js')
+      }
+    },
+  )
 })

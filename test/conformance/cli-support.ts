@@ -2,22 +2,15 @@
 import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { main } from '../../src/cli/main.js'
+import { runCli as runCliIn } from '../support/cli.js'
 import { testKeyPair } from '../support/keys.js'
 
+/** The shared in-process runner, with the key folder as cwd and output kept as the lines written. */
 export async function runCli(
   args: readonly string[],
 ): Promise<{ code: number; out: string[]; err: string[] }> {
-  const out: string[] = []
-  const err: string[] = []
-  const io = {
-    out: (text: string) => void out.push(text),
-    err: (text: string) => void err.push(text),
-    cwd: keyDir,
-    env: {},
-  }
-  const code = await main(['node', 'countersign', ...args], io)
-  return { code, out, err }
+  const result = await runCliIn(args, keyDir)
+  return { code: result.code, out: [...result.outLines], err: [...result.errLines] }
 }
 
 /** `cosigner.key` (mode 0600), `cosigner.pub`, `handler.pub` in a temp dir, which is also the CLI's cwd. */

@@ -1,42 +1,16 @@
 /**
  * The policy engine wired into the handler and the store: velocity limits under concurrency, and a held
- * request approved by humans between the co-signer's retries, driven by the real simulator.
+ * request decided by humans between the co-signer's retries, driven by the real simulator.
  */
 import { randomUUID } from 'node:crypto'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { loadTxFixture } from '../fixtures/index.js'
-import { main } from '../../src/cli/main.js'
+import { runCli } from '../support/cli.js'
 import { verifyCallbackResponse } from '../../src/protocol/index.js'
 import { openStore } from '../../src/store/index.js'
-import { startTestHandler, type TestHandler } from './support.js'
-
-function transferOf(usd: number, sourceId = '0'): Record<string, unknown> {
-  const requestId = randomUUID()
-  const fixture = loadTxFixture('eth-transfer-signing')
-  const [destination] = fixture.destinations as Record<string, unknown>[]
-  return {
-    ...fixture,
-    requestId,
-    txId: requestId,
-    sourceId,
-    destinations: [{ ...destination, amountUSD: usd }],
-  }
-}
-
-function capture(cwd: string) {
-  const lines: string[] = []
-  return {
-    lines,
-    io: {
-      out: (text: string) => void lines.push(text),
-      err: (text: string) => void lines.push(text),
-      cwd,
-      env: {},
-    },
-  }
-}
+import { startTestHandler, transferOfUsd, type TestHandler } from './support.js'
 
 describe('velocity limits through the handler', () => {
   let h: TestHandler
@@ -49,7 +23,7 @@ describe('velocity limits through the handler', () => {
     (await verifyCallbackResponse((await h.send('tx', payload)).body, h.handlerKeys.publicKey)).action
 
   it('approves exactly 50 of 200 concurrent 1,000 USD requests against a 50,000 USD window, none twice', async () => {
-    const requests = Array.from({ length: 200 }, () => transferOf(1_000))
+    const requests = Array.from({ length: 200 }, () => transferOfUsd(1_000))
     const actions = await Promise.all(requests.map(actionOf))
     expect(actions.filter((action) => action === 'APPROVE')).toHaveLength(50)
     expect(actions.filter((action) => action === 'REJECT')).toHaveLength(150)
@@ -57,29 +31,20 @@ describe('velocity limits through the handler', () => {
     const approved = requests.filter((_, index) => actions[index] === 'APPROVE')
     const retried = await Promise.all(approved.map(actionOf))
     expect(retried.every((action) => action === 'APPROVE')).toBe(true)
-    expect(await actionOf(transferOf(1_000))).toBe('REJECT')
+    expect(await actionOf(transferOfUsd(1_000))).toBe('REJECT')
     // Another vault has its own window.
-    expect(await actionOf(transferOf(1_000, '7'))).toBe('APPROVE')
+    expect(await actionOf(transferOfUsd(1_000, { sourceId: '7' }))).toBe('APPROVE')
 
-    const io = capture(h.dir)
     const store = `sqlite:${join(h.dir, 'store.db')}`
-    expect(
-      await main(
-        [
-          'node',
-          'countersign',
-          'velocity',
-          'release',
-          '--store',
-          store,
-          '--request-id',
-          String(approved[0]!.requestId),
-        ],
-        io.io,
-      ),
-    ).toBe(0)
-    expect(io.lines.join()).toMatch(/released 1000\.00 USD from vault_24h/)
-    expect(await actionOf(transferOf(1_000))).toBe('APPROVE')
+    const release = await runCli(
+      ['velocity', 'release', '--store', store, '--request-id', String(approved[0]!.requestId)],
+      h.dir,
+    )
+    expect(release).toMatchObject({
+      code: 0,
+      out: expect.stringMatching(/released 1000\.00 USD from vault_24h/),
+    })
+    expect(await actionOf(transferOfUsd(1_000))).toBe('APPROVE')
   })
 })
 
@@ -94,7 +59,31 @@ describe('human quorum between retries', () => {
   })
   afterAll(async () => h.close())
 
-  async function heldOnce(requestId: string): Promise<void> {
+  /** Starts the simulator on a one-time-address transfer and resolves once the handler holds it. */
+  async function simulateHeldTransfer() {
+    const requestId = randomUUID()
+    writeFileSync(
+      join(h.dir, `${requestId}.json`),
+      JSON.stringify({ ...loadTxFixture('btc-one-time-address'), requestId }),
+    )
+    const simulation = runCli(
+      [
+        'simulate',
+        '--url',
+        `${h.url}/fireblocks/callback`,
+        '--cosigner-key',
+        'cosigner.key',
+        '--handler-pubkey',
+        'handler.pub',
+        '--payload',
+        `${requestId}.json`,
+        '--retry-interval',
+        '1s',
+        '--max-retries',
+        '20',
+      ],
+      h.dir,
+    )
     const reader = await openStore(store)
     try {
       await expect
@@ -105,119 +94,33 @@ describe('human quorum between retries', () => {
     } finally {
       await reader.close()
     }
+    const approvals = (...args: string[]) => runCli(['approvals', ...args, '--store', store], h.dir)
+    return { requestId, simulation, approvals }
   }
 
-  function simulate(payloadFile: string) {
-    const io = capture(h.dir)
-    const args = [
-      'simulate',
-      '--url',
-      `${h.url}/fireblocks/callback`,
-      '--cosigner-key',
-      'cosigner.key',
-      '--handler-pubkey',
-      'handler.pub',
-      '--payload',
-      payloadFile,
-      '--retry-interval',
-      '1s',
-      '--max-retries',
-      '20',
-    ]
-    return { io, run: main(['node', 'countersign', ...args], io.io) }
-  }
+  it('answers RETRY while votes are collected, refuses non-approvers, then APPROVE once two agreed', async () => {
+    const { requestId, simulation, approvals } = await simulateHeldTransfer()
+    expect(await approvals('approve', requestId, '--as', 'mallory')).toMatchObject({
+      code: 2,
+      err: expect.stringMatching(/not an approver/),
+    })
+    expect((await approvals('approve', requestId, '--as', 'alice')).code).toBe(0)
+    expect((await approvals('list')).out).toMatch(/alice:approve.*state: pending/)
+    expect((await approvals('approve', requestId, '--as', 'bob')).code).toBe(0)
 
-  it('answers RETRY while votes are collected, then APPROVE once two approvers agreed (simulator end to end)', async () => {
-    const payload = { ...loadTxFixture('btc-one-time-address'), requestId: randomUUID() }
-    writeFileSync(join(h.dir, 'held.json'), JSON.stringify(payload))
-    const sim = simulate('held.json')
-    await heldOnce(String(payload.requestId))
-
-    const vote = capture(h.dir)
-    expect(
-      await main(
-        [
-          'node',
-          'countersign',
-          'approvals',
-          'approve',
-          String(payload.requestId),
-          '--as',
-          'mallory',
-          '--store',
-          store,
-        ],
-        vote.io,
-      ),
-    ).toBe(2)
-    expect(vote.lines.join()).toMatch(/not an approver/)
-    expect(
-      await main(
-        [
-          'node',
-          'countersign',
-          'approvals',
-          'approve',
-          String(payload.requestId),
-          '--as',
-          'alice',
-          '--store',
-          store,
-        ],
-        vote.io,
-      ),
-    ).toBe(0)
-    const list = capture(h.dir)
-    expect(await main(['node', 'countersign', 'approvals', 'list', '--store', store], list.io)).toBe(0)
-    expect(list.lines.join()).toMatch(/alice:approve.*state: pending/)
-    expect(
-      await main(
-        [
-          'node',
-          'countersign',
-          'approvals',
-          'approve',
-          String(payload.requestId),
-          '--as',
-          'bob',
-          '--store',
-          store,
-        ],
-        vote.io,
-      ),
-    ).toBe(0)
-
-    expect(await sim.run).toBe(0)
-    const transcript = sim.io.lines.join('\n')
-    expect(transcript).toMatch(/#1 POST .* RETRY/)
-    expect(transcript).toMatch(/outcome: APPROVE/)
+    const result = await simulation
+    expect(result.code).toBe(0)
+    expect(result.out).toMatch(/#1 POST .* RETRY/)
+    expect(result.out).toMatch(/outcome: APPROVE/)
   })
 
   it('rejects a held request on one veto, with the approver reason', async () => {
-    const payload = { ...loadTxFixture('btc-one-time-address'), requestId: randomUUID() }
-    writeFileSync(join(h.dir, 'vetoed.json'), JSON.stringify(payload))
-    const sim = simulate('vetoed.json')
-    await heldOnce(String(payload.requestId))
-    const vote = capture(h.dir)
+    const { requestId, simulation, approvals } = await simulateHeldTransfer()
     expect(
-      await main(
-        [
-          'node',
-          'countersign',
-          'approvals',
-          'reject',
-          String(payload.requestId),
-          '--as',
-          'carol',
-          '--reason',
-          'unknown beneficiary',
-          '--store',
-          store,
-        ],
-        vote.io,
-      ),
+      (await approvals('reject', requestId, '--as', 'carol', '--reason', 'unknown beneficiary')).code,
     ).toBe(0)
-    expect(await sim.run).toBe(1)
-    expect(sim.io.lines.join('\n')).toMatch(/outcome: REJECT \(.*unknown beneficiary/)
+    const result = await simulation
+    expect(result.code).toBe(1)
+    expect(result.out).toMatch(/outcome: REJECT \(.*unknown beneficiary/)
   })
 })

@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { loadTxFixture } from '../fixtures/index.js'
-import { main } from '../../src/cli/main.js'
+import { runCli } from '../support/cli.js'
 import { verifyCallbackResponse } from '../../src/protocol/index.js'
 import { TEST_POLICY, startTestHandler } from './support.js'
 
@@ -24,24 +24,13 @@ describe('policy replay', () => {
     const store = `sqlite:${join(h.dir, 'store.db')}`
     const run = async (policy: string) => {
       writeFileSync(join(h.dir, 'candidate.yaml'), policy)
-      const lines: string[] = []
-      const io = {
-        out: (text: string) => void lines.push(text),
-        err: (text: string) => void lines.push(text),
-        cwd: h.dir,
-        env: {},
-      }
-      const code = await main(
-        ['node', 'countersign', 'policy', 'replay', '--candidate', 'candidate.yaml', '--store', store],
-        io,
-      )
-      return { code, output: lines.join('\n') }
+      return runCli(['policy', 'replay', '--candidate', 'candidate.yaml', '--store', store], h.dir)
     }
 
     const same = await run(TEST_POLICY)
     expect(same).toMatchObject({
       code: 0,
-      output: expect.stringMatching(/3 recorded decisions replayed .*: 0 would change/),
+      out: expect.stringMatching(/3 recorded decisions replayed .*: 0 would change/),
     })
 
     const stricter = await run(
@@ -51,11 +40,11 @@ describe('policy replay', () => {
       ),
     )
     expect(stricter.code).toBe(1)
-    expect(stricter.output).toContain(
+    expect(stricter.out).toContain(
       `${approved.requestId}  tx_signing  APPROVE (rule small-whitelisted, policy 7) → REJECT (rule default)`,
     )
-    expect(stricter.output).not.toContain(held.requestId)
-    expect(stricter.output).not.toContain(approvalStage.requestId)
-    expect(stricter.output).toMatch(/1 would change/)
+    expect(stricter.out).not.toContain(held.requestId)
+    expect(stricter.out).not.toContain(approvalStage.requestId)
+    expect(stricter.out).toMatch(/1 would change/)
   })
 })

@@ -10,7 +10,7 @@ import { loadTxFixture } from '../fixtures/index.js'
 import { testKeyPair } from '../support/keys.js'
 import { rawExec } from '../support/databases.js'
 import { spawnCli, type CliProcess } from '../support/process.js'
-import { main } from '../../src/cli/main.js'
+import { runCli } from '../support/cli.js'
 import { callbackPath, signCallbackRequest, verifyCallbackResponse } from '../../src/protocol/index.js'
 import { TEST_POLICY, writeConfigFolder as configFolder } from './support.js'
 
@@ -35,19 +35,6 @@ async function ask(url: string, payload: unknown) {
   return verifyCallbackResponse(await response.text(), handlerKeys.publicKey)
 }
 
-function capture() {
-  const lines: string[] = []
-  return {
-    lines,
-    io: {
-      out: (text: string) => void lines.push(text),
-      err: (text: string) => void lines.push(text),
-      cwd: process.cwd(),
-      env: {},
-    },
-  }
-}
-
 const fresh = () => {
   const requestId = randomUUID()
   return { ...loadTxFixture('eth-transfer-signing'), requestId, txId: requestId }
@@ -64,17 +51,17 @@ describe('handler process', () => {
     await first.exited
 
     const store = `sqlite:${join(dir, 'decisions.db')}`
-    const verify = capture()
-    expect(await main(['node', 'countersign', 'audit', 'verify', '--store', store], verify.io)).toBe(0)
-    expect(verify.lines.join('\n')).toMatch(/intact: 1 entry,/)
-    const exported = capture()
-    expect(await main(['node', 'countersign', 'audit', 'export', '--store', store], exported.io)).toBe(0)
-    expect(JSON.parse(exported.lines[0]!)).toMatchObject({
+    const verify = await runCli(['audit', 'verify', '--store', store], dir)
+    expect(verify.code).toBe(0)
+    expect(verify.out).toMatch(/intact: 1 entry,/)
+    const exported = await runCli(['audit', 'export', '--store', store], dir)
+    expect(exported.code).toBe(0)
+    expect(JSON.parse(exported.outLines[0]!)).toMatchObject({
       event: 'decision',
       requestId: payload.requestId,
       body: { action: 'APPROVE', asset: 'ETH' },
     })
-    expect(exported.lines.join('')).not.toMatch(/PRIVATE KEY|eyJ/)
+    expect(exported.out).not.toMatch(/PRIVATE KEY|eyJ/)
 
     const second = start(dir)
     const restartedUrl = await second.listening
@@ -86,9 +73,9 @@ describe('handler process', () => {
       store,
       `UPDATE audit_log SET body_json = replace(body_json, 'APPROVE', 'REJECT') WHERE seq = 1`,
     )
-    const tampered = capture()
-    expect(await main(['node', 'countersign', 'audit', 'verify', '--store', store], tampered.io)).toBe(1)
-    expect(tampered.lines.join('\n')).toMatch(/BROKEN at entry 1/)
+    const tampered = await runCli(['audit', 'verify', '--store', store], dir)
+    expect(tampered.code).toBe(1)
+    expect(tampered.out).toMatch(/BROKEN at entry 1/)
   })
 
   it('reloads the policy on SIGHUP and keeps the running one when the new file is broken', async () => {

@@ -5,6 +5,7 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { randomUUID } from 'node:crypto'
 import pino from 'pino'
 import { Agent, request } from 'undici'
 import {
@@ -19,6 +20,7 @@ import {
   type AuthMode,
   type CallbackRoute,
 } from '../../src/protocol/index.js'
+import { loadTxFixture } from '../fixtures/index.js'
 import { testKeyPair, type TestKeyPair } from '../support/keys.js'
 import { makeSelfSignedCertificate } from '../support/tls.js'
 
@@ -190,4 +192,18 @@ export function writeConfigFolder(
     ].join('\n'),
   )
   return dir
+}
+
+/** A signing-stage ETH transfer worth `usd` to one whitelisted vault, with a fresh requestId. */
+export function transferOfUsd(usd: number, overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  const requestId = randomUUID()
+  const fixture = loadTxFixture('eth-transfer-signing')
+  const [destination] = fixture.destinations as Record<string, unknown>[]
+  return {
+    ...fixture,
+    requestId,
+    txId: requestId,
+    destinations: [{ ...destination, amountUSD: usd }],
+    ...overrides,
+  }
 }

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { InMemoryNonceStore, readKeyMaterial, spkiFingerprint, verifyRequest } from '../../src/keys/index.js'
-import { runCli } from './cli.js'
+import { runCli } from '../support/cli.js'
 import { API_KEY, NOW, NOW_SECONDS, URI, claims, fixedClock } from './request-tokens.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'cs-keys-openssl-'))

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest'
 import { loadPolicyFile } from '../../src/policy/index.js'
 import { parseConfigChangeRequest, parseTxRequest, txRequestKind } from '../../src/protocol/index.js'
 import { CONFIG_FIXTURES, loadConfigFixture, loadTxFixture, TX_FIXTURES } from '../fixtures/index.js'
-import { runCli } from '../keys/cli.js'
+import { runCli } from '../support/cli.js'
 import { NOW, policyDir, snapshotFor } from './support.js'
 
 const ROOT = join(import.meta.dirname, '..', '..')

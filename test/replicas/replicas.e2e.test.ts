@@ -2,15 +2,13 @@
  * The proofs of issue 7: several handler processes on one PostgreSQL database keep every guarantee.
  * Under CI=true these run (and fail if PostgreSQL is missing); locally they need COUNTERSIGN_TEST_PG_URL.
  */
-import { randomUUID } from 'node:crypto'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { Pool } from 'undici'
-import { loadTxFixture } from '../fixtures/index.js'
 import { pgUrl, postgresDatabase } from '../support/databases.js'
 import { testKeyPair } from '../support/keys.js'
 import { spawnCli, type CliProcess } from '../support/process.js'
-import { writeConfigFolder } from '../handler/support.js'
+import { transferOfUsd, writeConfigFolder } from '../handler/support.js'
 import {
   callbackPath,
   signCallbackRequest,
@@ -40,12 +38,6 @@ async function startReplicas(
   return { urls: await Promise.all(processes.map((process) => process.listening)), storeUrl, processes }
 }
 
-function transfer(usd: number, requestId = randomUUID()): Record<string, unknown> {
-  const fixture = loadTxFixture('eth-transfer-signing')
-  const [destination] = fixture.destinations as Record<string, unknown>[]
-  return { ...fixture, requestId, txId: requestId, destinations: [{ ...destination, amountUSD: usd }] }
-}
-
 /** Posts a pre-signed token to one replica through a keep-alive pool; `undefined` when no answer came. */
 async function post(url: string, token: string): Promise<CallbackResponse | undefined> {
   let pool = pools.find((candidate) => (candidate as unknown as { url: string }).url === url)
@@ -65,7 +57,7 @@ async function post(url: string, token: string): Promise<CallbackResponse | unde
 describe.skipIf(pgUrl === undefined)('replicas on one PostgreSQL database', () => {
   it('decides a requestId delivered to two replicas at the same moment exactly once, with identical answers', async () => {
     const { urls, storeUrl } = await startReplicas(2)
-    const payloads = Array.from({ length: 25 }, () => transfer(100))
+    const payloads = Array.from({ length: 25 }, () => transferOfUsd(100))
     for (const payload of payloads) {
       const token = await signCallbackRequest(payload, cosigner.privateKey)
       const [a, b] = await Promise.all([post(urls[0]!, token), post(urls[1]!, token)])
@@ -85,7 +77,7 @@ describe.skipIf(pgUrl === undefined)('replicas on one PostgreSQL database', () =
   it('approves exactly 50 of 200 concurrent 1,000 USD requests spread over two replicas against a 50,000 USD window', async () => {
     const { urls } = await startReplicas(2)
     const tokens = await Promise.all(
-      Array.from({ length: 200 }, () => signCallbackRequest(transfer(1_000), cosigner.privateKey)),
+      Array.from({ length: 200 }, () => signCallbackRequest(transferOfUsd(1_000), cosigner.privateKey)),
     )
     const answers = await Promise.all(tokens.map((token, index) => post(urls[index % 2]!, token)))
     expect(answers.every((answer) => answer !== undefined)).toBe(true)
@@ -95,7 +87,7 @@ describe.skipIf(pgUrl === undefined)('replicas on one PostgreSQL database', () =
 
   it('loses nothing when a replica is killed with SIGKILL in the middle of a load', async () => {
     const { urls, storeUrl, processes } = await startReplicas(2)
-    const payloads = Array.from({ length: 300 }, () => transfer(10))
+    const payloads = Array.from({ length: 300 }, () => transferOfUsd(10))
     const tokens = await Promise.all(
       payloads.map((payload) => signCallbackRequest(payload, cosigner.privateKey)),
     )

@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from '
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { expectUnusable, runCli } from '../../../test/keys/cli.js'
+import { expectUnusable, runCli } from '../../../test/support/cli.js'
 import { testKeyPair } from '../../../test/support/keys.js'
 import { createCsr, readKeyMaterial, signRequest, spkiFingerprint } from '../../keys/index.js'
 

@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { runCli, type CliResult } from '../../../test/keys/cli.js'
+import { runCli, type CliResult } from '../../../test/support/cli.js'
 import { loadTxFixture } from '../../../test/fixtures/index.js'
 import { policyDir } from '../../../test/policy/support.js'
 
