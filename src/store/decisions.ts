@@ -33,6 +33,7 @@ export interface Verdict {
   readonly hold?: HoldRequirement
 }
 
+/** Structurally the policy's `Vote`; declared here because the store may not import the policy. */
 export interface RecordedVote {
   readonly approver: string
   readonly vote: 'approve' | 'reject'

@@ -5,6 +5,8 @@ import type { SqlSession } from './sql/types.js'
  * buckets inside the window, O(buckets) whatever the history; each approval also leaves a reservation row
  * per series so `velocity release` can take it back exactly once.
  */
+// The same shape as the policy's VelocityProbe: the store may not import the policy module (DESIGN.md), so
+// it states what it needs itself and the handler passes one for the other.
 export interface VelocitySeries {
   readonly windowId: string
   readonly groupKey: string
