@@ -160,6 +160,7 @@ export async function benchHandlerThroughput(print: Print): Promise<void> {
         type: 'open',
         connections: CONNECTIONS * 2,
         rate: halfRate,
+        warmupMs: WARMUP_MS,
         measureMs: MEASURE_MS,
       },
       print,

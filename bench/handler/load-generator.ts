@@ -28,6 +28,7 @@ export type GeneratorCommand =
       readonly path: string
       readonly connections: number
       readonly rate: number
+      readonly warmupMs: number
       readonly measureMs: number
     }
 
@@ -104,6 +105,8 @@ class Phase {
     readonly path: string,
     readonly windowStart: number,
     readonly windowEnd: number,
+    /** Open loop: a request counts when it was due inside the window; closed loop: when it was answered. */
+    readonly countByDue: boolean,
   ) {}
 
   next(): SignedRequest | undefined {
@@ -136,7 +139,8 @@ class Phase {
       if (this.failureExamples.length < 5)
         this.failureExamples.push(`HTTP ${status} ${String(action ?? text.slice(0, 80))}`)
     }
-    if (finishedAt < this.windowStart || finishedAt > this.windowEnd) return
+    const at = this.countByDue ? startedAt : finishedAt
+    if (at < this.windowStart || at > this.windowEnd) return
     this.answered += 1
     this.lastAnsweredAt = finishedAt
     this.latenciesMs.push(finishedAt - startedAt)
@@ -163,7 +167,7 @@ async function closedLoop(command: Extract<GeneratorCommand, { type: 'closed' }>
   const pool = new Pool(command.origin, { connections: command.connections, pipelining: 1, ...TIMEOUTS })
   const start = performance.now()
   const windowStart = start + command.warmupMs
-  const phase = new Phase(pool, command.path, windowStart, windowStart + command.measureMs)
+  const phase = new Phase(pool, command.path, windowStart, windowStart + command.measureMs, false)
   const connection = async () => {
     for (let request = phase.next(); request; request = phase.next()) {
       await phase.send(request, performance.now())
@@ -184,9 +188,10 @@ async function closedLoop(command: Extract<GeneratorCommand, { type: 'closed' }>
 async function openLoop(command: Extract<GeneratorCommand, { type: 'open' }>): Promise<PhaseResult> {
   const pool = new Pool(command.origin, { connections: command.connections, pipelining: 1, ...TIMEOUTS })
   const start = performance.now()
-  // Everything sent is due inside the window: every answer counts, late ones included.
-  const phase = new Phase(pool, command.path, start, Number.POSITIVE_INFINITY)
-  const total = Math.floor((command.rate * command.measureMs) / 1000)
+  const windowStart = start + command.warmupMs
+  // Every request due inside the window counts, however late its answer comes.
+  const phase = new Phase(pool, command.path, windowStart, windowStart + command.measureMs, true)
+  const total = Math.floor((command.rate * (command.warmupMs + command.measureMs)) / 1000)
   const inFlight: Promise<void>[] = []
   let sent = 0
   while (sent < total) {
