@@ -5,7 +5,7 @@ import { mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import pg from 'pg'
+import { rawExec } from '../../test/support/databases.js'
 import { testKeyPair } from '../../test/support/keys.js'
 import { loadTxFixture } from '../../test/fixtures/index.js'
 
@@ -78,19 +78,10 @@ export async function freshPostgresSchema(
   baseUrl: string,
 ): Promise<{ url: string; drop: () => Promise<void> }> {
   const schema = `cs_bench_${randomBytes(6).toString('hex')}`
-  const admin = async (sql: string) => {
-    const client = new pg.Client(baseUrl)
-    await client.connect()
-    try {
-      await client.query(sql)
-    } finally {
-      await client.end()
-    }
-  }
-  await admin(`CREATE SCHEMA ${schema}`)
+  await rawExec(baseUrl, `CREATE SCHEMA ${schema}`)
   const url = new URL(baseUrl)
   url.searchParams.set('options', `-c search_path=${schema}`)
-  return { url: url.toString(), drop: () => admin(`DROP SCHEMA ${schema} CASCADE`) }
+  return { url: url.toString(), drop: () => rawExec(baseUrl, `DROP SCHEMA ${schema} CASCADE`) }
 }
 
 async function freePort(): Promise<number> {
