@@ -14,6 +14,7 @@ import { opensslRsa2048SignRate } from './handler/openssl.js'
 import {
   benchFolder,
   freshPostgresSchema,
+  removeBenchFolders,
   startHandlerProcess,
   TSX,
   type BenchFolder,
@@ -200,6 +201,7 @@ export async function benchHandlerThroughput(print: Print): Promise<void> {
     print(`ratio handler/openssl: ${fmt(ratio, 2)}`)
   } finally {
     generator.close()
+    removeBenchFolders()
   }
 }
 

@@ -1,7 +1,7 @@
 /** The handler under test as an operator runs it: a config folder, a real policy, a store, its own process. */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -49,9 +49,17 @@ export interface BenchFolder {
   readonly handlerPublicPem: string
 }
 
+const folders: string[] = []
+
+/** Removes every folder `benchFolder` made: they hold private keys and stores nobody needs afterwards. */
+export function removeBenchFolders(): void {
+  for (const dir of folders.splice(0)) rmSync(dir, { recursive: true, force: true })
+}
+
 /** A fresh folder with keys (private ones mode 0600), the policy and a configuration naming `storeUrl`. */
 export function benchFolder(storeUrl: string): BenchFolder {
   const dir = mkdtempSync(join(tmpdir(), 'countersign-bench-'))
+  folders.push(dir)
   const cosigner = testKeyPair('bench-cosigner')
   const handler = testKeyPair('bench-handler')
   const signerId = String(loadTxFixture('eth-transfer-signing').signerId)
