@@ -97,6 +97,8 @@ async function start(context: ProgramContext, options: StartOptions): Promise<nu
   else io.out(`Countersign handler listening on ${handler.url}`)
   await untilStopped(handler)
   await handler.close()
+  // A cluster worker's IPC channel would keep it alive, and its primary waiting, after the server closed.
+  if (cluster.isWorker) process.disconnect()
   return ExitCode.ok
 }
 

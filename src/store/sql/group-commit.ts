@@ -41,7 +41,12 @@ export class GroupCommitter {
   private async drain(): Promise<void> {
     this.running = true
     try {
-      while (this.queue.length > 0) await this.runBatch(this.queue.splice(0, this.options.maxBatch))
+      while (this.queue.length > 0) {
+        // A synchronous driver (better-sqlite3) runs a whole batch inside one macrotask, so nothing could
+        // join it: yield once, letting requests whose verification has finished queue up for this COMMIT.
+        await new Promise((resolve) => setImmediate(resolve))
+        await this.runBatch(this.queue.splice(0, this.options.maxBatch))
+      }
     } finally {
       this.running = false
     }
