@@ -1,4 +1,5 @@
 import { canonicalJson, sha256Hex } from '../protocol/index.js'
+import { insertRows } from './sql/insert-rows.js'
 import type { SqlDatabase, SqlSession } from './sql/types.js'
 
 /**
@@ -43,29 +44,45 @@ function hashEntry(entry: Omit<AuditEntry, 'hash'>): string {
   )
 }
 
-/** Appends one entry; must run inside `exclusive`, which makes the read of the chain head safe. */
-export async function appendAudit(
-  session: SqlSession,
-  event: AuditEventType,
-  requestId: string | null,
-  body: Record<string, unknown>,
-  at: number,
-): Promise<AuditEntry> {
+export interface AuditEvent {
+  readonly event: AuditEventType
+  readonly requestId: string | null
+  readonly body: Record<string, unknown>
+  readonly at: number
+}
+
+export interface ChainHead {
+  readonly seq: number
+  readonly hash: string
+}
+
+/** The last entry of the chain; must be read inside `exclusive`, which keeps it the head until COMMIT. */
+export async function readChainHead(session: SqlSession): Promise<ChainHead> {
   const head = await session.one<{ seq: number; hash: string }>(
     'SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1',
   )
-  const unhashed = {
-    seq: head ? Number(head.seq) + 1 : 1,
-    at,
-    event,
-    requestId,
-    body,
-    prevHash: head?.hash ?? GENESIS_HASH,
+  return head ? { seq: Number(head.seq), hash: head.hash } : { seq: 0, hash: GENESIS_HASH }
+}
+
+/** Links events onto the chain after `head`, in order. */
+export function chainEvents(head: ChainHead, events: readonly AuditEvent[]): AuditEntry[] {
+  const entries: AuditEntry[] = []
+  let previous = head
+  for (const event of events) {
+    const unhashed = { ...event, seq: previous.seq + 1, prevHash: previous.hash }
+    const entry = { ...unhashed, hash: hashEntry(unhashed) }
+    entries.push(entry)
+    previous = entry
   }
-  const entry = { ...unhashed, hash: hashEntry(unhashed) }
-  await session.run(
-    'INSERT INTO audit_log (seq, at, event, request_id, body_json, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?)',
-    [
+  return entries
+}
+
+export async function insertAuditEntries(session: SqlSession, entries: readonly AuditEntry[]): Promise<void> {
+  await insertRows(
+    session,
+    'audit_log',
+    ['seq', 'at', 'event', 'request_id', 'body_json', 'prev_hash', 'hash'],
+    entries.map((entry) => [
       entry.seq,
       entry.at,
       entry.event,
@@ -73,9 +90,21 @@ export async function appendAudit(
       canonicalJson(entry.body),
       entry.prevHash,
       entry.hash,
-    ],
+    ]),
   )
-  return entry
+}
+
+/** Appends one entry; must run inside `exclusive`. */
+export async function appendAudit(
+  session: SqlSession,
+  event: AuditEventType,
+  requestId: string | null,
+  body: Record<string, unknown>,
+  at: number,
+): Promise<AuditEntry> {
+  const [entry] = chainEvents(await readChainHead(session), [{ event, requestId, body, at }])
+  await insertAuditEntries(session, [entry!])
+  return entry!
 }
 
 function toEntry(row: AuditRow): AuditEntry {

@@ -1,7 +1,15 @@
 import { Action, canonicalJson, type RequestKind } from '../protocol/index.js'
-import { appendAudit } from './audit.js'
+import { chainEvents, insertAuditEntries, readChainHead, type AuditEvent } from './audit.js'
 import type { SqlSession } from './sql/types.js'
-import { readFigures, reserve, type VelocityFigures, type VelocitySeries } from './velocity.js'
+import { Failed } from './batcher.js'
+import { insertRows } from './sql/insert-rows.js'
+import {
+  readFiguresOf,
+  writeReservations,
+  type Reservation,
+  type VelocityFigures,
+  type VelocitySeries,
+} from './velocity.js'
 
 /** What the store records about a request besides the decision itself. */
 export interface RequestFacts {
@@ -93,25 +101,66 @@ interface StoredHold extends HoldRequirement {
 export const ALTERED_REPLAY_REASON =
   'requestId was already decided for a different payload (replay with altered parameters)'
 
+export interface SettleJob {
+  readonly facts: RequestFacts
+  readonly decider: Decider
+}
+
+const DECISION_COLUMNS = [
+  'request_id',
+  'payload_digest',
+  'kind',
+  'status',
+  'action',
+  'reason',
+  'rule_id',
+  'policy_version',
+  'policy_digest',
+  'signer_id',
+  'request_json',
+  'trace_json',
+  'hold_json',
+  'decided_at',
+  'updated_at',
+] as const
+
 /**
- * The idempotent decide-and-record step, run inside one exclusive transaction so that concurrent
- * deliveries of one request, in any process or replica, produce exactly one decision and velocity limits
- * are never passed together.
+ * The idempotent decide-and-record step for a batch of requests, inside one exclusive transaction, so that
+ * concurrent deliveries of one request, in any process or replica, produce exactly one decision and
+ * velocity limits are never passed together. The batch is read with one query per table, decided in
+ * order in memory (each decision sees the approvals before it), and written with one statement per table:
+ * a handful of round trips per batch, not per request, while the writer lock is held.
  */
-export async function settle(
+export async function settleBatch(
   session: SqlSession,
-  facts: RequestFacts,
-  decider: Decider,
+  jobs: readonly SettleJob[],
   now: number,
-): Promise<Settlement> {
-  const existing = await session.one<DecisionRow>('SELECT * FROM decisions WHERE request_id = ?', [
-    facts.requestId,
-  ])
-  if (existing === undefined) return decideNew(session, facts, decider, now)
-  if (existing.payload_digest !== facts.payloadDigest)
-    return recordAlteredReplay(session, facts, existing, now)
-  if (existing.status === 'held') return resolveHeld(session, existing, decider, now)
-  return answerFrom(existing, 'repeated')
+): Promise<(Settlement | Failed)[]> {
+  const batch = new BatchState(now)
+  await batch.load(session, jobs)
+  const settlements: (Settlement | Failed)[] = []
+  for (const job of jobs) {
+    try {
+      settlements.push(await batch.settle(session, job))
+    } catch (error) {
+      // A decider that throws fails its own request (answered RETRY), never the batch it shares.
+      if (!(error instanceof DeciderFailed)) throw error
+      settlements.push(new Failed(error.cause))
+    }
+  }
+  await batch.write(session)
+  return settlements
+}
+
+class DeciderFailed extends Error {}
+
+/** Calls into the decider before any state of the batch changes, so a throw leaves nothing half done. */
+function consult<T>(call: () => T): T {
+  try {
+    return call()
+  } catch (error) {
+    throw new DeciderFailed('decider failed', { cause: error })
+  }
 }
 
 function answerFrom(row: DecisionRow, outcome: Settlement['outcome']): Settlement {
@@ -124,104 +173,189 @@ function answerFrom(row: DecisionRow, outcome: Settlement['outcome']): Settlemen
   }
 }
 
-async function decideNew(
-  session: SqlSession,
-  facts: RequestFacts,
-  decider: Decider,
-  now: number,
-): Promise<Settlement> {
-  const figures: VelocityFigures[] = []
-  for (const series of decider.series) figures.push(await readFigures(session, series, now))
-  const verdict = decider.decide(figures)
-  const held = verdict.hold !== undefined
-  if (verdict.action === Action.approve) await reserve(session, facts.requestId, decider.series, now)
-  const hold: StoredHold | null = verdict.hold ? { ...verdict.hold, series: decider.series } : null
-  await session.run(
-    `INSERT INTO decisions (request_id, payload_digest, kind, status, action, reason, rule_id, policy_version,
-       policy_digest, signer_id, request_json, trace_json, hold_json, decided_at, updated_at)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    [
-      facts.requestId,
-      facts.payloadDigest,
-      facts.kind,
-      held ? 'held' : 'final',
-      verdict.action,
-      verdict.reason,
-      verdict.ruleId,
-      verdict.policyVersion,
-      verdict.policyDigest,
-      facts.signerId,
-      canonicalJson(facts.request),
-      JSON.stringify({
+function seriesKey(series: VelocitySeries): string {
+  return JSON.stringify([series.windowId, series.groupKey, series.windowMs])
+}
+
+/** What one batch has read and decided so far; written at the end in one statement per table. */
+class BatchState {
+  private readonly decisions = new Map<string, DecisionRow>()
+  private readonly figures = new Map<string, VelocityFigures>()
+  private readonly newDecisions: DecisionRow[] = []
+  private readonly resolved: DecisionRow[] = []
+  private readonly reservations: Reservation[] = []
+  private readonly events: AuditEvent[] = []
+
+  constructor(private readonly now: number) {}
+
+  async load(session: SqlSession, jobs: readonly SettleJob[]): Promise<void> {
+    const ids = [...new Set(jobs.map((job) => job.facts.requestId))]
+    const rows = await session.all<DecisionRow>(
+      `SELECT * FROM decisions WHERE request_id IN (${ids.map(() => '?').join(', ')})`,
+      ids,
+    )
+    for (const row of rows) this.decisions.set(row.request_id, row)
+    const series = new Map<string, VelocitySeries>()
+    for (const job of jobs) {
+      if (this.decisions.has(job.facts.requestId)) continue
+      for (const item of job.decider.series) series.set(seriesKey(item), item)
+    }
+    const figures = await readFiguresOf(session, [...series.values()], this.now)
+    ;[...series.keys()].forEach((key, index) => this.figures.set(key, figures[index]!))
+  }
+
+  async settle(session: SqlSession, { facts, decider }: SettleJob): Promise<Settlement> {
+    const existing = this.decisions.get(facts.requestId)
+    if (existing === undefined) return this.decideNew(facts, decider)
+    if (existing.payload_digest !== facts.payloadDigest) return this.recordAlteredReplay(facts, existing)
+    if (existing.status === 'held') return this.resolveHeld(session, existing, decider)
+    return answerFrom(existing, 'repeated')
+  }
+
+  async write(session: SqlSession): Promise<void> {
+    await writeReservations(session, this.reservations, this.now)
+    await insertRows(
+      session,
+      'decisions',
+      DECISION_COLUMNS,
+      this.newDecisions.map((row) => DECISION_COLUMNS.map((column) => row[column])),
+    )
+    for (const row of this.resolved) {
+      await session.run(
+        `UPDATE decisions SET status = 'final', action = ?, reason = ?, updated_at = ? WHERE request_id = ?`,
+        [row.action, row.reason, row.updated_at, row.request_id],
+      )
+    }
+    if (this.events.length > 0)
+      await insertAuditEntries(session, chainEvents(await readChainHead(session), this.events))
+  }
+
+  /** Counts an approval in its series, for the decisions after it in this batch and in the database. */
+  private reserve(requestId: string, series: readonly VelocitySeries[]): void {
+    for (const item of series) {
+      this.reservations.push({ requestId, series: item })
+      const key = seriesKey(item)
+      const figures = this.figures.get(key) ?? { sumUsdCents: 0, count: 0 }
+      this.figures.set(key, {
+        sumUsdCents: figures.sumUsdCents + item.amountUsdCents,
+        count: figures.count + 1,
+      })
+    }
+  }
+
+  private decideNew(facts: RequestFacts, decider: Decider): Settlement {
+    const figures = decider.series.map(
+      (item) => this.figures.get(seriesKey(item)) ?? { sumUsdCents: 0, count: 0 },
+    )
+    const verdict = consult(() => decider.decide(figures))
+    if (verdict.action === Action.approve) this.reserve(facts.requestId, decider.series)
+    const hold: StoredHold | null = verdict.hold ? { ...verdict.hold, series: decider.series } : null
+    const row: DecisionRow = {
+      request_id: facts.requestId,
+      payload_digest: facts.payloadDigest,
+      kind: facts.kind,
+      status: hold ? 'held' : 'final',
+      action: verdict.action,
+      reason: verdict.reason,
+      rule_id: verdict.ruleId,
+      policy_version: verdict.policyVersion,
+      policy_digest: verdict.policyDigest,
+      signer_id: facts.signerId,
+      request_json: canonicalJson(facts.request),
+      trace_json: JSON.stringify({
         trace: verdict.trace,
         // The figures the policy saw, kept with their series so `policy replay` can show them to a candidate.
-        velocity: decider.series.map((series, index) => ({
-          windowId: series.windowId,
-          groupKey: series.groupKey,
+        velocity: decider.series.map((item, index) => ({
+          windowId: item.windowId,
+          groupKey: item.groupKey,
           ...figures[index]!,
         })),
       }),
-      hold ? JSON.stringify(hold) : null,
-      now,
-      now,
-    ],
-  )
-  await appendAudit(
-    session,
-    'decision',
-    facts.requestId,
-    {
-      kind: facts.kind,
-      signerId: facts.signerId,
-      ...facts.summary,
-      action: verdict.action,
-      held,
-      reason: verdict.reason,
-      ruleId: verdict.ruleId,
-      policyVersion: verdict.policyVersion,
-      policyDigest: verdict.policyDigest,
-      payloadDigest: facts.payloadDigest,
-      receivedAt: facts.receivedAt,
-      latencyMs: now - facts.receivedAt,
-    },
-    now,
-  )
-  return {
-    outcome: 'decided',
-    action: verdict.action,
-    reason: verdict.reason,
-    ruleId: verdict.ruleId,
-    policyVersion: verdict.policyVersion,
+      hold_json: hold ? JSON.stringify(hold) : null,
+      decided_at: this.now,
+      updated_at: this.now,
+    }
+    this.decisions.set(facts.requestId, row)
+    this.newDecisions.push(row)
+    this.events.push({
+      event: 'decision',
+      requestId: facts.requestId,
+      at: this.now,
+      body: {
+        kind: facts.kind,
+        signerId: facts.signerId,
+        ...facts.summary,
+        action: verdict.action,
+        held: hold !== null,
+        reason: verdict.reason,
+        ruleId: verdict.ruleId,
+        policyVersion: verdict.policyVersion,
+        policyDigest: verdict.policyDigest,
+        payloadDigest: facts.payloadDigest,
+        receivedAt: facts.receivedAt,
+        latencyMs: this.now - facts.receivedAt,
+      },
+    })
+    return answerFrom(row, 'decided')
   }
-}
 
-async function recordAlteredReplay(
-  session: SqlSession,
-  facts: RequestFacts,
-  existing: DecisionRow,
-  now: number,
-): Promise<Settlement> {
-  await appendAudit(
-    session,
-    'replay-altered',
-    facts.requestId,
-    {
-      kind: facts.kind,
-      signerId: facts.signerId,
-      ...facts.summary,
+  private recordAlteredReplay(facts: RequestFacts, existing: DecisionRow): Settlement {
+    this.events.push({
+      event: 'replay-altered',
+      requestId: facts.requestId,
+      at: this.now,
+      body: {
+        kind: facts.kind,
+        signerId: facts.signerId,
+        ...facts.summary,
+        action: Action.reject,
+        reason: ALTERED_REPLAY_REASON,
+        recordedPayloadDigest: existing.payload_digest,
+        payloadDigest: facts.payloadDigest,
+      },
+    })
+    return {
+      outcome: 'altered',
       action: Action.reject,
       reason: ALTERED_REPLAY_REASON,
-      recordedPayloadDigest: existing.payload_digest,
-      payloadDigest: facts.payloadDigest,
-    },
-    now,
-  )
-  return {
-    outcome: 'altered',
-    action: Action.reject,
-    reason: ALTERED_REPLAY_REASON,
-    ruleId: null,
-    policyVersion: existing.policy_version,
+      ruleId: null,
+      policyVersion: existing.policy_version,
+    }
+  }
+
+  private async resolveHeld(session: SqlSession, row: DecisionRow, decider: Decider): Promise<Settlement> {
+    const hold = JSON.parse(row.hold_json!) as StoredHold
+    const votes = await readVotes(session, row.request_id)
+    const state = consult(() =>
+      decider.resolveHold(hold, new Date(Number(row.decided_at)), votes, new Date(this.now)),
+    )
+    if (state.state === 'pending') return answerFrom(row, 'repeated')
+    const approved = state.state === 'approved'
+    if (approved) this.reserve(row.request_id, hold.series)
+    const resolved: DecisionRow = {
+      ...row,
+      status: 'final',
+      action: approved ? Action.approve : Action.reject,
+      reason: approved ? `approved by quorum (${hold.quorum} of ${hold.approvers.join(', ')})` : state.reason,
+      updated_at: this.now,
+    }
+    this.decisions.set(row.request_id, resolved)
+    this.resolved.push(resolved)
+    this.events.push({
+      event: 'hold-resolved',
+      requestId: row.request_id,
+      at: this.now,
+      body: {
+        kind: row.kind,
+        signerId: row.signer_id,
+        action: resolved.action,
+        reason: resolved.reason,
+        ruleId: row.rule_id,
+        policyVersion: row.policy_version,
+        votes: votes.map((vote) => ({ approver: vote.approver, vote: vote.vote })),
+      },
+    })
+    return answerFrom(resolved, 'resolved')
   }
 }
 
@@ -241,42 +375,4 @@ export async function readVotes(session: SqlSession, requestId: string): Promise
     ...(row.reason !== null ? { reason: row.reason } : {}),
     at: new Date(Number(row.voted_at)),
   }))
-}
-
-async function resolveHeld(
-  session: SqlSession,
-  row: DecisionRow,
-  decider: Decider,
-  now: number,
-): Promise<Settlement> {
-  const hold = JSON.parse(row.hold_json!) as StoredHold
-  const votes = await readVotes(session, row.request_id)
-  const state = decider.resolveHold(hold, new Date(Number(row.decided_at)), votes, new Date(now))
-  if (state.state === 'pending') return answerFrom(row, 'repeated')
-  const action = state.state === 'approved' ? Action.approve : Action.reject
-  const reason =
-    state.state === 'approved'
-      ? `approved by quorum (${hold.quorum} of ${hold.approvers.join(', ')})`
-      : state.reason
-  if (action === Action.approve) await reserve(session, row.request_id, hold.series, now)
-  await session.run(
-    `UPDATE decisions SET status = 'final', action = ?, reason = ?, updated_at = ? WHERE request_id = ?`,
-    [action, reason, now, row.request_id],
-  )
-  await appendAudit(
-    session,
-    'hold-resolved',
-    row.request_id,
-    {
-      kind: row.kind,
-      signerId: row.signer_id,
-      action,
-      reason,
-      ruleId: row.rule_id,
-      policyVersion: row.policy_version,
-      votes: votes.map((vote) => ({ approver: vote.approver, vote: vote.vote })),
-    },
-    now,
-  )
-  return { outcome: 'resolved', action, reason, ruleId: row.rule_id, policyVersion: row.policy_version }
 }

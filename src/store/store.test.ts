@@ -178,7 +178,7 @@ describe.each(testDatabases)('store on $name', (database) => {
     expect(await store.releaseVelocity('h-1')).toHaveLength(1)
   })
 
-  it('rolls back only the failing request of a group-committed batch', async () => {
+  it('fails only the request whose decider throws, not the batch it was recorded with', async () => {
     await open()
     const failing: Decider = {
       ...fixedDecider({}),

@@ -1,7 +1,8 @@
 import { CountersignError } from '../protocol/index.js'
 import { appendAudit, readAudit, verifyAudit, type AuditEntry, type AuditVerification } from './audit.js'
 import { castVote, listHeld, type HeldRequest, type VoteInput } from './approvals.js'
-import { settle, type Decider, type RequestFacts, type Settlement } from './decisions.js'
+import { Batcher } from './batcher.js'
+import { settleBatch, type Decider, type RequestFacts, type SettleJob, type Settlement } from './decisions.js'
 import { NotFound, StoreUnavailable } from './errors.js'
 import { migrate } from './migrations.js'
 import { openPostgres } from './sql/postgres.js'
@@ -50,6 +51,9 @@ export interface OpenStoreOptions {
   readonly clock?: () => number
 }
 
+/** Bounds the parameters of the multi-row statements (15 per decision) well under both databases' limits. */
+const MAX_DECISIONS_PER_BATCH = 256
+
 /** Wraps every database failure so callers can fail closed on one error type. */
 async function guarded<T>(what: string, work: () => Promise<T>): Promise<T> {
   try {
@@ -71,10 +75,14 @@ export async function openStore(url: string, options: OpenStoreOptions = {}): Pr
   const clock = options.clock ?? Date.now
   const db = await guarded('open', () => openDatabase(url))
   await guarded('migration', () => migrate(db, clock()))
+  // Decisions that arrive while a batch is being recorded are recorded together in the next transaction.
+  const decisions = new Batcher<SettleJob, Settlement>(
+    (jobs) => db.exclusive((session) => settleBatch(session, jobs, clock())),
+    MAX_DECISIONS_PER_BATCH,
+  )
   return {
     dialect: db.dialect,
-    settle: (facts, decider) =>
-      guarded('write', () => db.exclusive((session) => settle(session, facts, decider, clock()))),
+    settle: (facts, decider) => guarded('write', () => decisions.submit({ facts, decider })),
     castVote: (input) => guarded('write', () => db.exclusive((session) => castVote(session, input, clock()))),
     listHeld: () => guarded('read', () => db.read((session) => listHeld(session))),
     releaseVelocity: (requestId) =>
@@ -114,6 +122,9 @@ export async function openStore(url: string, options: OpenStoreOptions = {}): Pr
     verifyAudit: () => guarded('read', () => verifyAudit(db)),
     readAudit: (sinceMs) => readAudit(db, sinceMs),
     ping: () => guarded('ping', () => db.read(async (session) => void (await session.one('SELECT 1 AS ok')))),
-    close: () => db.close(),
+    close: async () => {
+      await decisions.idle()
+      await db.close()
+    },
   }
 }

@@ -1,3 +1,4 @@
+import { insertRows } from './sql/insert-rows.js'
 import type { SqlSession } from './sql/types.js'
 
 /**
@@ -25,42 +26,90 @@ function bucketStart(now: number, bucketMs: number): number {
   return Math.floor(now / bucketMs) * bucketMs
 }
 
-export async function readFigures(
+/**
+ * The figures of many series in one query (one sub-select per series, so each keeps its own window), in
+ * the order given.
+ */
+export async function readFiguresOf(
   session: SqlSession,
-  series: VelocitySeries,
-  now: number,
-): Promise<VelocityFigures> {
-  const row = await session.one<{ sum_usd_cents: number | null; count: number | null }>(
-    `SELECT SUM(sum_usd_cents) AS sum_usd_cents, SUM(count) AS count FROM velocity_buckets
-     WHERE window_id = ? AND group_key = ? AND bucket_start > ?`,
-    [series.windowId, series.groupKey, now - series.windowMs],
-  )
-  return { sumUsdCents: Number(row?.sum_usd_cents ?? 0), count: Number(row?.count ?? 0) }
-}
-
-/** Adds the request to each series' current bucket; a requestId already reserved is not counted again. */
-export async function reserve(
-  session: SqlSession,
-  requestId: string,
   series: readonly VelocitySeries[],
   now: number,
+): Promise<VelocityFigures[]> {
+  if (series.length === 0) return []
+  const selects = series.map(
+    (_, index) =>
+      `SELECT ${index} AS k, SUM(sum_usd_cents) AS sum_usd_cents, SUM(count) AS count FROM velocity_buckets
+       WHERE window_id = ? AND group_key = ? AND bucket_start > ?`,
+  )
+  const rows = await session.all<{ k: number; sum_usd_cents: number | null; count: number | null }>(
+    selects.join(' UNION ALL '),
+    series.flatMap((item) => [item.windowId, item.groupKey, now - item.windowMs]),
+  )
+  const figures: VelocityFigures[] = series.map(() => ({ sumUsdCents: 0, count: 0 }))
+  for (const row of rows)
+    figures[Number(row.k)] = { sumUsdCents: Number(row.sum_usd_cents ?? 0), count: Number(row.count ?? 0) }
+  return figures
+}
+
+export interface Reservation {
+  readonly requestId: string
+  readonly series: VelocitySeries
+}
+
+/**
+ * Records approvals in their series' current buckets: a reservation row each (the primary key refuses a
+ * requestId counted twice, failing the whole transaction) and one upsert for all touched buckets.
+ */
+export async function writeReservations(
+  session: SqlSession,
+  reservations: readonly Reservation[],
+  now: number,
 ): Promise<void> {
-  for (const item of series) {
-    const start = bucketStart(now, item.bucketMs)
-    const inserted = await session.run(
-      `INSERT INTO velocity_reservations (request_id, window_id, group_key, bucket_start, amount_usd_cents)
-       VALUES (?, ?, ?, ?, ?) ON CONFLICT (request_id, window_id, group_key) DO NOTHING`,
-      [requestId, item.windowId, item.groupKey, start, item.amountUsdCents],
-    )
-    if (inserted === 0) continue
-    await session.run(
-      `INSERT INTO velocity_buckets (window_id, group_key, bucket_start, sum_usd_cents, count) VALUES (?, ?, ?, ?, 1)
-       ON CONFLICT (window_id, group_key, bucket_start)
-       DO UPDATE SET sum_usd_cents = velocity_buckets.sum_usd_cents + excluded.sum_usd_cents,
-                     count = velocity_buckets.count + 1`,
-      [item.windowId, item.groupKey, start, item.amountUsdCents],
-    )
+  const buckets = new Map<
+    string,
+    { windowId: string; groupKey: string; start: number; cents: number; count: number }
+  >()
+  for (const { series } of reservations) {
+    const start = bucketStart(now, series.bucketMs)
+    const key = JSON.stringify([series.windowId, series.groupKey, start])
+    const bucket = buckets.get(key) ?? {
+      windowId: series.windowId,
+      groupKey: series.groupKey,
+      start,
+      cents: 0,
+      count: 0,
+    }
+    bucket.cents += series.amountUsdCents
+    bucket.count += 1
+    buckets.set(key, bucket)
   }
+  await insertRows(
+    session,
+    'velocity_reservations',
+    ['request_id', 'window_id', 'group_key', 'bucket_start', 'amount_usd_cents'],
+    reservations.map(({ requestId, series }) => [
+      requestId,
+      series.windowId,
+      series.groupKey,
+      bucketStart(now, series.bucketMs),
+      series.amountUsdCents,
+    ]),
+  )
+  await insertRows(
+    session,
+    'velocity_buckets',
+    ['window_id', 'group_key', 'bucket_start', 'sum_usd_cents', 'count'],
+    [...buckets.values()].map((bucket) => [
+      bucket.windowId,
+      bucket.groupKey,
+      bucket.start,
+      bucket.cents,
+      bucket.count,
+    ]),
+    `ON CONFLICT (window_id, group_key, bucket_start)
+     DO UPDATE SET sum_usd_cents = velocity_buckets.sum_usd_cents + excluded.sum_usd_cents,
+                   count = velocity_buckets.count + excluded.count`,
+  )
 }
 
 export interface ReleasedReservation {

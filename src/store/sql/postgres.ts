@@ -1,5 +1,5 @@
 import pg from 'pg'
-import { GroupCommitter } from './group-commit.js'
+import { exclusiveWriter } from './transaction.js'
 import type { SqlConnection, SqlDatabase, SqlSession, SqlValue, Row } from './types.js'
 
 /** The advisory lock every writer holds for its transaction: one writer at a time across all replicas. */
@@ -47,33 +47,30 @@ class PostgresSession implements SqlConnection {
 }
 
 /**
- * PostgreSQL through `pg`. Writes go through one dedicated connection per process with group commit;
- * replicas serialise on an advisory lock taken at the start of each write transaction.
+ * PostgreSQL through `pg`. Writes go through one dedicated connection per process, one transaction at a
+ * time; replicas serialise on an advisory lock taken at the start of each write transaction.
  */
 export async function openPostgres(url: string): Promise<SqlDatabase> {
   const pool = new pg.Pool({ connectionString: url, max: 4, types: typeParser })
-  const writer = await pool.connect()
-  const writerSession = new PostgresSession(writer)
+  const client = await pool.connect()
+  const writerSession = new PostgresSession(client)
   let broken = false
-  writer.on('error', () => {
+  client.on('error', () => {
     broken = true
   })
-  const committer = new GroupCommitter(writerSession, {
-    begin: async (c) => {
-      if (broken) throw new Error('the PostgreSQL write connection was lost')
-      await c.exec('BEGIN')
-      await c.run('SELECT pg_advisory_xact_lock(?)', [WRITER_LOCK_ID])
-    },
-    maxBatch: 256,
+  const writer = exclusiveWriter(writerSession, async (c) => {
+    if (broken) throw new Error('the PostgreSQL write connection was lost')
+    await c.exec('BEGIN')
+    await c.run('SELECT pg_advisory_xact_lock(?)', [WRITER_LOCK_ID])
   })
   const readSession = new PostgresSession(pool)
   return {
     dialect: 'postgres',
-    exclusive: (work) => committer.submit(work),
+    exclusive: writer.exclusive,
     read: <T>(work: (session: SqlSession) => Promise<T>) => work(readSession),
     close: async () => {
-      await committer.idle()
-      writer.release()
+      await writer.idle()
+      client.release()
       await pool.end()
     },
   }

@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3'
-import { GroupCommitter } from './group-commit.js'
+import { exclusiveWriter } from './transaction.js'
 import type { SqlConnection, SqlDatabase, SqlSession, SqlValue, Row } from './types.js'
 
 /** How long a writer waits for another process's write lock before failing (the handler then answers RETRY). */
@@ -46,16 +46,13 @@ export function openSqlite(path: string): SqlDatabase {
   db.pragma('synchronous = FULL')
   db.pragma('foreign_keys = ON')
   const connection = new SqliteConnection(db)
-  const committer = new GroupCommitter(connection, {
-    begin: (c) => c.exec('BEGIN IMMEDIATE'),
-    maxBatch: 256,
-  })
+  const writer = exclusiveWriter(connection, (c) => c.exec('BEGIN IMMEDIATE'))
   return {
     dialect: 'sqlite',
-    exclusive: (work) => committer.submit(work),
+    exclusive: writer.exclusive,
     read: <T>(work: (session: SqlSession) => Promise<T>) => work(connection),
     close: async () => {
-      await committer.idle()
+      await writer.idle()
       db.close()
     },
   }

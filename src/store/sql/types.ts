@@ -18,10 +18,8 @@ export interface SqlDatabase {
   /**
    * Runs `work` inside the database's exclusive write transaction: SQLite `BEGIN IMMEDIATE`, PostgreSQL a
    * transaction holding one advisory lock, so writers in every process and replica are serialised and
-   * read-then-write logic (idempotency, velocity limits, the audit chain) needs no finer locking.
-   * Concurrent calls are group-committed: each runs in its own savepoint inside a shared transaction, and
-   * every promise settles only after the COMMIT is durable. A throwing `work` rolls back only its own
-   * savepoint; a failed COMMIT rejects every call in the batch.
+   * read-then-write logic (idempotency, velocity limits, the audit chain) needs no finer locking. The
+   * promise settles after the COMMIT is durable; a throwing `work` rolls the transaction back.
    */
   exclusive<T>(work: (session: SqlSession) => Promise<T>): Promise<T>
   /** Runs read-only queries outside the write path. */
@@ -29,7 +27,7 @@ export interface SqlDatabase {
   close(): Promise<void>
 }
 
-/** A single connection as the group committer drives it. */
+/** A single connection as the exclusive writer drives it. */
 export interface SqlConnection extends SqlSession {
   exec(sql: string): Promise<void>
 }
