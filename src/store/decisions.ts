@@ -230,6 +230,10 @@ class BatchState {
       await insertAuditEntries(session, chainEvents(await readChainHead(session), this.events))
   }
 
+  private audit(event: AuditEvent['event'], requestId: string, body: Record<string, unknown>): void {
+    this.events.push({ event, requestId, at: this.now, body })
+  }
+
   /** Counts an approval in its series, for the decisions after it in this batch and in the database. */
   private reserve(requestId: string, series: readonly VelocitySeries[]): void {
     for (const item of series) {
@@ -277,42 +281,32 @@ class BatchState {
     }
     this.decisions.set(facts.requestId, row)
     this.newDecisions.push(row)
-    this.events.push({
-      event: 'decision',
-      requestId: facts.requestId,
-      at: this.now,
-      body: {
-        kind: facts.kind,
-        signerId: facts.signerId,
-        ...facts.summary,
-        action: verdict.action,
-        held: hold !== null,
-        reason: verdict.reason,
-        ruleId: verdict.ruleId,
-        policyVersion: verdict.policyVersion,
-        policyDigest: verdict.policyDigest,
-        payloadDigest: facts.payloadDigest,
-        receivedAt: facts.receivedAt,
-        latencyMs: this.now - facts.receivedAt,
-      },
+    this.audit('decision', facts.requestId, {
+      kind: facts.kind,
+      signerId: facts.signerId,
+      ...facts.summary,
+      action: verdict.action,
+      held: hold !== null,
+      reason: verdict.reason,
+      ruleId: verdict.ruleId,
+      policyVersion: verdict.policyVersion,
+      policyDigest: verdict.policyDigest,
+      payloadDigest: facts.payloadDigest,
+      receivedAt: facts.receivedAt,
+      latencyMs: this.now - facts.receivedAt,
     })
     return answerFrom(row, 'decided')
   }
 
   private recordAlteredReplay(facts: RequestFacts, existing: DecisionRow): Settlement {
-    this.events.push({
-      event: 'replay-altered',
-      requestId: facts.requestId,
-      at: this.now,
-      body: {
-        kind: facts.kind,
-        signerId: facts.signerId,
-        ...facts.summary,
-        action: Action.reject,
-        reason: ALTERED_REPLAY_REASON,
-        recordedPayloadDigest: existing.payload_digest,
-        payloadDigest: facts.payloadDigest,
-      },
+    this.audit('replay-altered', facts.requestId, {
+      kind: facts.kind,
+      signerId: facts.signerId,
+      ...facts.summary,
+      action: Action.reject,
+      reason: ALTERED_REPLAY_REASON,
+      recordedPayloadDigest: existing.payload_digest,
+      payloadDigest: facts.payloadDigest,
     })
     return {
       outcome: 'altered',
@@ -341,19 +335,14 @@ class BatchState {
     }
     this.decisions.set(row.request_id, resolved)
     this.resolved.push(resolved)
-    this.events.push({
-      event: 'hold-resolved',
-      requestId: row.request_id,
-      at: this.now,
-      body: {
-        kind: row.kind,
-        signerId: row.signer_id,
-        action: resolved.action,
-        reason: resolved.reason,
-        ruleId: row.rule_id,
-        policyVersion: row.policy_version,
-        votes: votes.map((vote) => ({ approver: vote.approver, vote: vote.vote })),
-      },
+    this.audit('hold-resolved', row.request_id, {
+      kind: row.kind,
+      signerId: row.signer_id,
+      action: resolved.action,
+      reason: resolved.reason,
+      ruleId: row.rule_id,
+      policyVersion: row.policy_version,
+      votes: votes.map((vote) => ({ approver: vote.approver, vote: vote.vote })),
     })
     return answerFrom(resolved, 'resolved')
   }
