@@ -76,6 +76,16 @@ export function buildServer(deps: ServerDeps): { app: FastifyInstance; metrics: 
     }
   }
 
+  // While draining, every answer closes its connection: an idle keep-alive connection would otherwise keep
+  // the server, and a stopping process, open until the keep-alive timeout.
+  let draining = false
+  app.addHook('preClose', async () => {
+    draining = true
+  })
+  app.addHook('onSend', async (_request, reply) => {
+    if (draining) reply.header('connection', 'close')
+  })
+
   app.get(HEALTH_PATHS.live, async () => ({ status: 'ok' }))
   app.get(HEALTH_PATHS.ready, async (_request, reply) => {
     const checks = {
