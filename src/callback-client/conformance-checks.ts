@@ -1,7 +1,12 @@
-import { CONFIG_CHANGE_TYPES, signCallbackRequest, type CallbackRoute } from '../protocol/index.js'
+import {
+  CONFIG_CHANGE_TYPES,
+  signCallbackRequest,
+  type AuthMode,
+  type CallbackRoute,
+} from '../protocol/index.js'
 import { algNone, hs256WithPublicKey, signedByStranger, truncated, withSwappedPayload } from './forgeries.js'
 import { buildFixture, configChangePayload, multiDestinationPayload } from './fixtures.js'
-import { answerOf, describeProbe, type Probe, type Prober } from './prober.js'
+import { answerOf, describeProbe, type JwtKeys, type Probe, type Prober } from './prober.js'
 
 export const CheckStatus = { pass: 'PASS', fail: 'FAIL', skip: 'SKIP' } as const
 export type CheckStatus = (typeof CheckStatus)[keyof typeof CheckStatus]
@@ -24,6 +29,8 @@ export interface ConformanceCheck {
   readonly title: string
   /** Sends genuine or hostile requests whose answers mean something only if genuine ones are answered. */
   readonly needsBaseline?: boolean
+  /** The one mode the check means something in, and why; it runs in every mode when absent. */
+  readonly only?: { readonly mode: AuthMode; readonly why: string }
   run(prober: Prober, baseline: Baseline): Promise<CheckVerdict>
 }
 
@@ -32,14 +39,24 @@ const fail = (reason: string): CheckVerdict => ({ status: CheckStatus.fail, reas
 const skip = (reason: string): CheckVerdict => ({ status: CheckStatus.skip, reason })
 
 export const NO_BASELINE = skip(
-  'no genuine request got a valid signed answer (see routes-answer), so this proves nothing',
+  'no genuine request got a valid answer (see routes-answer), so this proves nothing',
 )
+
+/** The verdict of a check that means nothing in the run's mode. */
+export function notInMode(only: { readonly mode: AuthMode; readonly why: string }): CheckVerdict {
+  return skip(`${only.mode} mode only: ${only.why}`)
+}
+
+const SIGNATURES_ONLY = {
+  mode: 'jwt',
+  why: 'certificate mode has no request signature to forge (the TLS channel alone authenticates)',
+} as const
 
 export async function sendBaseline(prober: Prober): Promise<Baseline> {
   const tx = approvalPayload(prober)
   const config = configChangePayload('UNMANAGED_WALLET', signerOf(prober))
-  const txProbe = await prober.signed('tx', tx)
-  const configProbe = await prober.signed('config', config)
+  const txProbe = await prober.send('tx', tx)
+  const configProbe = await prober.send('config', config)
   return {
     tx: { requestId: String(tx.requestId), probe: txProbe },
     config: { requestId: String(config.requestId), probe: configProbe },
@@ -85,13 +102,18 @@ function baselineProbes(baseline: Baseline): [CallbackRoute, Probe][] {
  * An attack check: a hostile request must never be approved. A 401, a signed REJECT or any non-approval
  * passes; an APPROVE fails even when the handler's own answer is unsigned or malformed.
  */
-function attack(id: string, title: string, forge: (prober: Prober) => Promise<Probe>): ConformanceCheck {
+function attack(
+  id: string,
+  title: string,
+  forge: (prober: Prober, keys: JwtKeys) => Promise<Probe>,
+): ConformanceCheck {
   return {
     id,
     title,
     needsBaseline: true,
+    only: SIGNATURES_ONLY,
     run: async (prober) => {
-      const probe = await forge(prober)
+      const probe = await forge(prober, prober.jwtKeys())
       if (probe.claimedAction === 'APPROVE') return fail(`approved it: ${describeProbe(probe)}`)
       return pass(`not approved: ${describeProbe(probe)}`)
     },
@@ -117,8 +139,25 @@ export const CONFORMANCE_CHECKS: readonly ConformanceCheck[] = [
     },
   },
   {
+    id: 'tls-key-pinned',
+    title: "the handler's TLS public key matches the pin",
+    only: { mode: 'certificate', why: 'JWT-mode answers are authenticated by the handler signature' },
+    // The pin is checked after the handshake and before a byte is sent: any HTTP answer proves a match.
+    run: async (prober, baseline) => {
+      const mismatch = baselineProbes(baseline).find(([, probe]) => probe.pinMismatch)
+      if (mismatch !== undefined) return fail(`${mismatch[0]}: ${mismatch[1].transportError ?? ''}`)
+      const connected = baselineProbes(baseline).filter(([, probe]) => probe.status !== undefined)
+      if (connected.length === 0) return skip('no TLS connection completed (see routes-answer)')
+      return pass(`${connected.map(([route]) => route).join(' and ')}: the key matches ${prober.pin ?? ''}`)
+    },
+  },
+  {
     id: 'signed-by-handler-key',
     title: 'answers are RS256 JWTs signed by the handler key',
+    only: {
+      mode: 'jwt',
+      why: 'certificate-mode answers are plain JSON, authenticated by the TLS pin (see tls-key-pinned)',
+    },
     run: async (_prober, baseline) => {
       const answered = baselineProbes(baseline).filter(([, probe]) => probe.status === 200)
       if (answered.length === 0) return skip('no route answered HTTP 200')
@@ -129,15 +168,21 @@ export const CONFORMANCE_CHECKS: readonly ConformanceCheck[] = [
   },
   {
     id: 'claim-names',
-    title: 'claims are exactly action, requestId, rejectionReason?, iat?',
-    run: async (_prober, baseline) => {
-      const signed = baselineProbes(baseline).filter(
+    title: 'the answer holds exactly action, requestId, rejectionReason? (and iat? in a JWT)',
+    run: async (prober, baseline) => {
+      const readable = baselineProbes(baseline).filter(
         ([, probe]) => probe.read?.ok === true || probe.read?.stage === 'claims',
       )
-      if (signed.length === 0) return skip('no answer with a valid signature to read claims from')
-      const bad = signed.find(([, probe]) => probe.read?.ok === false)
+      if (readable.length === 0) {
+        return skip(
+          prober.mode === 'jwt'
+            ? 'no answer with a valid signature to read claims from'
+            : 'no HTTP 200 answer',
+        )
+      }
+      const bad = readable.find(([, probe]) => probe.read?.ok === false)
       if (bad !== undefined) return fail(`${bad[0]}: ${bad[1].read?.ok === false ? bad[1].read.reason : ''}`)
-      return pass('lower-camel claim names, nothing else')
+      return pass(`lower-camel ${prober.mode === 'jwt' ? 'claim' : 'JSON field'} names, nothing else`)
     },
   },
   {
@@ -157,22 +202,22 @@ export const CONFORMANCE_CHECKS: readonly ConformanceCheck[] = [
   attack('forged-signature', 'a request signed by another RSA key is never approved', async (prober) =>
     prober.raw('tx', await signedByStranger(approvalPayload(prober))),
   ),
-  attack('tampered-payload', 'a payload altered after signing is never approved', async (prober) => {
+  attack('tampered-payload', 'a payload altered after signing is never approved', async (prober, keys) => {
     const payload = approvalPayload(prober)
-    const token = await signCallbackRequest(payload, prober.target.cosignerKey)
+    const token = await signCallbackRequest(payload, keys.cosignerKey)
     return prober.raw('tx', withSwappedPayload(token, inflateAmount(payload)))
   }),
   attack('alg-none', 'an alg:none token is never approved', async (prober) =>
     prober.raw('tx', algNone(approvalPayload(prober))),
   ),
-  attack('hs256-public-key', 'HS256 keyed with the co-signer public key is never approved', async (prober) =>
-    prober.raw('tx', hs256WithPublicKey(approvalPayload(prober), prober.cosignerPublicKey)),
+  attack(
+    'hs256-public-key',
+    'HS256 keyed with the co-signer public key is never approved',
+    async (prober, keys) =>
+      prober.raw('tx', hs256WithPublicKey(approvalPayload(prober), keys.cosignerPublicKey)),
   ),
-  attack('truncated-token', 'a truncated token is never approved', async (prober) =>
-    prober.raw(
-      'tx',
-      truncated(await signCallbackRequest(approvalPayload(prober), prober.target.cosignerKey)),
-    ),
+  attack('truncated-token', 'a truncated token is never approved', async (prober, keys) =>
+    prober.raw('tx', truncated(await signCallbackRequest(approvalPayload(prober), keys.cosignerKey))),
   ),
   attack('unsigned-json', 'an unsigned JSON body is never approved', async (prober) =>
     prober.raw('tx', JSON.stringify(approvalPayload(prober)), 'application/json'),
@@ -182,10 +227,10 @@ export const CONFORMANCE_CHECKS: readonly ConformanceCheck[] = [
     title: 'a retried request gets the same action',
     needsBaseline: true,
     run: async (prober) => {
-      const payload = approvalPayload(prober)
-      const token = await signCallbackRequest(payload, prober.target.cosignerKey)
-      const first = await prober.raw('tx', token)
-      const again = await prober.raw('tx', token)
+      // The identical bytes twice, as a co-signer retries: one JWT signed once, or one JSON text.
+      const body = await prober.encode(approvalPayload(prober))
+      const first = await prober.raw('tx', body)
+      const again = await prober.raw('tx', body)
       const missing = unanswered(first, 'the first send') ?? unanswered(again, 'the identical resend')
       if (missing !== undefined) return fail(missing)
       const [a, b] = [answerOf(first)!, answerOf(again)!]
@@ -201,10 +246,10 @@ export const CONFORMANCE_CHECKS: readonly ConformanceCheck[] = [
     needsBaseline: true,
     run: async (prober) => {
       const payload = approvalPayload(prober)
-      const first = await prober.signed('tx', payload)
+      const first = await prober.send('tx', payload)
       const missing = unanswered(first, 'the original request')
       if (missing !== undefined) return fail(missing)
-      const altered = await prober.signed('tx', inflateAmount(payload))
+      const altered = await prober.send('tx', inflateAmount(payload))
       const summary = `original: ${describeProbe(first)}; same requestId, 1000x amount: ${describeProbe(altered)}`
       return altered.claimedAction === 'APPROVE' ? fail(summary) : pass(summary)
     },
@@ -217,7 +262,7 @@ export const CONFORMANCE_CHECKS: readonly ConformanceCheck[] = [
       const results: string[] = []
       for (const name of ['eth-transfer', 'btc-transfer']) {
         const { payload } = buildFixture(name, signerOf(prober))
-        const probe = await prober.signed('tx', payload)
+        const probe = await prober.send('tx', payload)
         if (probe.claimedAction === 'IGNORE') return fail(`${name} (signing stage) was answered IGNORE`)
         const missing = unanswered(probe, name)
         if (missing !== undefined) return fail(missing)
@@ -232,11 +277,11 @@ export const CONFORMANCE_CHECKS: readonly ConformanceCheck[] = [
     needsBaseline: true,
     run: async (prober) => {
       const plain = approvalPayload(prober)
-      const plainProbe = await prober.signed('tx', plain)
+      const plainProbe = await prober.send('tx', plain)
       const extended = approvalPayload(prober)
       extended.travelRuleStatus = { provider: 'notabene', state: 'COMPLETED' }
       ;(extended.destinations as Record<string, unknown>[])[0]!.screening = { risk: 'LOW', score: 3 }
-      const extendedProbe = await prober.signed('tx', extended)
+      const extendedProbe = await prober.send('tx', extended)
       const missing =
         unanswered(plainProbe, 'the plain request') ??
         unanswered(extendedProbe, 'the request with unknown fields')
@@ -253,7 +298,7 @@ export const CONFORMANCE_CHECKS: readonly ConformanceCheck[] = [
     needsBaseline: true,
     run: async (prober) => {
       const payload = multiDestinationPayload(50, signerOf(prober))
-      const probe = await prober.signed('tx', payload)
+      const probe = await prober.send('tx', payload)
       const missing = unanswered(probe, 'the 50-destination request')
       return missing === undefined ? pass(describeProbe(probe)) : fail(missing)
     },
@@ -266,7 +311,7 @@ export const CONFORMANCE_CHECKS: readonly ConformanceCheck[] = [
       const failures: string[] = []
       for (const type of CONFIG_CHANGE_TYPES) {
         const payload = configChangePayload(type, signerOf(prober))
-        const missing = unanswered(await prober.signed('config', payload), type)
+        const missing = unanswered(await prober.send('config', payload), type)
         if (missing !== undefined) failures.push(missing)
       }
       if (failures.length > 0) return fail(failures.join('; '))
@@ -278,8 +323,9 @@ export const CONFORMANCE_CHECKS: readonly ConformanceCheck[] = [
     id: 'answers-within-30s',
     title: 'each answer arrives within the deadline',
     run: async (prober) => {
-      const { slowestMs, requests, timeouts } = prober.timing
+      const { slowestMs, requests, answered, timeouts } = prober.timing
       if (timeouts.length > 0) return fail(`${timeouts.length} of ${requests} requests got no answer in time`)
+      if (answered === 0) return skip(`none of ${requests} requests got an answer (see routes-answer)`)
       return pass(`slowest of ${requests} answers: ${Math.round(slowestMs)} ms`)
     },
   },

@@ -18,11 +18,17 @@ export class CallbackTransportFailure extends CountersignError {
   readonly httpStatus: number | undefined
   /** True when the deadline passed before a full answer arrived. */
   readonly timedOut: boolean
+  /** True when the handler's TLS key did not match the pin (nothing was sent). */
+  readonly pinMismatch: boolean
 
-  constructor(message: string, options?: ErrorOptions & { httpStatus?: number; timedOut?: boolean }) {
+  constructor(
+    message: string,
+    options?: ErrorOptions & { httpStatus?: number; timedOut?: boolean; pinMismatch?: boolean },
+  ) {
     super(message, options)
     this.httpStatus = options?.httpStatus
     this.timedOut = options?.timedOut ?? false
+    this.pinMismatch = options?.pinMismatch ?? false
   }
 }
 

@@ -83,6 +83,7 @@ function connectTls(url: URL, pin: string | undefined, deadline: AbortSignal): P
           reject(
             new CallbackTransportFailure(
               `the handler's TLS public key (SPKI SHA-256 ${actual}) does not match the pinned ${pin}`,
+              { pinMismatch: true },
             ),
           )
           return

@@ -4,10 +4,15 @@
  * Correct mode: RS256-only verification with the co-signer key (401 otherwise), payload validation,
  * APPROVE for valid requests, the same answer again for a known requestId with the same payload, REJECT
  * for a known requestId with a different payload. `hold` answers RETRY until `release` is called.
+ * Certificate mode (`mode: 'certificate'`, HTTPS with the given certificate): plain JSON both ways on the
+ * routes without `/v2`; the same decisions, the same flaws where they mean something.
  */
 import { createHash, type KeyObject } from 'node:crypto'
+import { readFileSync } from 'node:fs'
 import { createServer, type Server } from 'node:http'
+import { createServer as createTlsServer } from 'node:https'
 import type { AddressInfo } from 'node:net'
+import type { IncomingMessage, ServerResponse } from 'node:http'
 import {
   extractCompactToken,
   parseCallbackRequest,
@@ -16,6 +21,7 @@ import {
   signCallbackResponse,
   verifyRs256,
   type Action,
+  type AuthMode,
   type CallbackResponse,
   type CallbackRoute,
 } from '../../src/protocol/index.js'
@@ -23,11 +29,11 @@ import {
 export const Flaw = {
   /** Echoes a requestId other than the one received. */
   wrongRequestId: 'wrong-request-id',
-  /** Never verifies anything: decodes any body (JWT or JSON) and approves it. */
+  /** Never verifies or remembers anything: decodes any body (JWT or JSON) and approves it. */
   approvesUnverified: 'approves-unverified',
   /** Answers IGNORE to every request, signing ones included. */
   ignoresEverything: 'ignores-everything',
-  /** Signs `Action` / `RequestId` instead of `action` / `requestId`. */
+  /** Answers `Action` / `RequestId` instead of `action` / `requestId`. */
   pascalCaseClaims: 'pascal-case-claims',
   /** Signs its answers with a key other than the registered handler key. */
   wrongSigningKey: 'wrong-signing-key',
@@ -36,16 +42,26 @@ export const Flaw = {
 } as const
 export type Flaw = (typeof Flaw)[keyof typeof Flaw]
 
-export interface TestHandlerOptions {
-  readonly cosignerPublicKey: KeyObject
-  readonly handlerPrivateKey: KeyObject
+interface CommonOptions {
   readonly flaw?: Flaw
-  /** Signs with this key under `wrong-signing-key`. */
-  readonly otherPrivateKey?: KeyObject
   /** Answer RETRY to every new request until it is released. */
   readonly hold?: boolean
   /** Called on each verified delivery, before answering: a test plays the human approver here. */
   readonly onDelivery?: (requestId: string, count: number, handler: TestHandler) => void
+}
+
+export interface TestHandlerOptions extends CommonOptions {
+  readonly mode?: 'jwt'
+  readonly cosignerPublicKey: KeyObject
+  readonly handlerPrivateKey: KeyObject
+  /** Signs with this key under `wrong-signing-key`. */
+  readonly otherPrivateKey?: KeyObject
+}
+
+export interface CertificateTestHandlerOptions extends CommonOptions {
+  readonly mode: 'certificate'
+  /** Certificate and key files (PEM) the HTTPS server presents. */
+  readonly tls: { readonly cert: string; readonly key: string }
 }
 
 export interface TestHandler {
@@ -57,20 +73,23 @@ export interface TestHandler {
   close(): Promise<void>
 }
 
-const ROUTES: Record<string, CallbackRoute> = {
-  '/v2/tx_sign_request': 'tx',
-  '/v2/config_change_sign_request': 'config',
+const ROUTES: Record<AuthMode, Record<string, CallbackRoute>> = {
+  jwt: { '/v2/tx_sign_request': 'tx', '/v2/config_change_sign_request': 'config' },
+  certificate: { '/tx_sign_request': 'tx', '/config_change_sign_request': 'config' },
 }
 
-export async function startTestHandler(options: TestHandlerOptions): Promise<TestHandler> {
+export async function startTestHandler(
+  options: TestHandlerOptions | CertificateTestHandlerOptions,
+): Promise<TestHandler> {
   const decided = new Map<string, { digest: string; response: CallbackResponse }>()
   const released = new Set<string>()
   const deliveries = new Map<string, number>()
-  const server: Server = createServer((request, reply) => {
+  const mode: AuthMode = options.mode ?? 'jwt'
+  const listener = (request: IncomingMessage, reply: ServerResponse) => {
     const chunks: Buffer[] = []
     request.on('data', (chunk: Buffer) => chunks.push(chunk))
     request.on('end', () => {
-      const route = ROUTES[request.url ?? '']
+      const route = ROUTES[mode][request.url ?? '']
       if (request.method !== 'POST' || route === undefined) {
         reply.writeHead(404).end()
         return
@@ -79,14 +98,24 @@ export async function startTestHandler(options: TestHandlerOptions): Promise<Tes
       decide(route, Buffer.concat(chunks).toString('utf8'))
         .then(async (response) => {
           if (response === undefined) reply.writeHead(401).end()
-          else reply.writeHead(200, { 'content-type': 'text/plain' }).end(await sign(response))
+          else
+            reply
+              .writeHead(200, { 'content-type': mode === 'jwt' ? 'text/plain' : 'application/json' })
+              .end(await encode(response))
         })
         .catch(() => reply.writeHead(500).end())
     })
-  })
+  }
+  const server: Server =
+    options.mode === 'certificate'
+      ? createTlsServer(
+          { cert: readFileSync(options.tls.cert), key: readFileSync(options.tls.key) },
+          listener,
+        )
+      : createServer(listener)
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   const self: TestHandler = {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    url: `${mode === 'jwt' ? 'http' : 'https'}://127.0.0.1:${(server.address() as AddressInfo).port}`,
     release: (requestId) => released.add(requestId),
     deliveries,
     close: () =>
@@ -104,12 +133,8 @@ export async function startTestHandler(options: TestHandlerOptions): Promise<Tes
       )
       return { action: 'APPROVE', requestId: String(readRequestId(claims)) }
     }
-    let payload: unknown
-    try {
-      payload = (await verifyRs256(extractCompactToken(body), [options.cosignerPublicKey])).payload
-    } catch {
-      return undefined
-    }
+    const payload = await authenticate(body)
+    if (payload === undefined) return undefined
     const requestId = readRequestId(payload) ?? 'unknown'
     const count = (deliveries.get(requestId) ?? 0) + 1
     deliveries.set(requestId, count)
@@ -133,7 +158,18 @@ export async function startTestHandler(options: TestHandlerOptions): Promise<Tes
     return response
   }
 
-  async function sign(response: CallbackResponse): Promise<string> {
+  /** JWT mode: the co-signer's RS256 signature, else undefined (401). Certificate mode: the JSON itself. */
+  async function authenticate(body: string): Promise<unknown> {
+    try {
+      if (options.mode === 'certificate') return JSON.parse(body) as unknown
+      return (await verifyRs256(extractCompactToken(body), [options.cosignerPublicKey])).payload
+    } catch {
+      return undefined
+    }
+  }
+
+  async function encode(response: CallbackResponse): Promise<string> {
+    if (options.mode === 'certificate') return JSON.stringify(flawed(response))
     switch (options.flaw) {
       case Flaw.wrongRequestId:
         return signCallbackResponse(
@@ -149,6 +185,18 @@ export async function startTestHandler(options: TestHandlerOptions): Promise<Tes
         return signCallbackResponse(response, options.otherPrivateKey ?? options.handlerPrivateKey)
       default:
         return signCallbackResponse(response, options.handlerPrivateKey)
+    }
+  }
+
+  /** The flaws of a plain JSON answer (certificate mode has no signature to get wrong). */
+  function flawed(response: CallbackResponse): Record<string, unknown> {
+    switch (options.flaw) {
+      case Flaw.wrongRequestId:
+        return { ...response, requestId: `${response.requestId}-other` }
+      case Flaw.pascalCaseClaims:
+        return { Action: response.action, RequestId: response.requestId }
+      default:
+        return response
     }
   }
 

@@ -1,8 +1,14 @@
+import { X509Certificate } from 'node:crypto'
+import { mkdtempSync, readFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { CONFORMANCE_CHECKS } from '../../callback-client/index.js'
+import { spkiFingerprint } from '../../keys/index.js'
 import { KEY_ARGS, runCli } from '../../../test/conformance/cli-support.js'
 import { Flaw, startTestHandler } from '../../../test/conformance/test-handler.js'
 import { testKeyPair } from '../../../test/support/keys.js'
+import { makeSelfSignedCertificate } from '../../../test/support/tls.js'
 
 const open: { close(): Promise<void> }[] = []
 afterEach(async () => {
@@ -19,16 +25,71 @@ async function handlerUrl(flaw?: Flaw): Promise<string> {
   return server.url
 }
 
+const tls = makeSelfSignedCertificate(mkdtempSync(join(tmpdir(), 'cs-cli-conformance-tls-')))
+const pin = spkiFingerprint(new X509Certificate(readFileSync(tls.cert)).publicKey)
+
+async function certificateHandlerUrl(): Promise<string> {
+  const server = await startTestHandler({ mode: 'certificate', tls })
+  open.push(server)
+  return server.url
+}
+
+/** The checks that need signatures: SKIP in certificate mode. */
+const SIGNATURE_CHECKS = new Set([
+  'signed-by-handler-key',
+  'forged-signature',
+  'tampered-payload',
+  'alg-none',
+  'hs256-public-key',
+  'truncated-token',
+  'unsigned-json',
+])
+
+const statusColumns = (out: string[]) => out.slice(1, -1).map((line) => line.split(/\s+/).slice(0, 2))
+
 describe('countersign conformance', () => {
   it('prints a table of PASS rows and exits 0 for a correct handler', async () => {
     const { code, out } = await runCli(['conformance', '--url', await handlerUrl(), ...KEY_ARGS])
     expect(code).toBe(0)
     expect(out[0]).toMatch(/^CHECK\s+RESULT\s+REASON$/)
-    expect(out.slice(1, -1).map((line) => line.split(/\s+/).slice(0, 2))).toEqual(
-      CONFORMANCE_CHECKS.map((check) => [check.id, 'PASS']),
+    expect(statusColumns(out)).toEqual(
+      CONFORMANCE_CHECKS.map((check) => [check.id, check.id === 'tls-key-pinned' ? 'SKIP' : 'PASS']),
     )
     expect(out.at(-1)).toBe(
-      `${CONFORMANCE_CHECKS.length} checks: ${CONFORMANCE_CHECKS.length} PASS, 0 FAIL, 0 SKIP`,
+      `${CONFORMANCE_CHECKS.length} checks: ${CONFORMANCE_CHECKS.length - 1} PASS, 0 FAIL, 1 SKIP`,
+    )
+  })
+
+  it('grades a certificate-mode handler by URL and pin alone, the signature checks SKIP', async () => {
+    const url = await certificateHandlerUrl()
+    const { code, out } = await runCli(['conformance', '--mode', 'certificate', '--url', url, '--pin', pin])
+    expect(code).toBe(0)
+    expect(statusColumns(out)).toEqual(
+      CONFORMANCE_CHECKS.map((check) => [check.id, SIGNATURE_CHECKS.has(check.id) ? 'SKIP' : 'PASS']),
+    )
+    expect(out.find((line) => line.startsWith('alg-none'))).toMatch(/SKIP\s+jwt mode only: /)
+    expect(out.at(-1)).toBe(
+      `${CONFORMANCE_CHECKS.length} checks: ${CONFORMANCE_CHECKS.length - SIGNATURE_CHECKS.size} PASS, 0 FAIL, ${SIGNATURE_CHECKS.size} SKIP`,
+    )
+  })
+
+  it('exits 1 on a wrong pin and says so', async () => {
+    const url = await certificateHandlerUrl()
+    const wrongPin = spkiFingerprint(testKeyPair('handler').publicKey)
+    const { code, out } = await runCli([
+      'conformance',
+      '--mode',
+      'certificate',
+      '--url',
+      url,
+      '--pin',
+      wrongPin,
+    ])
+    expect(code).toBe(1)
+    expect(out.find((line) => line.startsWith('tls-key-pinned'))).toMatch(
+      new RegExp(
+        `FAIL\\s+tx: the handler's TLS public key \\(SPKI SHA-256 ${pin}\\) does not match the pinned ${wrongPin}$`,
+      ),
     )
   })
 
@@ -49,6 +110,39 @@ describe('countersign conformance', () => {
     expect(report.results.filter((result) => result.status === 'FAIL')).toEqual([
       expect.objectContaining({ id: 'request-id-echoed', reason: expect.stringMatching(/-other"$/) }),
     ])
+  })
+
+  it.each([
+    [['--mode', 'certificate'], "certificate mode needs --pin, the SHA-256 of the handler's TLS SPKI PEM"],
+    [
+      ['--mode', 'certificate', '--pin', 'a'.repeat(64), '--cosigner-key', 'cosigner.key'],
+      'certificate mode uses no keys: drop --cosigner-key and --handler-pubkey',
+    ],
+    [
+      ['--mode', 'certificate', '--pin', 'nope'],
+      'the pin must be a SHA-256 of 64 hexadecimal digits (colons allowed)',
+    ],
+    [['--mode', 'jwt', ...KEY_ARGS, '--pin', 'a'.repeat(64)], '--pin is for --mode certificate'],
+    [['--mode', 'jws', ...KEY_ARGS], '--mode must be jwt or certificate, not "jws"'],
+    [['--cosigner-key', 'cosigner.key'], 'JWT mode needs --cosigner-key and --handler-pubkey'],
+  ])('exits 2 with one sentence on unusable options %j', async (args, message) => {
+    const { code, err } = await runCli(['conformance', '--url', 'https://127.0.0.1:9', ...args])
+    expect(err).toEqual([`error: ${message}`])
+    expect(code).toBe(2)
+  })
+
+  it('exits 2 on a plain http URL in certificate mode', async () => {
+    const { code, err } = await runCli([
+      'conformance',
+      '--mode',
+      'certificate',
+      '--url',
+      'http://127.0.0.1:9',
+      '--pin',
+      pin,
+    ])
+    expect(err).toEqual(['error: certificate mode sends plain JSON and needs an https:// handler URL'])
+    expect(code).toBe(2)
   })
 
   it('exits 2 on a key file it cannot read', async () => {

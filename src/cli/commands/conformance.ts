@@ -1,9 +1,11 @@
 import type { Command } from 'commander'
 import {
+  CallbackInputInvalid,
   CheckStatus,
   loadCallbackKeys,
   runConformance,
   type CheckResult,
+  type ConformanceTarget,
 } from '../../callback-client/index.js'
 import { ExitCode, type Io } from '../io.js'
 import { action, type ProgramContext } from '../program.js'
@@ -11,8 +13,10 @@ import { resolvePath } from './simulate.js'
 
 interface ConformanceOptions {
   url: string
-  cosignerKey: string
-  handlerPubkey: string
+  mode: string
+  cosignerKey?: string
+  handlerPubkey?: string
+  pin?: string
   signerId?: string
   json?: boolean
 }
@@ -28,17 +32,43 @@ function printTable(io: Io, results: readonly CheckResult[]): void {
   )
 }
 
-/** Exit 0 when no check failed (skips allowed), 1 on any FAIL, 2 on unusable input. */
-async function conformance(io: Io, options: ConformanceOptions): Promise<number> {
+/** JWT mode needs both key files and no pin; certificate mode needs the pin and no keys. */
+async function targetOf(io: Io, options: ConformanceOptions): Promise<ConformanceTarget> {
+  const common = {
+    url: options.url,
+    ...(options.signerId === undefined ? {} : { signerId: options.signerId }),
+  }
+  const hasKeys = options.cosignerKey !== undefined || options.handlerPubkey !== undefined
+  if (options.mode === 'certificate') {
+    if (options.pin === undefined) {
+      throw new CallbackInputInvalid(
+        "certificate mode needs --pin, the SHA-256 of the handler's TLS SPKI PEM",
+      )
+    }
+    if (hasKeys) {
+      throw new CallbackInputInvalid(
+        'certificate mode uses no keys: drop --cosigner-key and --handler-pubkey',
+      )
+    }
+    return { ...common, mode: 'certificate', pinnedSpkiSha256: options.pin }
+  }
+  if (options.mode !== 'jwt') {
+    throw new CallbackInputInvalid(`--mode must be jwt or certificate, not "${options.mode}"`)
+  }
+  if (options.pin !== undefined) throw new CallbackInputInvalid('--pin is for --mode certificate')
+  if (options.cosignerKey === undefined || options.handlerPubkey === undefined) {
+    throw new CallbackInputInvalid('JWT mode needs --cosigner-key and --handler-pubkey')
+  }
   const keys = await loadCallbackKeys({
     cosignerKeyPath: resolvePath(io, options.cosignerKey),
     handlerPublicKeyPath: resolvePath(io, options.handlerPubkey),
   })
-  const report = await runConformance({
-    url: options.url,
-    ...keys,
-    ...(options.signerId === undefined ? {} : { signerId: options.signerId }),
-  })
+  return { ...common, mode: 'jwt', ...keys }
+}
+
+/** Exit 0 when no check failed (skips allowed), 1 on any FAIL, 2 on unusable input. */
+async function conformance(io: Io, options: ConformanceOptions): Promise<number> {
+  const report = await runConformance(await targetOf(io, options))
   if (options.json === true) io.out(JSON.stringify(report))
   else printTable(io, report.results)
   return report.passed ? ExitCode.ok : ExitCode.failed
@@ -52,8 +82,13 @@ export function registerConformanceCommands(program: Command, context: ProgramCo
         'exit 0 when nothing FAILs, 1 on any FAIL, 2 on bad input',
     )
     .requiredOption('--url <url>', 'the handler BASE URL configured in the co-signer')
-    .requiredOption('--cosigner-key <file>', 'the co-signer private key the handler trusts (a test key)')
-    .requiredOption('--handler-pubkey <file>', 'the handler public key registered for the API user')
+    .option('--mode <mode>', 'jwt, or certificate (plain JSON over pinned TLS, https only)', 'jwt')
+    .option('--cosigner-key <file>', 'JWT mode: the co-signer private key the handler trusts (a test key)')
+    .option('--handler-pubkey <file>', 'JWT mode: the handler public key registered for the API user')
+    .option(
+      '--pin <sha256>',
+      "certificate mode: SHA-256 of the handler's TLS SPKI PEM (as `countersign keys fingerprint cert.pem` prints)",
+    )
     .option('--signer-id <id>', 'signerId (API user) to put in every payload')
     .option('--json', 'print the report as JSON')
     .action(action(context, (options: ConformanceOptions) => conformance(context.io, options)))
