@@ -1,7 +1,7 @@
 /**
  * The co-signer's side of the callback protocol: `callHandler` calls a handler exactly as a co-signer
  * does (the future co-signer daemon uses it), fixture builders make realistic payloads, and
- * `runConformance` grades any handler, ours or not, by URL and keys alone.
+ * `runConformance` grades any handler, ours or not, by URL and keys (JWT mode) or URL and TLS pin alone.
  */
 export { callHandler, systemClock, CALLBACK_DEFAULTS } from './call-handler.js'
 export type { CallClock, CallHandlerOptions, CallOutcome, CallResult, Exchange } from './call-handler.js'

@@ -3,8 +3,7 @@
  * passes every check that means something there, a wrong pin fails the run before a byte is sent, and
  * each deliberately broken certificate-mode server fails exactly the checks named for its flaw.
  */
-import { mkdtempSync, readFileSync } from 'node:fs'
-import { X509Certificate } from 'node:crypto'
+import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -13,29 +12,19 @@ import {
   runConformance,
   type ConformanceReport,
 } from '../../src/callback-client/index.js'
-import { spkiFingerprint } from '../../src/keys/index.js'
 import { CERT_SIGNER_ID, startTestHandler as startRealHandler } from '../handler/support.js'
 import { makeSelfSignedCertificate } from '../support/tls.js'
+import { SIGNATURE_CHECKS, pinOf } from './certificate-support.js'
 import { Flaw, startTestHandler, type TestHandler } from './test-handler.js'
 
-/** The checks that need signatures, reported SKIP in certificate mode. */
-const JWT_ONLY = [
-  'signed-by-handler-key',
-  'forged-signature',
-  'tampered-payload',
-  'alg-none',
-  'hs256-public-key',
-  'truncated-token',
-  'unsigned-json',
-]
-const CERTIFICATE_CHECKS = CONFORMANCE_CHECKS.map((check) => check.id).filter((id) => !JWT_ONLY.includes(id))
+const CERTIFICATE_CHECKS = CONFORMANCE_CHECKS.map((check) => check.id).filter(
+  (id) => !SIGNATURE_CHECKS.includes(id),
+)
 
 const withStatus = (report: ConformanceReport, status: string) =>
   report.results.filter((result) => result.status === status).map((result) => result.id)
 const reasonOf = (report: ConformanceReport, id: string) =>
   report.results.find((result) => result.id === id)?.reason
-
-const pinOf = (certFile: string) => spkiFingerprint(new X509Certificate(readFileSync(certFile)).publicKey)
 
 const tls = makeSelfSignedCertificate(mkdtempSync(join(tmpdir(), 'cs-conformance-tls-')))
 /** Another key pair's certificate: its pin is a real SPKI hash, just not the server's. */
@@ -64,8 +53,8 @@ describe('certificate-mode conformance against the real handler (countersign, TL
     expect(report.mode).toBe('certificate')
     expect(withStatus(report, 'FAIL')).toEqual([])
     expect(withStatus(report, 'PASS')).toEqual(CERTIFICATE_CHECKS)
-    expect(withStatus(report, 'SKIP')).toEqual(JWT_ONLY)
-    for (const id of JWT_ONLY) expect(reasonOf(report, id)).toMatch(/^jwt mode only: /)
+    expect(withStatus(report, 'SKIP')).toEqual(SIGNATURE_CHECKS)
+    for (const id of SIGNATURE_CHECKS) expect(reasonOf(report, id)).toMatch(/^jwt mode only: /)
     expect(reasonOf(report, 'tls-key-pinned')).toBe(`tx and config: the key matches ${pin}`)
     expect(reasonOf(report, 'claim-names')).toBe('lower-camel JSON field names, nothing else')
     expect(reasonOf(report, 'altered-amount')).toMatch(/1000x amount: JSON REJECT/)
@@ -110,7 +99,7 @@ describe('certificate-mode conformance against the reference server', () => {
     try {
       const report = await grade(server)
       expect(withStatus(report, 'PASS')).toEqual(CERTIFICATE_CHECKS)
-      expect(withStatus(report, 'SKIP')).toEqual(JWT_ONLY)
+      expect(withStatus(report, 'SKIP')).toEqual(SIGNATURE_CHECKS)
     } finally {
       await server.close()
     }
