@@ -6,7 +6,8 @@ import {
   RequestKind,
   extractCompactToken,
   parseCallbackRequest,
-  payloadDigest,
+  canonicalJson,
+  sha256Hex,
   readRequestId,
   signCallbackResponse,
   txRequestKind,
@@ -151,13 +152,15 @@ function baseFacts(
   summary: Record<string, string | null>,
 ): RequestFacts {
   const signerId = (payload as { signerId?: unknown }).signerId
+  // Serialised once: the digest that recognises a retry, and the text recorded for `policy replay`.
+  const requestJson = canonicalJson(payload)
   return {
     requestId,
-    payloadDigest: payloadDigest(payload),
+    payloadDigest: sha256Hex(requestJson),
     kind,
     signerId: typeof signerId === 'string' ? signerId : null,
     summary,
-    request: payload,
+    requestJson,
     receivedAt,
   }
 }

@@ -19,11 +19,3 @@ function sortKeys(value: unknown): unknown {
 export function sha256Hex(data: string): string {
   return createHash('sha256').update(data).digest('hex')
 }
-
-/**
- * The digest that decides whether a re-delivered `requestId` carries the same request. It covers the whole
- * decoded payload, unknown fields included, independent of key order.
- */
-export function payloadDigest(payload: unknown): string {
-  return sha256Hex(canonicalJson(payload))
-}

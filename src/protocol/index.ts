@@ -42,4 +42,4 @@ export {
   verifyCallbackResponse,
 } from './jwt.js'
 export type { VerifiedJwt } from './jwt.js'
-export { canonicalJson, sha256Hex, payloadDigest } from './digest.js'
+export { canonicalJson, sha256Hex } from './digest.js'

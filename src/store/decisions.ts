@@ -1,4 +1,4 @@
-import { Action, canonicalJson, type RequestKind } from '../protocol/index.js'
+import { Action, type RequestKind } from '../protocol/index.js'
 import { chainEvents, insertAuditEntries, readChainHead, type AuditEvent } from './audit.js'
 import type { SqlSession } from './sql/types.js'
 import { Failed } from './batcher.js'
@@ -19,8 +19,8 @@ export interface RequestFacts {
   readonly signerId: string | null
   /** Audit fields: txId, source, destination, asset, amount (strings) — never keys or the JWT. */
   readonly summary: Readonly<Record<string, string | null>>
-  /** The validated payload, kept for `policy replay`. */
-  readonly request: unknown
+  /** The payload as canonical JSON (the text `payloadDigest` is the SHA-256 of), kept for `policy replay`. */
+  readonly requestJson: string
   readonly receivedAt: number
 }
 
@@ -265,7 +265,7 @@ class BatchState {
       policy_version: verdict.policyVersion,
       policy_digest: verdict.policyDigest,
       signer_id: facts.signerId,
-      request_json: canonicalJson(facts.request),
+      request_json: facts.requestJson,
       trace_json: JSON.stringify({
         trace: verdict.trace,
         // The figures the policy saw, kept with their series so `policy replay` can show them to a candidate.

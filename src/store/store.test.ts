@@ -21,7 +21,7 @@ function facts(requestId: string, digest = `digest-${requestId}`): RequestFacts 
     kind: 'tx_signing',
     signerId: 'api-user-1',
     summary: { txId: requestId, source: 'VAULT:0', destination: 'VAULT:1', asset: 'ETH', amount: '1' },
-    request: { requestId },
+    requestJson: JSON.stringify({ requestId }),
     receivedAt: 1_000,
   }
 }
