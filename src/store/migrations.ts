@@ -67,8 +67,6 @@ const MIGRATIONS: readonly { readonly id: number; readonly sql: readonly string[
   },
 ]
 
-export const LATEST_SCHEMA = MIGRATIONS.at(-1)!.id
-
 export async function migrate(db: SqlDatabase, now: number): Promise<void> {
   await db.exclusive(async (session) => {
     await session.run(

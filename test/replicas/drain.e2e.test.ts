@@ -10,10 +10,7 @@ import { testKeyPair } from '../support/keys.js'
 import { spawnCli } from '../support/process.js'
 import { transferOfUsd, writeConfigFolder } from '../handler/support.js'
 import { callbackPath, signCallbackRequest, verifyCallbackResponse } from '../../src/protocol/index.js'
-import { openStore } from '../../src/store/index.js'
-
-/** The advisory lock id every Countersign writer takes (src/store/sql/postgres.ts). */
-const WRITER_LOCK_ID = 0x636f756e
+import { POSTGRES_WRITER_LOCK_ID, openStore } from '../../src/store/index.js'
 
 describe.skipIf(pgUrl === undefined)('graceful shutdown', () => {
   it('answers and records an in-flight request after SIGTERM, then exits 0', async () => {
@@ -25,7 +22,7 @@ describe.skipIf(pgUrl === undefined)('graceful shutdown', () => {
     const blocker = new pg.Client(storeUrl)
     await blocker.connect()
     try {
-      await blocker.query('SELECT pg_advisory_lock($1)', [WRITER_LOCK_ID])
+      await blocker.query('SELECT pg_advisory_lock($1)', [POSTGRES_WRITER_LOCK_ID])
       const payload = transferOfUsd(100)
       const inFlight = fetch(`${url}${callbackPath('', 'jwt', 'tx')}`, {
         method: 'POST',
@@ -35,7 +32,7 @@ describe.skipIf(pgUrl === undefined)('graceful shutdown', () => {
       handler.child.kill('SIGTERM')
       await new Promise((resolve) => setTimeout(resolve, 300))
       expect(handler.child.exitCode).toBeNull() // still draining, not gone
-      await blocker.query('SELECT pg_advisory_unlock($1)', [WRITER_LOCK_ID])
+      await blocker.query('SELECT pg_advisory_unlock($1)', [POSTGRES_WRITER_LOCK_ID])
 
       const answer = await verifyCallbackResponse(
         await (await inFlight).text(),

@@ -2,8 +2,11 @@ import pg from 'pg'
 import { exclusiveWriter } from './transaction.js'
 import type { SqlConnection, SqlDatabase, SqlSession, SqlValue, Row } from './types.js'
 
-/** The advisory lock every writer holds for its transaction: one writer at a time across all replicas. */
-const WRITER_LOCK_ID = 0x636f756e // "coun"
+/**
+ * The advisory lock every writer holds for its transaction: one writer at a time across all replicas.
+ * Anything else taking it (a maintenance job, a test) pauses every replica's writes.
+ */
+export const WRITER_LOCK_ID = 0x636f756e // "coun"
 
 const INT8_OID = 20
 /** BIGINT columns hold milliseconds, cents and counts, all far below 2^53: read them as numbers. */
