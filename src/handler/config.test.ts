@@ -74,9 +74,7 @@ describe('handler configuration', () => {
   it('refuses unknown keys and missing sections by name', () => {
     const withoutCosigners: Record<string, unknown> = { ...valid(), lisen: '1.2.3.4:1' }
     delete withoutCosigners.cosigners
-    expect(problemsOf(withoutCosigners).join('\n')).toMatch(
-      /cosigners[\s\S]*lisen|lisen[\s\S]*cosigners/,
-    )
+    expect(problemsOf(withoutCosigners).join('\n')).toMatch(/cosigners[\s\S]*lisen|lisen[\s\S]*cosigners/)
   })
 
   it('reports an unreadable key file without its content', () => {

@@ -10,7 +10,8 @@ import { handleCallback, type PipelineDeps } from './pipeline.js'
 
 export interface ServerDeps {
   readonly config: HandlerConfig
-  readonly policy: () => CompiledPolicy | undefined
+  /** The running policy; the service loads one before it listens and a reload only ever replaces it. */
+  readonly policy: () => CompiledPolicy
   readonly store: Store
   readonly log: Logger
   readonly now?: () => number
@@ -52,11 +53,7 @@ export function buildServer(deps: ServerDeps): { app: FastifyInstance; metrics: 
 
   const pipelineDeps: PipelineDeps = {
     config,
-    policy: () => {
-      const policy = deps.policy()
-      if (!policy) throw new Error('no policy loaded')
-      return policy
-    },
+    policy: deps.policy,
     store: deps.store,
     log: deps.log,
     metrics,
@@ -87,16 +84,15 @@ export function buildServer(deps: ServerDeps): { app: FastifyInstance; metrics: 
   })
 
   app.get(HEALTH_PATHS.live, async () => ({ status: 'ok' }))
+  // Ready when the store answers; the policy is always loaded (start-up refuses to listen without one), so
+  // readiness names its version.
   app.get(HEALTH_PATHS.ready, async (_request, reply) => {
-    const checks = {
-      policy: deps.policy() !== undefined,
-      store: await deps.store.ping().then(
-        () => true,
-        () => false,
-      ),
-    }
-    reply.code(checks.policy && checks.store ? 200 : 503)
-    return { status: checks.policy && checks.store ? 'ready' : 'not ready', ...checks }
+    const store = await deps.store.ping().then(
+      () => true,
+      () => false,
+    )
+    reply.code(store ? 200 : 503)
+    return { status: store ? 'ready' : 'not ready', policy: deps.policy().version, store }
   })
   app.get(HEALTH_PATHS.metrics, async (_request, reply) => {
     reply.header('content-type', metrics.registry.contentType)

@@ -18,12 +18,14 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0)) await cleanup()
 })
 
-async function answerWith(options: {
+interface FaultOptions {
   store?: Partial<Store>
   policy?: CompiledPolicy
   deadline?: string
-  payload?: Record<string, unknown>
-}) {
+}
+
+/** The real server on a real SQLite store, with parts of the store or the policy replaced by faulty ones. */
+async function serverWith(options: FaultOptions) {
   const setup = makeTestSetup(options.deadline ? { decisionDeadline: options.deadline } : {})
   const realStore = await openStore(`sqlite:${setup.dir}/store.db`)
   cleanups.push(() => realStore.close())
@@ -31,6 +33,11 @@ async function answerWith(options: {
   const policy = options.policy ?? loadPolicyFile(setup.config.policyPath)
   const { app } = buildServer({ config: setup.config, policy: () => policy, store, log: silent })
   cleanups.push(() => app.close())
+  return { app, setup, realStore }
+}
+
+async function answerWith(options: FaultOptions & { payload?: Record<string, unknown> }) {
+  const { app, setup, realStore } = await serverWith(options)
   const requestId = randomUUID()
   const payload = options.payload ?? { ...loadTxFixture('eth-transfer-signing'), requestId, txId: requestId }
   const reply = await app.inject({
@@ -101,5 +108,12 @@ describe('fail closed', () => {
       action: 'REJECT',
       rejectionReason: expect.stringMatching(/could not read/),
     })
+  })
+
+  it('reports not ready (503) while the store does not answer', async () => {
+    const { app } = await serverWith({ store: { ping: () => Promise.reject(new StoreUnavailable('down')) } })
+    const reply = await app.inject({ method: 'GET', url: '/readyz' })
+    expect(reply.statusCode).toBe(503)
+    expect(reply.json()).toEqual({ status: 'not ready', policy: '7', store: false })
   })
 })

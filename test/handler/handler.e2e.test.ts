@@ -110,7 +110,7 @@ describe('callback handler over HTTP (JWT mode)', () => {
   it('reports health, readiness and metrics', async () => {
     const get = (path: string) => fetch(`${h.url}${path}`)
     expect((await get('/healthz')).status).toBe(200)
-    expect(await (await get('/readyz')).json()).toEqual({ status: 'ready', policy: true, store: true })
+    expect(await (await get('/readyz')).json()).toEqual({ status: 'ready', policy: '7', store: true })
     const metrics = await (await get('/metrics')).text()
     expect(metrics).toMatch(/countersign_decisions_total\{action="APPROVE",kind="tx",outcome="decided"\} \d+/)
     expect(metrics).toMatch(/countersign_decision_latency_seconds_bucket/)
