@@ -23,7 +23,7 @@ export function withStoreOptions(command: Command): Command {
 /** `--store`, else COUNTERSIGN_STORE or the configuration's `store`, else the development-mode database. */
 export function storeUrlFrom(options: StoreOptions, io: Io): string {
   if (options.store) return options.store
-  if (options.config || io.env.COUNTERSIGN_STORE) return readStoreUrl(options.config ?? '', io.env)
+  if (options.config || io.env.COUNTERSIGN_STORE) return readStoreUrl(options.config, io.env, io.cwd)
   const devDatabase = join(io.cwd, '.countersign', 'countersign.db')
   if (existsSync(devDatabase)) return `sqlite:${devDatabase}`
   throw new ConfigInvalid([

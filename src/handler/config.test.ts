@@ -109,8 +109,27 @@ describe('handler configuration', () => {
       'cosigners: [{ name: a, publicKey: cosigner.pub }]\napiUsers: [{ signerId: u, handlerKey: handler.key }]\npolicy: p.yaml\nstore: sqlite:x.db\n',
     )
     expect(loadConfigFile(file, {}).storeUrl).toBe(`sqlite:${join(dir, 'x.db')}`)
-    expect(readStoreUrl(file, {})).toBe(`sqlite:${join(dir, 'x.db')}`)
+    expect(readStoreUrl(file, {}, '/')).toBe(`sqlite:${join(dir, 'x.db')}`)
     writeFileSync(file, 'cosigners: [oops')
     expect(() => loadConfigFile(file, {})).toThrow(ConfigInvalid)
+  })
+
+  it('reads the store for operator commands as the handler does, without the secrets the rest needs', () => {
+    const file = join(dir, 'operator.yaml')
+    writeFileSync(
+      file,
+      'apiUsers: [{ signerId: u, handlerKey: "${HANDLER_KEY}" }]\nstore: sqlite:${STATE}/cs.db\n',
+    )
+    // HANDLER_KEY is not set for an approver: only the store key matters here.
+    expect(readStoreUrl('operator.yaml', { STATE: 'state' }, dir)).toBe(`sqlite:${join(dir, 'state/cs.db')}`)
+    // A relative COUNTERSIGN_STORE resolves against the configuration's folder, as compileConfig does.
+    const env = { COUNTERSIGN_STORE: 'sqlite:other.db', HANDLER_KEY: handler.privatePem }
+    expect(readStoreUrl(file, env, '/')).toBe(`sqlite:${join(dir, 'other.db')}`)
+    expect(compileConfig({ ...valid() }, dir, env).storeUrl).toBe(`sqlite:${join(dir, 'other.db')}`)
+    expect(readStoreUrl(undefined, { COUNTERSIGN_STORE: 'sqlite:here.db' }, '/tmp')).toBe(
+      'sqlite:/tmp/here.db',
+    )
+    expect(() => readStoreUrl('operator.yaml', {}, dir)).toThrow(/STATE is referenced but not set/)
+    expect(() => readStoreUrl(undefined, {}, dir)).toThrow(ConfigInvalid)
   })
 })

@@ -20,6 +20,8 @@ import { parseSizeBytes } from './size.js'
  * `${VAR}` in any string is replaced from the environment, and COUNTERSIGN_LISTEN, COUNTERSIGN_STORE and
  * COUNTERSIGN_POLICY override their keys, so secrets and paths need not live in the file.
  */
+const DEFAULT_STORE = 'sqlite:./countersign.db'
+
 const RawConfigSchema = z.strictObject({
   listen: z.string().default('127.0.0.1:8080'),
   tls: z
@@ -43,7 +45,7 @@ const RawConfigSchema = z.strictObject({
     )
     .min(1),
   policy: z.string().min(1),
-  store: z.string().default('sqlite:./countersign.db'),
+  store: z.string().default(DEFAULT_STORE),
   bodyLimit: z.union([z.string(), z.number()]).default('1MiB'),
   decisionDeadline: z.string().default('25s'),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -257,21 +259,32 @@ export function loadConfigFile(path: string, env: NodeJS.ProcessEnv = process.en
 }
 
 /**
- * The store URL alone, for the operator commands (`audit`, `approvals`, `velocity`) that must not need the
- * handler's private keys: the same `${VAR}` substitution and COUNTERSIGN_STORE override as the handler.
+ * The store URL alone, for the operator commands (`audit`, `approvals`, `velocity`, `policy replay`), which
+ * must not need the handler's private keys: only the `store` key is read and substituted, and a relative
+ * path resolves exactly as the handler resolves it (against the configuration file's folder, or `cwd`
+ * when only COUNTERSIGN_STORE is given).
  */
-export function readStoreUrl(path: string, env: NodeJS.ProcessEnv = process.env): string {
-  if (env.COUNTERSIGN_STORE) return resolveStoreUrl(env.COUNTERSIGN_STORE, process.cwd())
+export function readStoreUrl(configPath: string | undefined, env: NodeJS.ProcessEnv, cwd: string): string {
+  if (configPath === undefined) {
+    if (!env.COUNTERSIGN_STORE)
+      throw new ConfigInvalid(['no store given: set COUNTERSIGN_STORE or give a configuration file'])
+    return resolveStoreUrl(env.COUNTERSIGN_STORE, cwd)
+  }
+  const path = resolve(cwd, configPath)
   let document: unknown
   try {
     document = parseYaml(readFileSync(path, 'utf8'))
   } catch {
-    throw new ConfigInvalid([`${path}: cannot be read as YAML`])
+    throw new ConfigInvalid([`${configPath}: cannot be read as YAML`])
   }
   const missing = new Set<string>()
   const store =
-    (substituteEnv(document, env, missing) as { store?: unknown } | null)?.store ?? 'sqlite:./countersign.db'
-  if (typeof store !== 'string' || missing.size > 0)
-    throw new ConfigInvalid([`store: must be sqlite:PATH or postgres://...`])
-  return resolveStoreUrl(store, dirname(resolve(path)))
+    env.COUNTERSIGN_STORE ??
+    substituteEnv((document as { store?: unknown } | null)?.store ?? DEFAULT_STORE, env, missing)
+  if (missing.size > 0)
+    throw new ConfigInvalid(
+      [...missing].map((name) => `store: environment variable ${name} is referenced but not set: export it`),
+    )
+  if (typeof store !== 'string') throw new ConfigInvalid(['store: must be sqlite:PATH or postgres://...'])
+  return resolveStoreUrl(store, dirname(path))
 }
