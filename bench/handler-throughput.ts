@@ -13,13 +13,13 @@ import type { GeneratorCommand, GeneratorMessage, PhaseResult } from './handler/
 import { opensslRsa2048SignRate } from './handler/openssl.js'
 import {
   benchFolder,
-  freshPostgresSchema,
   removeBenchFolders,
   startHandlerProcess,
   TSX,
   type BenchFolder,
   type HandlerProcess,
 } from './handler/setup.js'
+import { freshPostgresSchema } from '../test/support/databases.js'
 
 const OPENSSL_SECONDS = 5
 const WARMUP_MS = 1_500
@@ -207,7 +207,7 @@ export async function benchHandlerThroughput(print: Print): Promise<void> {
 
 /** One worker per core (node:cluster) on PostgreSQL, in a schema of its own that is dropped afterwards. */
 async function multiWorker(generator: Generator, print: Print) {
-  const schema = await freshPostgresSchema(PG_URL)
+  const schema = await freshPostgresSchema(PG_URL, 'cs_bench')
   try {
     return await measure(generator, benchFolder(schema.url), cpus().length, maxLoad, print)
   } finally {

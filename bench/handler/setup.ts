@@ -1,13 +1,10 @@
 /** The handler under test as an operator runs it: a config folder, a real policy, a store, its own process. */
 import { spawn, type ChildProcess } from 'node:child_process'
-import { randomBytes } from 'node:crypto'
-import { mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { openSync, readFileSync, rmSync } from 'node:fs'
 import { createServer } from 'node:net'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { rawExec } from '../../test/support/databases.js'
+import { writeConfigFolder } from '../../test/handler/support.js'
 import { testKeyPair } from '../../test/support/keys.js'
-import { loadTxFixture } from '../../test/fixtures/index.js'
 
 const CLI = join(import.meta.dirname, 'cli.ts')
 /** tsx by absolute URL: the handler runs in its config folder, where a bare `tsx` would not resolve. */
@@ -58,38 +55,14 @@ export function removeBenchFolders(): void {
 
 /** A fresh folder with keys (private ones mode 0600), the policy and a configuration naming `storeUrl`. */
 export function benchFolder(storeUrl: string): BenchFolder {
-  const dir = mkdtempSync(join(tmpdir(), 'countersign-bench-'))
+  const dir = writeConfigFolder({ policy: BENCH_POLICY, storeUrl })
   folders.push(dir)
-  const cosigner = testKeyPair('bench-cosigner')
-  const handler = testKeyPair('bench-handler')
-  const signerId = String(loadTxFixture('eth-transfer-signing').signerId)
-  const cosignerKeyFile = join(dir, 'cosigner.key')
-  writeFileSync(cosignerKeyFile, cosigner.privatePem, { mode: 0o600 })
-  writeFileSync(join(dir, 'cosigner.pub'), cosigner.publicPem)
-  writeFileSync(join(dir, 'handler.key'), handler.privatePem, { mode: 0o600 })
-  writeFileSync(join(dir, 'policy.yaml'), BENCH_POLICY)
-  const configFile = join(dir, 'countersign.yaml')
-  writeFileSync(
-    configFile,
-    [
-      'cosigners: [{ name: bench, publicKey: cosigner.pub }]',
-      `apiUsers: [{ signerId: ${signerId}, authMode: jwt, handlerKey: handler.key, default: true }]`,
-      'policy: policy.yaml',
-      `store: ${JSON.stringify(storeUrl)}`,
-    ].join('\n'),
-  )
-  return { dir, configFile, cosignerKeyFile, handlerPublicPem: handler.publicPem }
-}
-
-/** A PostgreSQL URL on a new, empty schema; `drop` removes the schema and everything in it. */
-export async function freshPostgresSchema(
-  baseUrl: string,
-): Promise<{ url: string; drop: () => Promise<void> }> {
-  const schema = `cs_bench_${randomBytes(6).toString('hex')}`
-  await rawExec(baseUrl, `CREATE SCHEMA ${schema}`)
-  const url = new URL(baseUrl)
-  url.searchParams.set('options', `-c search_path=${schema}`)
-  return { url: url.toString(), drop: () => rawExec(baseUrl, `DROP SCHEMA ${schema} CASCADE`) }
+  return {
+    dir,
+    configFile: join(dir, 'countersign.yaml'),
+    cosignerKeyFile: join(dir, 'cosigner.key'),
+    handlerPublicPem: testKeyPair('handler').publicPem,
+  }
 }
 
 async function freePort(): Promise<number> {

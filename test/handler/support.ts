@@ -170,13 +170,15 @@ export async function startTestHandler(options: TestHandlerOptions = {}): Promis
 
 /**
  * A folder holding a handler configuration file and its key and policy files, for running the handler
- * as a process: `countersign handler start --config countersign.yaml` from inside it.
+ * as a process: `countersign handler start --config countersign.yaml` from inside it. `cosigner.key` lets
+ * the caller sign requests as the co-signer.
  */
 export function writeConfigFolder(
   options: { policy?: string; storeUrl?: string; logLevel?: string } = {},
 ): string {
   const { policy = TEST_POLICY, storeUrl = 'sqlite:decisions.db', logLevel = 'info' } = options
   const dir = mkdtempSync(join(tmpdir(), 'countersign-process-'))
+  writeFileSync(join(dir, 'cosigner.key'), testKeyPair('cosigner').privatePem, { mode: 0o600 })
   writeFileSync(join(dir, 'cosigner.pub'), testKeyPair('cosigner').publicPem)
   writeFileSync(join(dir, 'handler.key'), testKeyPair('handler').privatePem, { mode: 0o600 })
   writeFileSync(join(dir, 'policy.yaml'), policy)
@@ -187,7 +189,7 @@ export function writeConfigFolder(
       'cosigners: [{ name: primary, publicKey: cosigner.pub }]',
       `apiUsers: [{ signerId: ${SIGNER_ID}, authMode: jwt, handlerKey: handler.key, default: true }]`,
       'policy: policy.yaml',
-      `store: '${storeUrl}'`,
+      `store: ${JSON.stringify(storeUrl)}`,
       `logLevel: ${logLevel}`,
     ].join('\n'),
   )

@@ -23,22 +23,24 @@ export const sqliteDatabase: TestDatabase = {
   freshUrl: async () => `sqlite:${join(mkdtempSync(join(tmpdir(), 'countersign-')), 'store.db')}`,
 }
 
-/** A new schema per call, selected through the connection's search_path. */
+/** A PostgreSQL URL on a new, empty schema (selected through search_path); `drop` removes it. */
+export async function freshPostgresSchema(
+  baseUrl: string,
+  prefix = 'cs_test',
+): Promise<{ url: string; drop: () => Promise<void> }> {
+  const schema = `${prefix}_${randomBytes(6).toString('hex')}`
+  await rawExec(baseUrl, `CREATE SCHEMA ${schema}`)
+  const url = new URL(baseUrl)
+  url.searchParams.set('options', `-c search_path=${schema}`)
+  return { url: url.toString(), drop: () => rawExec(baseUrl, `DROP SCHEMA ${schema} CASCADE`) }
+}
+
+/** A new schema per call. */
 export const postgresDatabase: TestDatabase = {
   name: 'postgres',
   freshUrl: async () => {
     if (pgUrl === undefined) throw new Error('COUNTERSIGN_TEST_PG_URL is not set')
-    const schema = `cs_test_${randomBytes(6).toString('hex')}`
-    const admin = new pg.Client(pgUrl)
-    try {
-      await admin.connect()
-      await admin.query(`CREATE SCHEMA ${schema}`)
-    } finally {
-      await admin.end().catch(() => undefined)
-    }
-    const url = new URL(pgUrl)
-    url.searchParams.set('options', `-c search_path=${schema}`)
-    return url.toString()
+    return (await freshPostgresSchema(pgUrl)).url
   },
 }
 
