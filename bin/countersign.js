@@ -1,5 +1,13 @@
 #!/usr/bin/env node
 // The installed command. `npm ci` builds dist/ through the `prepare` script.
-import { main } from '../dist/cli/main.js'
-
+// Checked before anything is imported: the native SQLite driver crashes on older Node.js instead of failing.
+const [major, minor] = process.versions.node.split('.').map(Number)
+if (major < 22 || (major === 22 && minor < 12)) {
+  process.stderr.write(
+    `countersign: Node.js ${process.versions.node} is too old; install Node.js 24 LTS (22.12 at least), ` +
+      'or run it through npm (`npm start`, `npm exec countersign`), which uses the Node.js the project installs.\n',
+  )
+  process.exit(1)
+}
+const { main } = await import('../dist/cli/main.js')
 process.exitCode = await main(process.argv)
