@@ -1,4 +1,4 @@
 // The `countersign` command run from source (tsx), so the benchmark measures this checkout, not a stale dist/.
-import { main } from '../../src/cli/main.js'
+import { main } from '../../src/cli/index.js'
 
 process.exitCode = await main(process.argv)

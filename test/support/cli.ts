@@ -1,6 +1,6 @@
 /** Runs `countersign` in-process with a capturing Io: exit code and output, no child process. */
 import { expect } from 'vitest'
-import { main } from '../../src/cli/main.js'
+import { main } from '../../src/cli/index.js'
 
 export interface CliResult {
   readonly code: number

@@ -1,0 +1,101 @@
+/**
+ * The module boundaries of ../shared/DESIGN.md, checked on the resolved import graph (static, dynamic,
+ * side-effect and type-only imports alike): which module may import which, only through its index.ts,
+ * which third-party packages each module may use, and no cycles. Run by `npm run lint`.
+ */
+/** module → the modules it may import (DESIGN.md, "Modules and the direction of dependencies"). */
+const MAY_IMPORT = {
+  core: [],
+  protocol: ['core'],
+  keys: ['core', 'protocol'],
+  mpc: ['core'],
+  policy: ['core', 'protocol'],
+  storage: ['core', 'protocol'],
+  seal: ['core'],
+  service: ['core'],
+  'callback-client': ['core', 'protocol', 'keys'],
+  testing: ['core', 'protocol', 'keys', 'callback-client'],
+  handler: ['core', 'protocol', 'keys', 'policy', 'storage', 'service'],
+  hub: ['core', 'protocol', 'keys', 'policy', 'storage', 'seal', 'service', 'mpc'],
+  cosigner: ['core', 'protocol', 'keys', 'storage', 'seal', 'service', 'mpc', 'callback-client'],
+  cli: [
+    'core',
+    'protocol',
+    'keys',
+    'mpc',
+    'policy',
+    'storage',
+    'seal',
+    'service',
+    'callback-client',
+    'testing',
+    'handler',
+    'hub',
+    'cosigner',
+  ],
+}
+
+/** package → the modules that may import it; every other module (and src/index.ts) may not. */
+const PACKAGE_OWNERS = {
+  'fastify|@fastify/[^/]+': ['service'],
+  'pg|better-sqlite3|kysely': ['storage'],
+  viem: ['testing'],
+  '@0xcarbon/dkls23-wasm': ['mpc'],
+}
+
+const modules = Object.keys(MAY_IMPORT)
+const alternatives = (names) => names.map((name) => name.replace(/[-/]/g, '\\$&')).join('|')
+
+const directionRules = modules.map((module) => ({
+  name: `${module}-imports-only-what-design-allows`,
+  comment: `src/${module} may import ${MAY_IMPORT[module].join(', ') || 'nothing of the project'} (DESIGN.md)`,
+  severity: 'error',
+  from: { path: `^src/${module}/` },
+  to: { path: '^src/', pathNot: [`^src/(${alternatives([module, ...MAY_IMPORT[module]])})/`] },
+}))
+
+const packageRules = Object.entries(PACKAGE_OWNERS).map(([pattern, owners]) => ({
+  name: `only-${owners.join('-')}-imports-${pattern.split('|')[0].replace(/[^a-z0-9]+/gi, '')}`,
+  comment: `${pattern.replace(/\|/g, ', ')} may be imported only by src/${owners.join(', src/')}`,
+  severity: 'error',
+  from: { path: '^src/', pathNot: [`^src/(${alternatives(owners)})/`, '\\.test\\.ts$'] },
+  to: { dependencyTypesNot: ['local'], path: `(^|/)node_modules/(${pattern})/` },
+}))
+
+module.exports = {
+  forbidden: [
+    ...directionRules,
+    {
+      name: 'other-modules-through-their-index',
+      comment: 'code outside a module imports it only through its index.ts',
+      severity: 'error',
+      from: { path: '^(src/([^/]+)/|test/|bench/)' },
+      to: { path: '^src/[^/]+/.+', pathNot: ['^src/$2/', '^src/[^/]+/index\\.ts$'] },
+    },
+    ...packageRules,
+    {
+      name: 'no-cycles',
+      severity: 'error',
+      from: {},
+      to: { circular: true },
+    },
+    {
+      name: 'no-unresolvable-imports',
+      severity: 'error',
+      from: {},
+      to: { couldNotResolve: true },
+    },
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    exclude: { path: '^(dist|node_modules|coverage)/' },
+    tsConfig: { fileName: 'tsconfig.json' },
+    tsPreCompilationDeps: true,
+    enhancedResolveOptions: {
+      exportsFields: ['exports'],
+      conditionNames: ['import', 'require', 'node', 'default', 'types'],
+      mainFields: ['module', 'main', 'types', 'typings'],
+    },
+    moduleSystems: ['es6', 'cjs'],
+  },
+}

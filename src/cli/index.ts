@@ -1,0 +1,2 @@
+/** The `countersign` command, as `bin/countersign.js`, the tests and the benchmarks run it. */
+export { main } from './main.js'
