@@ -69,7 +69,7 @@ describe('handler process under the service shell', () => {
     }
     const url = await cli.listening
     expect(sent).toBeGreaterThan(0)
-    expect(cli.output()).toMatch(/SIGHUP came during start-up|policy reloaded/)
+    await expect.poll(() => cli.output()).toMatch(/SIGHUP came during start-up|policy reloaded/)
     expect(await approveOne(url)).toBe('APPROVE')
   })
 
