@@ -1,4 +1,5 @@
 import { Command, CommanderError } from 'commander'
+import { CountersignError as BaseError } from '../core/index.js'
 import { CountersignError } from '../protocol/index.js'
 import { ExitCode, type Io } from './io.js'
 
@@ -28,7 +29,8 @@ export function action<A extends unknown[]>(
 }
 
 export function reportError(io: Io, error: unknown): number {
-  if (error instanceof CountersignError) {
+  // Modules move from the protocol's error base to the core's one by one: both are ours.
+  if (error instanceof CountersignError || error instanceof BaseError) {
     io.err(`error: ${error.message}`)
     return ExitCode.usage
   }

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { testKeyPair } from '../../test/support/keys.js'
+import { makeSelfSignedCertificate } from '../../test/support/tls.js'
 import { ConfigInvalid, compileConfig, loadConfigFile, readStoreUrl } from './index.js'
 
 const cosigner = testKeyPair('cosigner')
@@ -80,7 +81,9 @@ describe('handler configuration', () => {
   it('reports an unreadable key file without its content', () => {
     const problems = problemsOf({ ...valid(), cosigners: [{ name: 'a', publicKey: 'missing.pub' }] })
     expect(problems).toEqual([
-      expect.stringMatching(/^cosigners\.0\.publicKey: ENOENT; give the co-signer public key/),
+      expect.stringMatching(
+        /^cosigners\.0\.publicKey: not found \(ENOENT\) at .*missing\.pub; give the co-signer public key/,
+      ),
     ])
   })
 
@@ -95,9 +98,10 @@ describe('handler configuration', () => {
       COUNTERSIGN_LISTEN: '127.0.0.1:9',
     })
     expect(config).toMatchObject({ storeUrl: 'postgres://db/cs', host: '127.0.0.1', port: 9 })
-    expect(problemsOf(document)).toContain(
-      'environment variable HANDLER_KEY is referenced but not set: export it',
-    )
+    // Named once, at its key, and nothing read from the empty path it leaves (no spurious EISDIR).
+    expect(problemsOf(document)).toEqual([
+      'apiUsers.0.handlerKey: environment variable HANDLER_KEY is referenced but not set; export HANDLER_KEY, or write the value in the file',
+    ])
   })
 
   it('reads a YAML file, and the store URL alone for operator commands', () => {
@@ -131,5 +135,73 @@ describe('handler configuration', () => {
     )
     expect(() => readStoreUrl('operator.yaml', {}, dir)).toThrow(/STATE is referenced but not set/)
     expect(() => readStoreUrl(undefined, {}, dir)).toThrow(ConfigInvalid)
+  })
+
+  it('names the file, line and column of each problem in a file, and suggests the key meant', () => {
+    const file = join(dir, 'typos.yaml')
+    writeFileSync(join(dir, 'cosigner.pub'), cosigner.publicPem)
+    writeFileSync(
+      file,
+      [
+        'listen: nowhere',
+        'cosigner: [{ name: a, publicKey: cosigner.pub }]',
+        'apiUsers:',
+        '  - signerId: u',
+        '    handlerKye: handler.key',
+        'policy: p.yaml',
+      ].join('\n'),
+    )
+    const error = (() => {
+      try {
+        loadConfigFile(file, {})
+      } catch (thrown) {
+        return thrown as ConfigInvalid
+      }
+      throw new Error('the configuration was accepted')
+    })()
+    expect(error).toBeInstanceOf(ConfigInvalid)
+    expect(error.problems).toEqual(
+      expect.arrayContaining([
+        `${file}:2:1 cosigner: unknown key; did you mean \`cosigners\`?`,
+        `${file}:5:5 apiUsers.0.handlerKye: unknown key; did you mean \`handlerKey\`?`,
+        // A missing key is placed at the document that lacks it.
+        expect.stringMatching(/typos\.yaml:1:1 cosigners: required key is missing/),
+      ]),
+    )
+  })
+
+  it('names the line of a YAML syntax error and a missing file in words', () => {
+    const file = join(dir, 'broken.yaml')
+    writeFileSync(file, 'listen: 127.0.0.1:1\ncosigners: [oops\n')
+    expect(() => loadConfigFile(file, {})).toThrow(new RegExp(`${file}:\\d+:\\d+ not valid YAML`))
+    expect(() => loadConfigFile(join(dir, 'absent.yaml'), {})).toThrow(
+      /absent\.yaml file not found; give the path/,
+    )
+  })
+
+  it("refuses a TLS key that is not the certificate's key, naming both files", () => {
+    const tls = makeSelfSignedCertificate(dir)
+    const other = join(dir, 'other.key')
+    writeFileSync(other, handler.privatePem)
+    expect(problemsOf({ ...valid(), tls: { cert: tls.cert, key: other } })).toEqual([
+      expect.stringMatching(/^tls: the TLS key .*other\.key does not match the certificate .*; give the key/),
+    ])
+    expect(compileConfig({ ...valid(), tls }, dir, {}).tls).toEqual(tls)
+  })
+
+  it('reads the server limits, defaulting each one', () => {
+    const config = compileConfig(
+      { ...valid(), limits: { requestTimeout: '3s', maxConnections: 10 } },
+      dir,
+      {},
+    )
+    expect(config.limits).toMatchObject({
+      requestTimeoutMs: 3000,
+      maxConnections: 10,
+      headersTimeoutMs: 3000,
+    })
+    expect(problemsOf({ ...valid(), limits: { drainTimeout: 'soon' } })).toEqual([
+      expect.stringMatching(/^limits\.drainTimeout: "soon" is not a duration/),
+    ])
   })
 })

@@ -1,36 +1,50 @@
-import { readFileSync } from 'node:fs'
-import { isAbsolute, resolve, dirname } from 'node:path'
+import { resolve } from 'node:path'
 import type { KeyObject } from 'node:crypto'
-import { parse as parseYaml } from 'yaml'
 import { z } from 'zod'
 import {
-  CountersignError,
   importRsaPrivateKey,
   importRsaPublicKey,
   normalizeBasePath,
   type AuthMode,
 } from '../protocol/index.js'
 import { parseDuration } from '../policy/index.js'
-import { ConfigInvalid } from './errors.js'
+import {
+  ConfigInvalid,
+  DEFAULT_SERVER_LIMITS,
+  compileConfigDocument,
+  listenSchema,
+  loadConfig,
+  parseListen,
+  readKeyText,
+  readTlsMaterial,
+  readYamlSource,
+  resolvePath,
+  resolveStoreUrl,
+  resolveTlsFiles,
+  storeUrlSchema,
+  substituteEnv,
+  tlsSchema,
+  type CompileContext,
+  type ConfigCompiler,
+  type ListenAddress,
+  type ServerLimits,
+  type TlsFiles,
+} from '../service/index.js'
 import { parseSizeBytes } from './size.js'
 
 /**
- * The handler's configuration: one YAML file, checked for shape (zod) and then for meaning (files that
- * must exist, keys that must be strong RSA keys), with every problem named by its key path and its fix.
- * `${VAR}` in any string is replaced from the environment, and COUNTERSIGN_LISTEN, COUNTERSIGN_STORE and
- * COUNTERSIGN_POLICY override their keys, so secrets and paths need not live in the file.
+ * The handler's configuration: one YAML file, checked for shape and then for meaning (files that must
+ * exist, keys that must be strong RSA keys), with every problem named by its key path, line and fix. The
+ * reading, `${VAR}` substitution and environment overrides (COUNTERSIGN_LISTEN, COUNTERSIGN_STORE,
+ * COUNTERSIGN_POLICY) are the service shell's; this file is the handler's schema on them.
  */
 const DEFAULT_STORE = 'sqlite:./countersign.db'
+const MAX_DEADLINE_MS = 29_000
 
+const durationText = z.string().optional()
 const RawConfigSchema = z.strictObject({
-  listen: z.string().default('127.0.0.1:8080'),
-  tls: z
-    .strictObject({
-      cert: z.string(),
-      key: z.string(),
-      clientCa: z.string().optional(),
-    })
-    .optional(),
+  listen: listenSchema.default('127.0.0.1:8080'),
+  tls: tlsSchema.optional(),
   basePath: z.string().default(''),
   cosigners: z.array(z.strictObject({ name: z.string().min(1), publicKey: z.string().min(1) })).min(1),
   apiUsers: z
@@ -45,9 +59,19 @@ const RawConfigSchema = z.strictObject({
     )
     .min(1),
   policy: z.string().min(1),
-  store: z.string().default(DEFAULT_STORE),
+  store: storeUrlSchema.default(DEFAULT_STORE),
   bodyLimit: z.union([z.string(), z.number()]).default('1MiB'),
   decisionDeadline: z.string().default('25s'),
+  limits: z
+    .strictObject({
+      maxConnections: z.number().int().min(1).optional(),
+      requestTimeout: durationText,
+      headersTimeout: durationText,
+      keepAliveTimeout: durationText,
+      idleTimeout: durationText,
+      drainTimeout: durationText,
+    })
+    .default({}),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 })
 type RawConfig = z.infer<typeof RawConfigSchema>
@@ -63,7 +87,7 @@ export interface ApiUser {
 export interface HandlerConfig {
   readonly host: string
   readonly port: number
-  readonly tls?: { readonly cert: string; readonly key: string; readonly clientCa?: string }
+  readonly tls?: TlsFiles
   readonly basePath: string
   readonly cosignerKeys: readonly { readonly name: string; readonly key: KeyObject }[]
   readonly apiUsers: ReadonlyMap<string, ApiUser>
@@ -73,127 +97,77 @@ export interface HandlerConfig {
   readonly storeUrl: string
   readonly bodyLimitBytes: number
   readonly decisionDeadlineMs: number
+  readonly limits: ServerLimits
   readonly logLevel: RawConfig['logLevel']
 }
 
-const MAX_DEADLINE_MS = 29_000
-
-function substituteEnv(value: unknown, env: NodeJS.ProcessEnv, missing: Set<string>): unknown {
-  if (typeof value === 'string') {
-    return value.replace(/\$\{([A-Z0-9_]+)\}/g, (_, name: string) => {
-      const replacement = env[name]
-      if (replacement === undefined) missing.add(name)
-      return replacement ?? ''
-    })
-  }
-  if (Array.isArray(value)) return value.map((item) => substituteEnv(item, env, missing))
-  if (value !== null && typeof value === 'object') {
-    return Object.fromEntries(
-      Object.entries(value).map(([key, item]) => [key, substituteEnv(item, env, missing)]),
-    )
-  }
-  return value
-}
-
-/** A key given inline (`-----BEGIN ...`) or as a path relative to the config file. */
-function readKeyText(value: string, baseDir: string): string {
-  return value.trimStart().startsWith('-----BEGIN')
-    ? value
-    : readFileSync(resolvePath(value, baseDir), 'utf8')
-}
-
-function resolvePath(path: string, baseDir: string): string {
-  return isAbsolute(path) ? path : resolve(baseDir, path)
-}
-
-function resolveStoreUrl(url: string, baseDir: string): string {
-  if (!url.startsWith('sqlite:') || url === 'sqlite::memory:') return url
-  return `sqlite:${resolvePath(url.slice('sqlite:'.length), baseDir)}`
-}
-
-function parseListen(listen: string): { host: string; port: number } | undefined {
-  const match = /^(.+):(\d{1,5})$/.exec(listen)
-  if (!match || Number(match[2]) > 65_535) return undefined
-  return { host: match[1]!.replace(/^\[(.*)\]$/, '$1'), port: Number(match[2]) }
-}
-
-/** Checks a parsed YAML document; `baseDir` anchors relative paths (the config file's folder). */
-export function compileConfig(
-  document: unknown,
-  baseDir: string,
-  env: NodeJS.ProcessEnv = process.env,
-): HandlerConfig {
-  const missing = new Set<string>()
-  const substituted = substituteEnv(document, env, missing) as Record<string, unknown>
-  const overridden = {
-    ...substituted,
-    ...(env.COUNTERSIGN_LISTEN ? { listen: env.COUNTERSIGN_LISTEN } : {}),
-    ...(env.COUNTERSIGN_STORE ? { store: env.COUNTERSIGN_STORE } : {}),
-    ...(env.COUNTERSIGN_POLICY ? { policy: env.COUNTERSIGN_POLICY } : {}),
-  }
-  const problems: string[] = [...missing].map(
-    (name) => `environment variable ${name} is referenced but not set: export it`,
-  )
-  const parsed = RawConfigSchema.safeParse(overridden)
-  if (!parsed.success) {
-    for (const issue of parsed.error.issues)
-      problems.push(`${issue.path.join('.') || '(root)'}: ${issue.message}`)
-    throw new ConfigInvalid(problems)
-  }
-  const raw = parsed.data
-  const check = <T>(path: string, fix: string, read: () => T): T | undefined => {
-    try {
-      return read()
-    } catch (error) {
-      const detail =
-        error instanceof CountersignError
-          ? error.message
-          : error instanceof Error && 'code' in error
-            ? String(error.code)
-            : 'unreadable'
-      problems.push(`${path}: ${detail}; ${fix}`)
-      return undefined
-    }
-  }
-
+function compileListen(raw: RawConfig, context: CompileContext): ListenAddress | undefined {
   const listen = parseListen(raw.listen)
-  if (!listen) problems.push(`listen: "${raw.listen}" is not HOST:PORT; write e.g. 0.0.0.0:8443`)
-  const bodyLimitBytes = parseSizeBytes(raw.bodyLimit)
-  if (bodyLimitBytes === undefined)
-    problems.push(`bodyLimit: "${raw.bodyLimit}" is not a size; write e.g. 1MiB`)
-  const decisionDeadlineMs = parseDuration(raw.decisionDeadline)
-  if (decisionDeadlineMs === undefined || decisionDeadlineMs > MAX_DEADLINE_MS) {
-    problems.push(
-      `decisionDeadline: "${raw.decisionDeadline}" must be a duration of at most 29s (co-signers give up after 30s); write e.g. 25s`,
-    )
+  if (!listen) context.problem('listen', `"${raw.listen}" is not HOST:PORT`, 'write e.g. 0.0.0.0:8443')
+  return listen
+}
+
+function compileLimits(raw: RawConfig['limits'], context: CompileContext): ServerLimits {
+  const durationOf = (key: Exclude<keyof RawConfig['limits'], 'maxConnections'>, fallback: number) => {
+    const text = raw[key]
+    if (text === undefined) return fallback
+    const ms = parseDuration(text)
+    if (ms === undefined || ms <= 0)
+      context.problem(`limits.${key}`, `"${text}" is not a duration`, 'write e.g. 10s')
+    return ms ?? fallback
   }
-
-  const cosignerKeys = raw.cosigners.flatMap((cosigner, index) => {
-    const key = check(`cosigners.${index}.publicKey`, 'give the co-signer public key (PEM) or its path', () =>
-      importRsaPublicKey(readKeyText(cosigner.publicKey, baseDir), `co-signer ${cosigner.name} public key`),
+  const requestTimeoutMs = durationOf('requestTimeout', DEFAULT_SERVER_LIMITS.requestTimeoutMs)
+  const limits: ServerLimits = {
+    maxConnections: raw.maxConnections ?? DEFAULT_SERVER_LIMITS.maxConnections,
+    requestTimeoutMs,
+    // Node refuses headers that may take longer than the whole request.
+    headersTimeoutMs: durationOf(
+      'headersTimeout',
+      Math.min(DEFAULT_SERVER_LIMITS.headersTimeoutMs, requestTimeoutMs),
+    ),
+    keepAliveTimeoutMs: durationOf('keepAliveTimeout', DEFAULT_SERVER_LIMITS.keepAliveTimeoutMs),
+    idleTimeoutMs: durationOf('idleTimeout', DEFAULT_SERVER_LIMITS.idleTimeoutMs),
+    drainTimeoutMs: durationOf('drainTimeout', DEFAULT_SERVER_LIMITS.drainTimeoutMs),
+  }
+  if (limits.headersTimeoutMs > limits.requestTimeoutMs)
+    context.problem(
+      'limits.headersTimeout',
+      'is longer than limits.requestTimeout',
+      'make it shorter or equal',
     )
-    return key ? [{ name: cosigner.name, key }] : []
-  })
+  return limits
+}
 
+function compileApiUsers(raw: RawConfig, context: CompileContext) {
   const apiUsers = new Map<string, ApiUser>()
   const defaultUsers: Partial<Record<AuthMode, ApiUser>> = {}
   raw.apiUsers.forEach((user, index) => {
     const at = `apiUsers.${index}`
     if (apiUsers.has(user.signerId))
-      problems.push(`${at}.signerId: "${user.signerId}" is listed twice; each API user once`)
-    if (user.authMode === 'jwt' && user.handlerKey === undefined) {
-      problems.push(`${at}.handlerKey: required in jwt mode; give the handler private key (PEM) or its path`)
-    }
-    if (user.authMode === 'certificate' && raw.tls === undefined) {
-      problems.push(
-        `${at}.authMode: certificate mode needs tls.cert and tls.key (the co-signer pins the certificate's key)`,
+      context.problem(`${at}.signerId`, `"${user.signerId}" is listed twice`, 'each API user once')
+    if (user.authMode === 'jwt' && user.handlerKey === undefined)
+      context.problem(
+        `${at}.handlerKey`,
+        'required in jwt mode',
+        'give the handler private key (PEM) or its path',
       )
-    }
+    if (user.authMode === 'certificate' && raw.tls === undefined)
+      context.problem(
+        `${at}.authMode`,
+        'certificate mode needs tls.cert and tls.key',
+        'add them (the co-signer pins the certificate key)',
+      )
     const handlerKey =
       user.handlerKey === undefined
         ? undefined
-        : check(`${at}.handlerKey`, 'give an unencrypted RSA-2048 private key (PEM) or its path', () =>
-            importRsaPrivateKey(readKeyText(user.handlerKey!, baseDir), `handler key of ${user.signerId}`),
+        : context.attempt(
+            `${at}.handlerKey`,
+            'give an unencrypted RSA-2048 private key (PEM) or its path',
+            () =>
+              importRsaPrivateKey(
+                readKeyText(user.handlerKey!, context.baseDir),
+                `handler key of ${user.signerId}`,
+              ),
           )
     const apiUser: ApiUser = {
       signerId: user.signerId,
@@ -203,59 +177,79 @@ export function compileConfig(
     }
     apiUsers.set(user.signerId, apiUser)
     if (user.default) {
-      if (defaultUsers[user.authMode]) problems.push(`${at}.default: only one default API user per auth mode`)
+      if (defaultUsers[user.authMode])
+        context.problem(`${at}.default`, 'only one default API user per auth mode', 'keep one')
       defaultUsers[user.authMode] = apiUser
     }
   })
+  return { apiUsers, defaultUsers }
+}
 
-  if (raw.tls) {
-    for (const field of ['cert', 'key', 'clientCa'] as const) {
-      const path = raw.tls[field]
-      if (path !== undefined)
-        check(`tls.${field}`, 'give a readable PEM file', () => readFileSync(resolvePath(path, baseDir)))
-    }
-  }
-  if (problems.length > 0) throw new ConfigInvalid(problems)
+function compileHandlerConfig(raw: RawConfig, context: CompileContext): HandlerConfig {
+  const { baseDir } = context
+  const listen = compileListen(raw, context)
+  const bodyLimitBytes = parseSizeBytes(raw.bodyLimit)
+  if (bodyLimitBytes === undefined)
+    context.problem('bodyLimit', `"${raw.bodyLimit}" is not a size`, 'write e.g. 1MiB')
+  const decisionDeadlineMs = parseDuration(raw.decisionDeadline)
+  if (decisionDeadlineMs === undefined || decisionDeadlineMs > MAX_DEADLINE_MS)
+    context.problem(
+      'decisionDeadline',
+      `"${raw.decisionDeadline}" must be a duration of at most 29s (co-signers give up after 30s)`,
+      'write e.g. 25s',
+    )
+  const cosignerKeys = raw.cosigners.flatMap((cosigner, index) => {
+    const key = context.attempt(
+      `cosigners.${index}.publicKey`,
+      'give the co-signer public key (PEM) or its path',
+      () =>
+        importRsaPublicKey(readKeyText(cosigner.publicKey, baseDir), `co-signer ${cosigner.name} public key`),
+    )
+    return key ? [{ name: cosigner.name, key }] : []
+  })
+  const { apiUsers, defaultUsers } = compileApiUsers(raw, context)
+  const tls = raw.tls ? resolveTlsFiles(raw.tls, baseDir) : undefined
+  if (tls)
+    context.attempt('tls', 'give readable PEM files: tls.cert, tls.key and tls.clientCa', () =>
+      readTlsMaterial(tls),
+    )
+  const limits = compileLimits(raw.limits, context)
 
   return {
-    host: listen!.host,
-    port: listen!.port,
-    ...(raw.tls
-      ? {
-          tls: {
-            cert: resolvePath(raw.tls.cert, baseDir),
-            key: resolvePath(raw.tls.key, baseDir),
-            ...(raw.tls.clientCa ? { clientCa: resolvePath(raw.tls.clientCa, baseDir) } : {}),
-          },
-        }
-      : {}),
+    host: listen?.host ?? '',
+    port: listen?.port ?? 0,
+    ...(tls ? { tls } : {}),
     basePath: normalizeBasePath(raw.basePath),
     cosignerKeys,
     apiUsers,
     defaultUsers,
     policyPath: resolvePath(raw.policy, baseDir),
     storeUrl: resolveStoreUrl(raw.store, baseDir),
-    bodyLimitBytes: bodyLimitBytes!,
-    decisionDeadlineMs: decisionDeadlineMs!,
+    bodyLimitBytes: bodyLimitBytes ?? 0,
+    decisionDeadlineMs: decisionDeadlineMs ?? 0,
+    limits,
     logLevel: raw.logLevel,
   }
 }
 
-/** Reads and checks a YAML configuration file. */
+const HANDLER_CONFIG: ConfigCompiler<typeof RawConfigSchema, HandlerConfig> = {
+  schema: RawConfigSchema,
+  envOverrides: { listen: 'COUNTERSIGN_LISTEN', store: 'COUNTERSIGN_STORE', policy: 'COUNTERSIGN_POLICY' },
+  compile: compileHandlerConfig,
+}
+
+/** Checks a parsed YAML document; `baseDir` anchors relative paths (the config file's folder). */
+export function compileConfig(
+  document: unknown,
+  baseDir: string,
+  env: NodeJS.ProcessEnv = process.env,
+): HandlerConfig {
+  return compileConfigDocument(HANDLER_CONFIG, document, { baseDir, env })
+}
+
+/** Reads and checks a YAML configuration file; every problem names its line and column. */
 export function loadConfigFile(path: string, env: NodeJS.ProcessEnv = process.env): HandlerConfig {
-  let document: unknown
-  try {
-    document = parseYaml(readFileSync(path, 'utf8'))
-  } catch (error) {
-    const detail =
-      error instanceof Error && 'code' in error
-        ? String(error.code)
-        : error instanceof Error
-          ? error.message
-          : 'unreadable'
-    throw new ConfigInvalid([`${path}: cannot be read as YAML (${detail})`])
-  }
-  return compileConfig(document, dirname(resolve(path)), env)
+  return loadConfig(HANDLER_CONFIG, path, env)
 }
 
 /**
@@ -271,20 +265,20 @@ export function readStoreUrl(configPath: string | undefined, env: NodeJS.Process
     return resolveStoreUrl(env.COUNTERSIGN_STORE, cwd)
   }
   const path = resolve(cwd, configPath)
-  let document: unknown
-  try {
-    document = parseYaml(readFileSync(path, 'utf8'))
-  } catch {
-    throw new ConfigInvalid([`${configPath}: cannot be read as YAML`])
-  }
-  const missing = new Set<string>()
-  const store =
-    env.COUNTERSIGN_STORE ??
-    substituteEnv((document as { store?: unknown } | null)?.store ?? DEFAULT_STORE, env, missing)
-  if (missing.size > 0)
+  const source = readYamlSource(path)
+  const baseDir = resolve(path, '..')
+  if (env.COUNTERSIGN_STORE) return resolveStoreUrl(env.COUNTERSIGN_STORE, baseDir)
+  const document = (source.value ?? {}) as { store?: unknown }
+  const { value: store, unset } = substituteEnv(document.store ?? DEFAULT_STORE, env, ['store'])
+  if (unset.length > 0)
     throw new ConfigInvalid(
-      [...missing].map((name) => `store: environment variable ${name} is referenced but not set: export it`),
+      unset.map(({ name }) => ({
+        path: 'store',
+        message: `environment variable ${name} is referenced but not set`,
+        fix: `export ${name}`,
+      })),
     )
-  if (typeof store !== 'string') throw new ConfigInvalid(['store: must be sqlite:PATH or postgres://...'])
-  return resolveStoreUrl(store, dirname(path))
+  if (typeof store !== 'string')
+    throw new ConfigInvalid([{ path: 'store', message: 'must be sqlite:PATH or postgres://...' }])
+  return resolveStoreUrl(store, baseDir)
 }

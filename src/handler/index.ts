@@ -2,7 +2,7 @@
  * The callback handler service: HTTP(S) server, the two auth modes, per-API-user configuration, the
  * request pipeline, health and metrics.
  */
-export { startHandler } from './service.js'
+export { startHandler, handlerLogger } from './service.js'
 export type { RunningHandler, StartOptions } from './service.js'
 export { compileConfig, loadConfigFile, readStoreUrl } from './config.js'
 export type { HandlerConfig, ApiUser } from './config.js'

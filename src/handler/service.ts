@@ -1,17 +1,23 @@
-import type { AddressInfo } from 'node:net'
-import pino, { type Logger } from 'pino'
+import type { Logger } from 'pino'
 import { loadPolicyFile, type CompiledPolicy } from '../policy/index.js'
+import {
+  createServiceLogger,
+  listenOn,
+  redactStoreUrl,
+  storeOpenFailed,
+  type RunningService,
+} from '../service/index.js'
 import { openStore, type Store } from '../store/index.js'
 import type { HandlerConfig } from './config.js'
 import { buildServer } from './server.js'
 
-export interface RunningHandler {
+export interface RunningHandler extends RunningService {
   /** `http(s)://host:port` as bound (the real port when 0 was asked). */
   readonly url: string
   readonly store: Store
   /** Re-reads the policy file; a policy that fails validation is refused and the running one kept. */
   reloadPolicy(): boolean
-  /** Stops accepting, finishes in-flight requests, closes the store. */
+  /** Stops accepting, finishes in-flight requests (within the drain bound), closes the store. */
   close(): Promise<void>
 }
 
@@ -20,54 +26,75 @@ export interface StartOptions {
   readonly now?: () => number
 }
 
+export function handlerLogger(config: Pick<HandlerConfig, 'logLevel'>): Logger {
+  return createServiceLogger({ service: 'countersign-handler', level: config.logLevel })
+}
+
+async function openStoreOrExplain(config: HandlerConfig, now: (() => number) | undefined): Promise<Store> {
+  try {
+    return await openStore(config.storeUrl, now ? { clock: now } : {})
+  } catch (error) {
+    throw storeOpenFailed(config.storeUrl, error)
+  }
+}
+
 /** Starts the callback handler: loads the policy and the store first, so it never listens half-ready. */
 export async function startHandler(
   config: HandlerConfig,
   options: StartOptions = {},
 ): Promise<RunningHandler> {
-  const log = options.log ?? pino({ level: config.logLevel, base: { service: 'countersign-handler' } })
+  const log = options.log ?? handlerLogger(config)
   let policy: CompiledPolicy = loadPolicyFile(config.policyPath)
-  const store = await openStore(config.storeUrl, options.now ? { clock: options.now } : {})
-  const { app } = buildServer({
-    config,
-    policy: () => policy,
-    store,
-    log,
-    ...(options.now ? { now: options.now } : {}),
-  })
+  const store = await openStoreOrExplain(config, options.now)
+  let app: ReturnType<typeof buildServer>['app'] | undefined
+  let url: string
   try {
-    await app.listen({ host: config.host, port: config.port })
+    app = buildServer({
+      config,
+      policy: () => policy,
+      store,
+      log,
+      ...(options.now ? { now: options.now } : {}),
+    }).app
+    url = await listenOn(app, config, config.tls !== undefined)
   } catch (error) {
+    await app?.close()
     await store.close()
     throw error
   }
-  const address = app.server.address() as AddressInfo
-  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address
-  const url = `${config.tls ? 'https' : 'http'}://${host}:${address.port}`
+  const server = app
   log.info(
-    { url, basePath: config.basePath || '/', policyVersion: policy.version, store: store.dialect },
+    {
+      url,
+      basePath: config.basePath || '/',
+      policyVersion: policy.version,
+      store: store.dialect,
+      storeUrl: redactStoreUrl(config.storeUrl),
+    },
     'callback handler listening',
   )
 
+  const reloadPolicy = () => {
+    try {
+      const next = loadPolicyFile(config.policyPath)
+      policy = next
+      log.info({ policyVersion: next.version, digest: next.digest }, 'policy reloaded')
+      return true
+    } catch (error) {
+      log.error(
+        { err: error instanceof Error ? error.message : String(error) },
+        'policy reload refused: keeping the running policy',
+      )
+      return false
+    }
+  }
   return {
     url,
     store,
-    reloadPolicy() {
-      try {
-        const next = loadPolicyFile(config.policyPath)
-        policy = next
-        log.info({ policyVersion: next.version, digest: next.digest }, 'policy reloaded')
-        return true
-      } catch (error) {
-        log.error(
-          { err: error instanceof Error ? error.message : String(error) },
-          'policy reload refused: keeping the running policy',
-        )
-        return false
-      }
-    },
+    reloadPolicy,
+    reload: reloadPolicy,
     async close() {
-      await app.close()
+      await server.close()
       await store.close()
     },
   }

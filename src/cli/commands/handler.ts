@@ -3,12 +3,13 @@ import { relative } from 'node:path'
 import type { Command } from 'commander'
 import {
   ConfigInvalid,
+  handlerLogger,
   loadConfigFile,
   prepareDevelopmentMode,
   startHandler,
   type DevelopmentSetup,
-  type RunningHandler,
 } from '../../handler/index.js'
+import { captureSignals, exitOnFatalError, runWorkers, type ProcessSignals } from '../../service/index.js'
 import { ExitCode, type Io } from '../io.js'
 import { action, type ProgramContext } from '../program.js'
 
@@ -26,7 +27,7 @@ function devBanner(io: Io, url: string, setup: DevelopmentSetup): void {
     [
       '',
       'Countersign handler — DEVELOPMENT MODE (embedded defaults, plain HTTP, generated keys: not for production)',
-      `  listening on ${url}`,
+      `  listening on ${url} (pid ${process.pid}: send it SIGHUP to reload the policy, SIGTERM to stop)`,
       `  state:  ${path(setup.dir)}/ (configuration ${path(setup.configPath)}, policy ${path(setup.policyPath)}, SQLite countersign.db)`,
       '',
       'Send it a test request, signed as a co-signer would:',
@@ -40,66 +41,59 @@ function devBanner(io: Io, url: string, setup: DevelopmentSetup): void {
   )
 }
 
-/** Resolves when the process is asked to stop; SIGHUP reloads the policy instead. */
-function untilStopped(handler: RunningHandler): Promise<void> {
-  return new Promise((resolve) => {
-    const reload = () => handler.reloadPolicy()
-    const stop = () => {
-      process.off('SIGHUP', reload)
-      process.off('SIGTERM', stop)
-      process.off('SIGINT', stop)
-      resolve()
-    }
-    process.on('SIGHUP', reload)
-    process.on('SIGTERM', stop)
-    process.on('SIGINT', stop)
-  })
-}
-
-/**
- * Several worker processes sharing one listening socket (node:cluster), so signing and verifying use every
- * core. Workers share the store too: each write transaction holds the database's writer lock, which is what
- * keeps idempotency, velocity and the audit chain exact across processes and replicas.
- */
-async function runWorkers(count: number, configPath: string, listen: string | undefined): Promise<number> {
-  cluster.setupPrimary({
-    args: ['handler', 'start', '--config', configPath, ...(listen ? ['--listen', listen] : [])],
-  })
-  const workers = Array.from({ length: count }, () => cluster.fork())
-  const forward = (signal: NodeJS.Signals) => () => workers.forEach((worker) => worker.process.kill(signal))
-  const onTerm = forward('SIGTERM')
-  const onHup = forward('SIGHUP')
-  process.on('SIGTERM', onTerm).on('SIGINT', onTerm).on('SIGHUP', onHup)
-  const codes = await Promise.all(
-    workers.map(
-      (worker) => new Promise<number>((resolve) => worker.on('exit', (code) => resolve(code ?? 1))),
-    ),
-  )
-  process.off('SIGTERM', onTerm).off('SIGINT', onTerm).off('SIGHUP', onHup)
-  return codes.every((code) => code === 0) ? ExitCode.ok : ExitCode.failed
-}
-
 async function start(context: ProgramContext, options: StartOptions): Promise<number> {
-  const { io } = context
   const workers = Number(options.workers)
   if (!Number.isInteger(workers) || workers < 1)
     throw new ConfigInvalid([`--workers: "${options.workers}" is not a whole number of at least 1`])
-  let setup: DevelopmentSetup | undefined
-  let configPath = options.config
-  if (configPath === undefined) {
-    setup = await prepareDevelopmentMode(options.devDir, options.listen ?? '127.0.0.1:8080')
-    configPath = setup.configPath
+  if (workers > 1) return startWorkers(context, options, workers)
+  const signals = captureSignals()
+  try {
+    await serve(context, options, signals)
+  } finally {
+    signals.release()
   }
-  if (workers > 1) return runWorkers(workers, configPath, options.listen)
-  const env = options.listen ? { ...io.env, COUNTERSIGN_LISTEN: options.listen } : io.env
-  const handler = await startHandler(loadConfigFile(configPath, env))
-  if (setup) devBanner(io, handler.url, setup)
-  else io.out(`Countersign handler listening on ${handler.url}`)
-  await untilStopped(handler)
-  await handler.close()
   // A cluster worker's IPC channel would keep it alive, and its primary waiting, after the server closed.
   if (cluster.isWorker) process.disconnect()
   return ExitCode.ok
+}
+
+async function prepareConfigPath(
+  options: StartOptions,
+): Promise<{ configPath: string; setup?: DevelopmentSetup }> {
+  if (options.config !== undefined) return { configPath: options.config }
+  const setup = await prepareDevelopmentMode(options.devDir, options.listen ?? '127.0.0.1:8080')
+  return { configPath: setup.configPath, setup }
+}
+
+async function startWorkers(
+  context: ProgramContext,
+  options: StartOptions,
+  workers: number,
+): Promise<number> {
+  const { configPath } = await prepareConfigPath(options)
+  context.io.out(`Countersign handler starting ${workers} workers (primary pid ${process.pid})`)
+  const args = [
+    'handler',
+    'start',
+    '--config',
+    configPath,
+    ...(options.listen ? ['--listen', options.listen] : []),
+  ]
+  return (await runWorkers(workers, args)) ? ExitCode.ok : ExitCode.failed
+}
+
+async function serve(context: ProgramContext, options: StartOptions, signals: ProcessSignals): Promise<void> {
+  const { io } = context
+  io.out(`Countersign handler starting (pid ${process.pid})`)
+  const { configPath, setup } = await prepareConfigPath(options)
+  const env = options.listen ? { ...io.env, COUNTERSIGN_LISTEN: options.listen } : io.env
+  const config = loadConfigFile(configPath, env)
+  const log = handlerLogger(config)
+  exitOnFatalError(log)
+  const handler = await startHandler(config, { log })
+  if (setup) devBanner(io, handler.url, setup)
+  else io.out(`Countersign handler listening on ${handler.url} (pid ${process.pid})`)
+  await signals.serve(handler, log)
 }
 
 export function registerHandlerCommands(program: Command, context: ProgramContext): void {
@@ -115,7 +109,7 @@ export function registerHandlerCommands(program: Command, context: ProgramContex
     .option('--workers <n>', 'worker processes sharing the port (one per core for throughput)', '1')
     .addHelpText(
       'after',
-      '\nSignals: SIGTERM/SIGINT drain in-flight requests and stop; SIGHUP reloads the policy file.',
+      '\nSignals: SIGTERM/SIGINT drain in-flight requests (within limits.drainTimeout) and stop; SIGHUP reloads the policy file.\nSend them to the PID the handler prints, not to an `npm start` wrapper.',
     )
     .action(action(context, (options: StartOptions) => start(context, options)))
 }

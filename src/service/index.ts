@@ -1,0 +1,38 @@
+/**
+ * The shell of every Countersign server (the callback handler today; the hub, the cloud co-signers and the
+ * co-signer daemon next): configuration primitives, the Fastify factory, the process lifecycle.
+ */
+export { SERVICE_ERRORS, ConfigInvalid, StartupFailed, renderProblem } from './errors.js'
+export type { ConfigProblem } from './errors.js'
+export { closestKey } from './closest-key.js'
+export { readYamlSource } from './yaml-source.js'
+export type { KeyPath, YamlSource } from './yaml-source.js'
+export { substituteEnv } from './substitute-env.js'
+export type { UnsetVariable } from './substitute-env.js'
+export { compileConfigDocument, loadConfig } from './load-config.js'
+export type { CompileContext, CompileOptions, ConfigCompiler } from './load-config.js'
+export {
+  listenSchema,
+  tlsSchema,
+  storeUrlSchema,
+  parseListen,
+  readKeyText,
+  readTlsMaterial,
+  redactStoreUrl,
+  resolvePath,
+  resolveStoreUrl,
+  resolveTlsFiles,
+} from './config-fields.js'
+export type { ListenAddress, TlsFiles, TlsMaterial } from './config-fields.js'
+export { describeError } from './describe-error.js'
+export { DEFAULT_SERVER_LIMITS } from './server-limits.js'
+export type { ServerLimits } from './server-limits.js'
+export { createServiceServer, PROBE_PATHS } from './create-server.js'
+export type { Readiness, ServiceServerOptions } from './create-server.js'
+export { listenOn } from './listen.js'
+export { storeOpenFailed } from './store-open-failure.js'
+export { createServiceLogger, MAX_LOG_STRING } from './create-logger.js'
+export type { ServiceLoggerOptions } from './create-logger.js'
+export { captureSignals, exitOnFatalError } from './process-signals.js'
+export type { ProcessSignals, RunningService } from './process-signals.js'
+export { runWorkers } from './run-workers.js'

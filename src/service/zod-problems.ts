@@ -1,0 +1,52 @@
+import { z } from 'zod'
+import { closestKey } from './closest-key.js'
+import type { ConfigProblem } from './errors.js'
+import type { KeyPath } from './yaml-source.js'
+
+/** The object schema found at `path` inside `schema`, looking through optional, default and array wrappers. */
+function objectAt(schema: z.ZodType, path: KeyPath): z.ZodObject | undefined {
+  let current: z.ZodType | undefined = schema
+  const unwrap = () => {
+    while (
+      current instanceof z.ZodOptional ||
+      current instanceof z.ZodDefault ||
+      current instanceof z.ZodNullable
+    )
+      current = current.unwrap() as z.ZodType
+  }
+  for (const step of path) {
+    unwrap()
+    if (current instanceof z.ZodObject) current = current.shape[String(step)] as z.ZodType | undefined
+    else if (current instanceof z.ZodArray) current = current.element as z.ZodType
+    else return undefined
+  }
+  unwrap()
+  return current instanceof z.ZodObject ? current : undefined
+}
+
+function dotted(path: KeyPath): string {
+  return path.map(String).join('.')
+}
+
+/** One problem per zod issue, named by key path; an unknown key comes with the closest known one. */
+export function problemsFromZod(schema: z.ZodType, issues: readonly z.core.$ZodIssue[]): ConfigProblem[] {
+  return issues.flatMap((issue): ConfigProblem[] => {
+    const path = issue.path.filter((step): step is string | number => typeof step !== 'symbol')
+    if (issue.code === 'unrecognized_keys') {
+      const known = Object.keys(objectAt(schema, path)?.shape ?? {})
+      return issue.keys.map((key) => {
+        const suggestion = closestKey(key, known)
+        return {
+          path: dotted([...path, key]),
+          message: 'unknown key',
+          fix: suggestion
+            ? `did you mean \`${suggestion}\`?`
+            : `remove it (known keys here: ${known.join(', ') || 'none'})`,
+        }
+      })
+    }
+    if (issue.code === 'invalid_type' && issue.input === undefined)
+      return [{ path: dotted(path), message: 'required key is missing', fix: `add it (${issue.expected})` }]
+    return [{ path: dotted(path), message: issue.message }]
+  })
+}
