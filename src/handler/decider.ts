@@ -1,6 +1,6 @@
 import { Action, isActionAllowed, type RequestKind } from '../protocol/index.js'
 import { resolveHold, velocityKey, type CompiledPolicy, type PolicyInput } from '../policy/index.js'
-import type { Decider, HoldState, Verdict } from '../store/index.js'
+import type { Decider, HoldState, Verdict } from '../storage/index.js'
 
 /**
  * Adapts the pure policy to the store's decide-and-record step. The policy reads velocity figures that

@@ -18,7 +18,7 @@ import {
   type CallbackRoute,
 } from '../protocol/index.js'
 import type { CompiledPolicy } from '../policy/index.js'
-import type { Decider, RequestFacts, Store } from '../store/index.js'
+import type { Decider, RequestFacts, Store } from '../storage/index.js'
 import type { ApiUser, HandlerConfig } from './config.js'
 import { policyDecider, rejectingDecider } from './decider.js'
 import type { HandlerMetrics } from './metrics.js'

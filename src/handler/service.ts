@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net'
 import pino, { type Logger } from 'pino'
 import { loadPolicyFile, type CompiledPolicy } from '../policy/index.js'
-import { openStore, type Store } from '../store/index.js'
+import { openStore, type Store } from '../storage/index.js'
 import type { HandlerConfig } from './config.js'
 import { buildServer } from './server.js'
 

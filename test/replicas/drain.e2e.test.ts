@@ -10,7 +10,7 @@ import { testKeyPair } from '../support/keys.js'
 import { spawnCli } from '../support/process.js'
 import { transferOfUsd, writeConfigFolder } from '../handler/support.js'
 import { callbackPath, signCallbackRequest, verifyCallbackResponse } from '../../src/protocol/index.js'
-import { POSTGRES_WRITER_LOCK_ID, openStore } from '../../src/store/index.js'
+import { POSTGRES_WRITER_LOCK_ID, openStore } from '../../src/storage/index.js'
 
 describe.skipIf(pgUrl === undefined)('graceful shutdown', () => {
   it('answers and records an in-flight request after SIGTERM, then exits 0', async () => {
