@@ -1,23 +1,33 @@
 /**
- * Durable state behind one interface: idempotent decisions keyed by `requestId` and payload digest, the
- * velocity ledger, the approval queue and the hash-chained audit log, on SQLite (embedded default) or
- * PostgreSQL (several replicas), through one query layer.
+ * The storage layer: one typed query layer (Kysely) over SQLite (embedded default) and PostgreSQL
+ * (replicas), migrations owned per module, locks per aggregate, and capability stores. Today's
+ * capabilities are the callback handler's: idempotent decisions keyed by route and requestId, executed
+ * from settle plans the handler computes; the velocity ledger; the approval queue; the hash-chained audit.
  */
-export { openStore } from './store.js'
-export type { Store, OpenStoreOptions, RecordedDecision, RecordedVelocity } from './store.js'
-export { ALTERED_REPLAY_REASON } from './decisions.js'
+export { openStore, HANDLER_MIGRATIONS } from './handler-store.js'
+export type { Store, OpenStoreOptions, RecordedDecision, RecordedVelocity } from './handler-store.js'
 export type {
-  Decider,
+  Answer,
   HoldRequirement,
-  HoldState,
+  PlannedAudit,
+  Planner,
+  RecordedState,
   RecordedVote,
   RequestFacts,
+  Route,
+  SettlePlan,
+  SettleState,
   Settlement,
   Verdict,
-} from './decisions.js'
-export type { VelocityFigures, VelocitySeries, ReleasedReservation } from './velocity.js'
-export type { HeldRequest, VoteInput } from './approvals.js'
-export type { AuditEntry, AuditEventType, AuditVerification } from './audit.js'
-export { GENESIS_HASH } from './audit.js'
-export { NotFound, StoreConflict, StoreUnavailable } from './errors.js'
-export { WRITER_LOCK_ID as POSTGRES_WRITER_LOCK_ID } from './sql/postgres.js'
+} from './decisions/plan.js'
+export { MAX_IDENTIFIER_LENGTH } from './decisions/validate.js'
+export type { VelocityFigures, VelocitySeries, ReleasedReservation } from './velocity/ledger.js'
+export type { HeldRequest, VoteInput } from './approvals/votes.js'
+export type { AuditEntry, AuditEventType, AuditVerification } from './audit/chain.js'
+export { GENESIS_HASH } from './audit/chain.js'
+export { migrate, checkMigrations, type Migration } from './migrations.js'
+export { openDatabase } from './database/open.js'
+export { LockRank, tables } from './database/types.js'
+export type { AggregateLock, Dialect, Executor, StorageDatabase, StorageHealth, WriteSession } from './database/types.js'
+export { SESSION_LIMITS as POSTGRES_SESSION_LIMITS, advisoryKey as postgresAdvisoryKey } from './database/postgres.js'
+export { NotFound, RecordRefused, STORAGE_ERRORS, StoreConflict, StoreUnavailable } from './errors.js'

@@ -1,84 +1,64 @@
-import type { SqlDatabase } from './sql/types.js'
+import { sql } from 'kysely'
+import { StoreUnavailable } from './errors.js'
+import { LockRank, tables, type Executor, type StorageDatabase } from './database/types.js'
 
 /**
- * Schema migrations, one portable SQL text each, applied in order inside the exclusive write transaction
- * (so two replicas starting together cannot both apply one). Append only: a released migration is never
- * edited.
+ * A schema change owned by one module (a capability of this layer, or a service's own store). Migrations
+ * are recorded by (owner, name) in one table, so two owners can never collide, and applied in the order
+ * each owner lists them; names are `NNNN_what` and must increase within an owner. Append only: a released
+ * migration is never edited.
  */
-const MIGRATIONS: readonly { readonly id: number; readonly sql: readonly string[] }[] = [
-  {
-    id: 1,
-    sql: [
-      `CREATE TABLE decisions (
-        request_id TEXT PRIMARY KEY,
-        payload_digest TEXT NOT NULL,
-        kind TEXT NOT NULL,
-        status TEXT NOT NULL,
-        action TEXT NOT NULL,
-        reason TEXT,
-        rule_id TEXT,
-        policy_version TEXT NOT NULL,
-        policy_digest TEXT NOT NULL,
-        signer_id TEXT,
-        request_json TEXT NOT NULL,
-        trace_json TEXT NOT NULL,
-        hold_json TEXT,
-        decided_at BIGINT NOT NULL,
-        updated_at BIGINT NOT NULL
-      )`,
-      `CREATE INDEX decisions_by_time ON decisions (decided_at)`,
-      `CREATE INDEX decisions_by_status ON decisions (status)`,
-      `CREATE TABLE velocity_buckets (
-        window_id TEXT NOT NULL,
-        group_key TEXT NOT NULL,
-        bucket_start BIGINT NOT NULL,
-        sum_usd_cents BIGINT NOT NULL,
-        count BIGINT NOT NULL,
-        PRIMARY KEY (window_id, group_key, bucket_start)
-      )`,
-      `CREATE TABLE velocity_reservations (
-        request_id TEXT NOT NULL,
-        window_id TEXT NOT NULL,
-        group_key TEXT NOT NULL,
-        bucket_start BIGINT NOT NULL,
-        amount_usd_cents BIGINT NOT NULL,
-        released_at BIGINT,
-        PRIMARY KEY (request_id, window_id, group_key)
-      )`,
-      `CREATE TABLE approval_votes (
-        request_id TEXT NOT NULL,
-        approver TEXT NOT NULL,
-        vote TEXT NOT NULL,
-        reason TEXT,
-        voted_at BIGINT NOT NULL,
-        PRIMARY KEY (request_id, approver)
-      )`,
-      `CREATE TABLE audit_log (
-        seq BIGINT PRIMARY KEY,
-        at BIGINT NOT NULL,
-        event TEXT NOT NULL,
-        request_id TEXT,
-        body_json TEXT NOT NULL,
-        prev_hash TEXT NOT NULL,
-        hash TEXT NOT NULL
-      )`,
-      `CREATE INDEX audit_by_time ON audit_log (at)`,
-    ],
-  },
-]
+export interface Migration {
+  readonly owner: string
+  readonly name: string
+  up(db: Executor): Promise<void>
+}
 
-export async function migrate(db: SqlDatabase, now: number): Promise<void> {
-  await db.exclusive(async (session) => {
-    await session.run(
-      'CREATE TABLE IF NOT EXISTS schema_migrations (id BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)',
+interface MigrationTables {
+  storage_migrations: { owner: string; name: string; applied_at: number }
+}
+
+const NAME = /^\d{4}_[a-z0-9_]+$/
+
+/** Refuses a list in which a name is malformed, repeated, or out of order within its owner. */
+export function checkMigrations(migrations: readonly Migration[]): void {
+  const last = new Map<string, string>()
+  for (const { owner, name } of migrations) {
+    if (!NAME.test(name))
+      throw new StoreUnavailable(`migration ${owner}/${name} is misnamed: use NNNN_what, e.g. 0002_add_route`)
+    const previous = last.get(owner)
+    if (previous !== undefined && previous >= name)
+      throw new StoreUnavailable(`migration ${owner}/${name} must come after ${owner}/${previous}: rename it`)
+    last.set(owner, name)
+  }
+}
+
+/** Applies the pending migrations in one transaction, under a lock, so two replicas starting together apply each once. */
+export async function migrate(
+  database: StorageDatabase,
+  migrations: readonly Migration[],
+  now: number,
+): Promise<void> {
+  checkMigrations(migrations)
+  await database.write(async (session) => {
+    await session.lock([{ rank: LockRank.migrations, key: 'schema' }])
+    await sql`CREATE TABLE IF NOT EXISTS storage_migrations (
+      owner TEXT NOT NULL, name TEXT NOT NULL, applied_at BIGINT NOT NULL, PRIMARY KEY (owner, name))`.execute(
+      session.db,
     )
+    const db = tables<MigrationTables>(session.db)
     const applied = new Set(
-      (await session.all<{ id: number }>('SELECT id FROM schema_migrations')).map((row) => Number(row.id)),
+      (await db.selectFrom('storage_migrations').select(['owner', 'name']).execute()).map(
+        (row) => `${row.owner}/${row.name}`,
+      ),
     )
-    for (const migration of MIGRATIONS) {
-      if (applied.has(migration.id)) continue
-      for (const statement of migration.sql) await session.run(statement)
-      await session.run('INSERT INTO schema_migrations (id, applied_at) VALUES (?, ?)', [migration.id, now])
+    for (const migration of migrations) {
+      if (applied.has(`${migration.owner}/${migration.name}`)) continue
+      await migration.up(session.db)
+      await db
+        .insertInto('storage_migrations')
+        .values({ owner: migration.owner, name: migration.name, applied_at: now })
+        .execute()
     }
   })
 }
