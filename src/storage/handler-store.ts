@@ -1,4 +1,4 @@
-import { CountersignError } from '../core/index.js'
+import { CountersignError } from '../protocol/index.js'
 import { APPROVAL_MIGRATIONS } from './approvals/schema.js'
 import { castVote, listHeld, type HeldRequest, type VoteInput } from './approvals/votes.js'
 import { appendEvents, readAudit, type AuditEntry, type AuditVerification } from './audit/chain.js'
@@ -120,11 +120,10 @@ export async function openStore(url: string, options: OpenStoreOptions = {}): Pr
   const decisions = new Batcher<SettleJob, Settlement>(batchProcessor(db, clock), MAX_DECISIONS_PER_BATCH)
   return {
     dialect: db.dialect,
-    settle: (facts, planner) =>
-      guarded('write', () => {
-        checkFacts(facts)
-        return decisions.submit({ facts, planner })
-      }),
+    settle: async (facts, planner) => {
+      checkFacts(facts)
+      return guarded('write', () => decisions.submit({ facts, planner }))
+    },
     castVote: (input) => guarded('write', () => db.write((session) => castVote(session, input, clock()))),
     listHeld: () => guarded('read', () => db.read((reader) => listHeld(reader))),
     releaseVelocity: (requestId) => guarded('write', () => db.write((session) => releaseAll(session, requestId, clock()))),

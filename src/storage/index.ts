@@ -21,6 +21,7 @@ export type {
   Verdict,
 } from './decisions/plan.js'
 export { MAX_IDENTIFIER_LENGTH } from './decisions/validate.js'
+export { requestLock } from './decisions/settle.js'
 export type { VelocityFigures, VelocitySeries, ReleasedReservation } from './velocity/ledger.js'
 export type { HeldRequest, VoteInput } from './approvals/votes.js'
 export type { AuditEntry, AuditEventType, AuditVerification } from './audit/chain.js'

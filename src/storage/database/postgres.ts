@@ -32,14 +32,16 @@ export function advisoryKey(lock: AggregateLock): string {
 }
 
 /**
- * SQLSTATE classes that mean the connection or the server is gone, not that one statement was refused:
- * 08 connection exception, 57P01-57P03 shutdown, 53 insufficient resources. Errors without a SQLSTATE
- * come from the socket (refused, reset, terminated).
+ * Whether an error means the connection or the server is gone, not that one statement was refused. A
+ * SQLSTATE: class 08 (connection exception), 53 (insufficient resources), 57P01-57P03 (shutdown). Otherwise
+ * a socket error (ECONNREFUSED, ECONNRESET...) or the driver's "Connection terminated" / connect timeout.
  */
 function isConnectionFailure(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code
-  if (typeof code !== 'string' || !/^[0-9A-Z]{5}$/.test(code)) return true
-  return code.startsWith('08') || code.startsWith('53') || /^57P0[123]$/.test(code)
+  if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code))
+    return code.startsWith('08') || code.startsWith('53') || /^57P0[123]$/.test(code)
+  if (typeof code === 'string' && /^E[A-Z]+$/.test(code)) return true
+  return error instanceof Error && /connection terminated|timeout exceeded when trying to connect|not queryable/i.test(error.message)
 }
 
 function describe(error: unknown): string {
