@@ -1,6 +1,6 @@
 import { CountersignError } from '../protocol/index.js'
-import { APPROVAL_MIGRATIONS } from './approvals/schema.js'
-import { castVote, listHeld, type HeldRequest, type VoteInput } from './approvals/votes.js'
+import { APPROVAL_MIGRATIONS } from './decisions/votes-schema.js'
+import { castVote, listHeld, type HeldRequest, type VoteInput } from './decisions/votes.js'
 import { appendEvents, readAudit, type AuditEntry, type AuditVerification } from './audit/chain.js'
 import { AUDIT_MIGRATIONS } from './audit/schema.js'
 import { Batcher, Failed } from './batcher.js'

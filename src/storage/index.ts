@@ -23,7 +23,7 @@ export type {
 export { MAX_IDENTIFIER_LENGTH } from './decisions/validate.js'
 export { requestLock } from './decisions/settle.js'
 export type { VelocityFigures, VelocitySeries, ReleasedReservation } from './velocity/ledger.js'
-export type { HeldRequest, VoteInput } from './approvals/votes.js'
+export type { HeldRequest, VoteInput } from './decisions/votes.js'
 export type { AuditEntry, AuditEventType, AuditVerification } from './audit/chain.js'
 export { GENESIS_HASH } from './audit/chain.js'
 export { migrate, checkMigrations, type Migration } from './migrations.js'

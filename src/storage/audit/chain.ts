@@ -1,6 +1,6 @@
 import { canonicalJson, sha256Hex } from '../../protocol/index.js'
-import { chunked } from '../database/chunks.js'
-import { LockRank, tables, type Executor, type WriteSession } from '../database/types.js'
+import { chunked } from '../database/index.js'
+import { LockRank, tables, type Executor, type WriteSession } from '../database/index.js'
 import type { AuditTables } from './schema.js'
 
 /**

@@ -1,4 +1,4 @@
-import type { AuditEntry } from '../audit/chain.js'
+import type { AuditEntry } from '../audit/index.js'
 import type { DecisionTables } from './schema.js'
 
 type DecisionRow = DecisionTables['decisions']

@@ -1,6 +1,6 @@
 import type { Action, RequestKind } from '../../protocol/index.js'
-import type { AuditEventType } from '../audit/chain.js'
-import type { VelocityFigures, VelocitySeries } from '../velocity/ledger.js'
+import type { AuditEventType } from '../audit/index.js'
+import type { VelocityFigures, VelocitySeries } from '../velocity/index.js'
 
 /**
  * The contract between the decision rules (outside this layer: the handler computes a plan with a pure

@@ -1,9 +1,9 @@
 import type { Action } from '../../protocol/index.js'
-import { readVotesOf } from '../approvals/votes.js'
+import { readVotesOf } from './votes.js'
 import { Failed } from '../batcher.js'
-import { appendEvents, readEntriesByHash, type AuditEvent } from '../audit/chain.js'
-import { chunked } from '../database/chunks.js'
-import { LockRank, tables, type AggregateLock, type WriteSession } from '../database/types.js'
+import { appendEvents, readEntriesByHash, type AuditEvent } from '../audit/index.js'
+import { chunked } from '../database/index.js'
+import { LockRank, tables, type AggregateLock, type WriteSession } from '../database/index.js'
 import {
   readFigures,
   releaseReservations,
@@ -12,7 +12,7 @@ import {
   type Reservation,
   type VelocityFigures,
   type VelocitySeries,
-} from '../velocity/ledger.js'
+} from '../velocity/index.js'
 import { bindingOf, matchesAudit } from './integrity.js'
 import type { Planner, RecordedState, RequestFacts, SettlePlan, SettleState, Settlement } from './plan.js'
 import type { DecisionTables } from './schema.js'

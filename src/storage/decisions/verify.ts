@@ -1,5 +1,5 @@
-import { readEntriesByHash, verifyChain, type AuditVerification } from '../audit/chain.js'
-import { tables, type Executor } from '../database/types.js'
+import { readEntriesByHash, verifyChain, type AuditVerification } from '../audit/index.js'
+import { tables, type Executor } from '../database/index.js'
 import { matchesAudit } from './integrity.js'
 import type { DecisionTables } from './schema.js'
 

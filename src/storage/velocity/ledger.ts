@@ -1,6 +1,6 @@
 import { sql } from 'kysely'
-import { chunked } from '../database/chunks.js'
-import { LockRank, tables, type AggregateLock, type Executor } from '../database/types.js'
+import { chunked } from '../database/index.js'
+import { LockRank, tables, type AggregateLock, type Executor } from '../database/index.js'
 import type { VelocityTables } from './schema.js'
 
 /**

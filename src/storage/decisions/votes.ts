@@ -1,11 +1,11 @@
-import { appendEvents } from '../audit/chain.js'
-import { chunked } from '../database/chunks.js'
-import { tables, type Executor, type WriteSession } from '../database/types.js'
-import type { HoldRequirement, RecordedVote, Route } from '../decisions/plan.js'
-import type { DecisionTables } from '../decisions/schema.js'
-import { decisionKey as keyOf, requestLock } from '../decisions/settle.js'
+import { appendEvents } from '../audit/index.js'
+import { chunked } from '../database/index.js'
+import { tables, type Executor, type WriteSession } from '../database/index.js'
+import type { HoldRequirement, RecordedVote, Route } from './plan.js'
+import type { DecisionTables } from './schema.js'
+import { decisionKey as keyOf, requestLock } from './settle.js'
 import { NotFound, StoreConflict } from '../errors.js'
-import type { ApprovalTables } from './schema.js'
+import type { ApprovalTables } from './votes-schema.js'
 
 export interface HeldRequest {
   readonly route: Route
