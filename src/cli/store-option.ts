@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Command } from 'commander'
 import { ConfigInvalid, readStoreUrl } from '../handler/index.js'
-import { openStore, type Store } from '../store/index.js'
+import { openStore, type Store } from '../storage/index.js'
 import type { Io } from './io.js'
 
 export interface StoreOptions {

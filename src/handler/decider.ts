@@ -1,15 +1,19 @@
 import { Action, isActionAllowed, type RequestKind } from '../protocol/index.js'
 import { resolveHold, velocityKey, type CompiledPolicy, type PolicyInput } from '../policy/index.js'
-import type { Decider, HoldState, Verdict } from '../store/index.js'
+import type { Planner, Verdict } from '../storage/index.js'
+import { planSettlement, type DecisionRules } from './settle-plan.js'
+
+function plannerOf(series: Planner['series'], rules: DecisionRules): Planner {
+  return { series, plan: (state) => planSettlement(state, rules) }
+}
 
 /**
- * Adapts the pure policy to the store's decide-and-record step. The policy reads velocity figures that
- * the store read under its write lock, so what it decides and what the store reserves are one atomic step.
+ * Adapts the pure policy to the store's settle step. The policy reads velocity figures that the store read
+ * under the locks of their windows, so what it decides and what the store reserves are one atomic step.
  */
-export function policyDecider(policy: CompiledPolicy, input: PolicyInput): Decider {
+export function policyPlanner(policy: CompiledPolicy, input: PolicyInput): Planner {
   const probes = policy.velocityProbes(input)
-  return {
-    series: probes,
+  return plannerOf(probes, {
     decide(figures) {
       const snapshot = new Map(
         probes.map((probe, index) => [velocityKey(probe.windowId, probe.groupKey), figures[index]!]),
@@ -25,17 +29,13 @@ export function policyDecider(policy: CompiledPolicy, input: PolicyInput): Decid
         ...(decision.require ? { hold: decision.require } : {}),
       })
     },
-    resolveHold: (hold, heldAt, votes, now): HoldState => resolveHold(hold, heldAt, votes, now),
-  }
+    resolveHold,
+  })
 }
 
-/** A decider that rejects without consulting the policy: a request the handler cannot read or evaluate. */
-export function rejectingDecider(
-  reason: string,
-  policy: Pick<CompiledPolicy, 'version' | 'digest'>,
-): Decider {
-  return {
-    series: [],
+/** A planner that rejects without consulting the policy: a request the handler cannot read or evaluate. */
+export function rejectingPlanner(reason: string, policy: Pick<CompiledPolicy, 'version' | 'digest'>): Planner {
+  return plannerOf([], {
     decide: () => ({
       action: Action.reject,
       reason,
@@ -45,7 +45,7 @@ export function rejectingDecider(
       trace: { error: reason },
     }),
     resolveHold: () => ({ state: 'rejected', reason }),
-  }
+  })
 }
 
 /** Last line of defence: IGNORE is never sent for a signing request, whatever the policy said. */

@@ -18,9 +18,9 @@ import {
   type CallbackRoute,
 } from '../protocol/index.js'
 import type { CompiledPolicy } from '../policy/index.js'
-import type { Decider, RequestFacts, Store } from '../store/index.js'
+import { RecordRefused, type Planner, type RequestFacts, type Store } from '../storage/index.js'
 import type { ApiUser, HandlerConfig } from './config.js'
-import { policyDecider, rejectingDecider } from './decider.js'
+import { policyPlanner, rejectingPlanner } from './decider.js'
 import type { HandlerMetrics } from './metrics.js'
 
 /**
@@ -121,15 +121,15 @@ async function decideAndRecord(
 ) {
   const policy = deps.policy()
   let facts: RequestFacts
-  let decider: Decider
+  let planner: Planner
   try {
     const parsed = parseCallbackRequest(route, payload)
     const kind = kindOf(parsed)
-    facts = baseFacts(payload, requestId, kind, receivedAt, summarize(parsed))
+    facts = baseFacts(route, payload, requestId, kind, receivedAt, summarize(parsed))
     try {
-      decider = policyDecider(policy, { kind, request: parsed.request, now: new Date(receivedAt) })
+      planner = policyPlanner(policy, { kind, request: parsed.request, now: new Date(receivedAt) })
     } catch (error) {
-      decider = rejectingDecider(
+      planner = rejectingPlanner(
         `policy could not read the request: ${error instanceof Error ? error.message : 'unknown error'}`,
         policy,
       )
@@ -138,13 +138,14 @@ async function decideAndRecord(
     if (!(error instanceof PayloadInvalid)) throw error
     // A malformed request is recorded too, so its requestId can never be decided differently later.
     const kind = route === 'tx' ? RequestKind.txSigning : RequestKind.configChange
-    facts = baseFacts(payload, requestId, kind, receivedAt, {})
-    decider = rejectingDecider(error.message, policy)
+    facts = baseFacts(route, payload, requestId, kind, receivedAt, {})
+    planner = rejectingPlanner(error.message, policy)
   }
-  return { facts, settlement: await deps.store.settle(facts, decider) }
+  return { facts, settlement: await deps.store.settle(facts, planner) }
 }
 
 function baseFacts(
+  route: CallbackRoute,
   payload: unknown,
   requestId: string,
   kind: RequestKind,
@@ -155,6 +156,7 @@ function baseFacts(
   // Serialised once: the digest that recognises a retry, and the text recorded for `policy replay`.
   const requestJson = canonicalJson(payload)
   return {
+    route,
     requestId,
     payloadDigest: sha256Hex(requestJson),
     kind,
@@ -249,6 +251,11 @@ export async function handleCallback(
       }
     }
   } catch (error) {
+    if (error instanceof RecordRefused) {
+      // An identifier no database stores faithfully: refused for good (every retry gets the same answer).
+      ;[action, reason, outcome] = [Action.reject, error.message, 'refused']
+      deps.log.warn({ route, reason: error.message }, 'request refused: its identifiers cannot be recorded')
+    } else {
     // Nothing was recorded, so nothing may be approved: RETRY asks the co-signer to come back.
     deps.metrics.storeErrors.inc()
     deps.log.error(
@@ -256,6 +263,7 @@ export async function handleCallback(
       'decision could not be recorded: answered RETRY',
     )
     ;[action, reason, outcome] = [Action.retry, null, 'store-error']
+    }
   }
 
   const reply = await answer(user, mode, responseOf(requestId, action, reason), deps.now())

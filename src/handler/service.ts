@@ -7,7 +7,7 @@ import {
   storeOpenFailed,
   type RunningService,
 } from '../service/index.js'
-import { openStore, type Store } from '../store/index.js'
+import { openStore, type Store } from '../storage/index.js'
 import type { HandlerConfig } from './config.js'
 import { buildServer } from './server.js'
 

@@ -9,7 +9,7 @@ import { loadTxFixture } from '../fixtures/index.js'
 import { buildServer } from '../../src/handler/index.js'
 import { loadPolicyFile, type CompiledPolicy } from '../../src/policy/index.js'
 import { callbackPath, signCallbackRequest, verifyCallbackResponse } from '../../src/protocol/index.js'
-import { StoreUnavailable, openStore, type Store } from '../../src/store/index.js'
+import { StoreUnavailable, openStore, type Store } from '../../src/storage/index.js'
 import { makeTestSetup } from './support.js'
 
 const silent = pino({ level: 'silent' })

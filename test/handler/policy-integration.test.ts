@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { loadTxFixture } from '../fixtures/index.js'
 import { runCli } from '../support/cli.js'
 import { verifyCallbackResponse } from '../../src/protocol/index.js'
-import { openStore } from '../../src/store/index.js'
+import { openStore } from '../../src/storage/index.js'
 import { startTestHandler, transferOfUsd, type TestHandler } from './support.js'
 
 describe('velocity limits through the handler', () => {

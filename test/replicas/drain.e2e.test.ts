@@ -1,7 +1,7 @@
 /**
  * SIGTERM drains: a request already being decided when the handler is told to stop still gets its
  * answer, recorded, before the process exits 0. The request is held in flight by taking the database's
- * writer lock from outside, as another replica would.
+ * request's lock from outside, as another replica deciding the same request would.
  */
 import pg from 'pg'
 import { describe, expect, it } from 'vitest'
@@ -10,7 +10,7 @@ import { testKeyPair } from '../support/keys.js'
 import { spawnCli } from '../support/process.js'
 import { transferOfUsd, writeConfigFolder } from '../handler/support.js'
 import { callbackPath, signCallbackRequest, verifyCallbackResponse } from '../../src/protocol/index.js'
-import { POSTGRES_WRITER_LOCK_ID, openStore } from '../../src/store/index.js'
+import { openStore, postgresAdvisoryKey, requestLock } from '../../src/storage/index.js'
 
 describe.skipIf(pgUrl === undefined)('graceful shutdown', () => {
   it('answers and records an in-flight request after SIGTERM, then exits 0', async () => {
@@ -22,8 +22,9 @@ describe.skipIf(pgUrl === undefined)('graceful shutdown', () => {
     const blocker = new pg.Client(storeUrl)
     await blocker.connect()
     try {
-      await blocker.query('SELECT pg_advisory_lock($1)', [POSTGRES_WRITER_LOCK_ID])
       const payload = transferOfUsd(100)
+      const lockKey = postgresAdvisoryKey(requestLock('tx', String(payload.requestId)))
+      await blocker.query('SELECT pg_advisory_lock($1)', [lockKey])
       const inFlight = fetch(`${url}${callbackPath('', 'jwt', 'tx')}`, {
         method: 'POST',
         body: await signCallbackRequest(payload, testKeyPair('cosigner').privateKey),
@@ -32,7 +33,7 @@ describe.skipIf(pgUrl === undefined)('graceful shutdown', () => {
       handler.child.kill('SIGTERM')
       await new Promise((resolve) => setTimeout(resolve, 300))
       expect(handler.child.exitCode).toBeNull() // still draining, not gone
-      await blocker.query('SELECT pg_advisory_unlock($1)', [POSTGRES_WRITER_LOCK_ID])
+      await blocker.query('SELECT pg_advisory_unlock($1)', [lockKey])
 
       const answer = await verifyCallbackResponse(
         await (await inFlight).text(),

@@ -15,7 +15,7 @@ import {
   verifyCallbackResponse,
   type CallbackResponse,
 } from '../../src/protocol/index.js'
-import { openStore } from '../../src/store/index.js'
+import { openStore } from '../../src/storage/index.js'
 
 const cosigner = testKeyPair('cosigner')
 const handlerKeys = testKeyPair('handler')

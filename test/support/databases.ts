@@ -2,7 +2,7 @@
  * The databases every store test runs against. SQLite always; PostgreSQL when COUNTERSIGN_TEST_PG_URL is
  * set. Under CI=true a missing or unreachable PostgreSQL is a failure, never a skip.
  */
-import { mkdtempSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { randomBytes } from 'node:crypto'
@@ -16,11 +16,23 @@ export interface TestDatabase {
   readonly name: 'sqlite' | 'postgres'
   /** A fresh, empty database each call. */
   readonly freshUrl: () => Promise<string>
+  /** Drops every database `freshUrl` created (call it in `afterAll`). */
+  readonly dropAll: () => Promise<void>
 }
+
+const sqliteDirs: string[] = []
+const schemaDrops: (() => Promise<void>)[] = []
 
 export const sqliteDatabase: TestDatabase = {
   name: 'sqlite',
-  freshUrl: async () => `sqlite:${join(mkdtempSync(join(tmpdir(), 'countersign-')), 'store.db')}`,
+  freshUrl: async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'countersign-'))
+    sqliteDirs.push(dir)
+    return `sqlite:${join(dir, 'store.db')}`
+  },
+  dropAll: async () => {
+    for (const dir of sqliteDirs.splice(0)) rmSync(dir, { recursive: true, force: true })
+  },
 }
 
 /** A PostgreSQL URL on a new, empty schema (selected through search_path); `drop` removes it. */
@@ -40,7 +52,12 @@ export const postgresDatabase: TestDatabase = {
   name: 'postgres',
   freshUrl: async () => {
     if (pgUrl === undefined) throw new Error('COUNTERSIGN_TEST_PG_URL is not set')
-    return (await freshPostgresSchema(pgUrl)).url
+    const { url, drop } = await freshPostgresSchema(pgUrl)
+    schemaDrops.push(drop)
+    return url
+  },
+  dropAll: async () => {
+    for (const drop of schemaDrops.splice(0)) await drop()
   },
 }
 

@@ -1,6 +1,6 @@
 import type { Command } from 'commander'
 import { resolveHold } from '../../policy/index.js'
-import type { HeldRequest } from '../../store/index.js'
+import type { HeldRequest } from '../../storage/index.js'
 import { ExitCode, type Io } from '../io.js'
 import { action, type ProgramContext } from '../program.js'
 import { withStore, withStoreOptions, type StoreOptions } from '../store-option.js'

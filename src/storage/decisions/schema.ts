@@ -1,0 +1,58 @@
+import type { Migration } from '../migrations.js'
+
+export interface DecisionTables {
+  decisions: {
+    route: string
+    request_id: string
+    payload_digest: string
+    kind: string
+    status: 'final' | 'held'
+    action: string
+    reason: string | null
+    rule_id: string | null
+    policy_version: string
+    policy_digest: string
+    signer_id: string | null
+    request_json: string
+    trace_json: string
+    hold_json: string | null
+    /** The hash of the audit entry that recorded the current answer: the answer served must be that one. */
+    audit_hash: string
+    decided_at: number
+    updated_at: number
+  }
+}
+
+export const DECISION_MIGRATIONS: readonly Migration[] = [
+  {
+    owner: 'decisions',
+    name: '0001_decisions',
+    up: async (db) => {
+      await db.schema
+        .createTable('decisions')
+        // A request's identity is its route and its requestId: the same id on the other route is another request.
+        .addColumn('route', 'text', (column) => column.notNull())
+        .addColumn('request_id', 'text', (column) => column.notNull())
+        .addColumn('payload_digest', 'text', (column) => column.notNull())
+        .addColumn('kind', 'text', (column) => column.notNull())
+        .addColumn('status', 'text', (column) => column.notNull())
+        .addColumn('action', 'text', (column) => column.notNull())
+        .addColumn('reason', 'text')
+        .addColumn('rule_id', 'text')
+        .addColumn('policy_version', 'text', (column) => column.notNull())
+        .addColumn('policy_digest', 'text', (column) => column.notNull())
+        .addColumn('signer_id', 'text')
+        .addColumn('request_json', 'text', (column) => column.notNull())
+        .addColumn('trace_json', 'text', (column) => column.notNull())
+        .addColumn('hold_json', 'text')
+        .addColumn('audit_hash', 'text', (column) => column.notNull())
+        .addColumn('decided_at', 'bigint', (column) => column.notNull())
+        .addColumn('updated_at', 'bigint', (column) => column.notNull())
+        .addPrimaryKeyConstraint('decisions_pk', ['route', 'request_id'])
+        .execute()
+      await db.schema.createIndex('decisions_by_request').on('decisions').column('request_id').execute()
+      await db.schema.createIndex('decisions_by_time').on('decisions').column('decided_at').execute()
+      await db.schema.createIndex('decisions_by_status').on('decisions').column('status').execute()
+    },
+  },
+]

@@ -1,0 +1,39 @@
+import { CountersignError as CoreError, defineErrorCodes } from '../core/index.js'
+// The CLI and the handler still recognise the protocol's error base (whose closed union holds the older
+// codes); core's base replaces it when the core work lands, and then every class here extends that one.
+import { CountersignError } from '../protocol/index.js'
+
+export const STORAGE_ERRORS = defineErrorCodes('storage', {
+  CS_STORE_UNAVAILABLE: {
+    meaning: 'the database cannot be reached, a write could not be made durable, or the store file is gone',
+    fix: 'check that the database is up and the store URL and file are right; requests are answered RETRY meanwhile',
+  },
+  CS_STORE_CONFLICT: {
+    meaning: 'the write contradicts recorded state: a second vote, a vote by a non-approver, a decided request',
+    fix: 'list the held requests (countersign approvals list) and act on one that is still awaiting approval',
+  },
+  CS_NOT_FOUND: {
+    meaning: 'no recorded request or reservation has that id',
+    fix: 'check the requestId (countersign audit export lists every recorded request)',
+  },
+  CS_STORE_RECORD_REFUSED: {
+    meaning: 'a value cannot be stored faithfully (not well-formed text, a NUL character, or too long)',
+    fix: 'send identifiers as well-formed UTF-8 text without NUL, at most 1,024 characters',
+  },
+})
+
+export class StoreUnavailable extends CountersignError {
+  readonly code = 'CS_STORE_UNAVAILABLE'
+}
+
+export class StoreConflict extends CountersignError {
+  readonly code = 'CS_STORE_CONFLICT'
+}
+
+export class NotFound extends CountersignError {
+  readonly code = 'CS_NOT_FOUND'
+}
+
+export class RecordRefused extends CoreError {
+  readonly code = 'CS_STORE_RECORD_REFUSED'
+}

@@ -1,0 +1,97 @@
+import { afterAll, afterEach, describe, expect, it } from 'vitest'
+import { testDatabases } from '../../../test/support/databases.js'
+import { facts, limitPlanner, planner, verdict, window50k } from '../../../test/support/planners.js'
+import { NotFound, openStore, type SettlePlan, type SettleState, type Store } from '../index.js'
+
+describe.each(testDatabases)('velocity on $name', (database) => {
+  let store: Store
+  let now = 1_700_000_000_000
+  const open = async () => {
+    store = await openStore(await database.freshUrl(), { clock: () => now })
+  }
+  afterEach(async () => {
+    await store?.close()
+    now = 1_700_000_000_000
+  })
+  afterAll(() => database.dropAll())
+
+  it('never lets 200 concurrent 1,000 USD requests pass a 50,000 USD window together', async () => {
+    await open()
+    const limit = limitPlanner()
+    const results = await Promise.all(Array.from({ length: 200 }, (_, i) => store.settle(facts(`v-${i}`), limit)))
+    expect(results.filter((result) => result.action === 'APPROVE')).toHaveLength(50)
+    await Promise.all(Array.from({ length: 50 }, (_, i) => store.settle(facts(`v-${i}`), limit)))
+    expect((await store.settle(facts('v-late'), limit)).action).toBe('REJECT')
+  })
+
+  it('releases a reservation once, making room in the window again', async () => {
+    await open()
+    for (let i = 0; i < 50; i++) await store.settle(facts(`w-${i}`), limitPlanner())
+    expect((await store.settle(facts('w-full'), limitPlanner())).action).toBe('REJECT')
+    expect(await store.releaseVelocity('w-3')).toEqual([
+      { windowId: 'vault_24h', groupKey: 'source.id=0', amountUsdCents: 100_000 },
+    ])
+    await expect(store.releaseVelocity('w-3')).rejects.toBeInstanceOf(NotFound)
+    expect((await store.settle(facts('w-after-release'), limitPlanner())).action).toBe('APPROVE')
+  })
+
+  it('forgets amounts once their whole bucket has left the window', async () => {
+    await open()
+    for (let i = 0; i < 50; i++) await store.settle(facts(`x-${i}`), limitPlanner())
+    now += 86_400_000 + 300_000
+    expect((await store.settle(facts('x-next-day'), limitPlanner())).action).toBe('APPROVE')
+  })
+
+  it('errs long: an approval counts while any part of its bucket is inside the window', async () => {
+    await open()
+    // Approved 4 minutes into a 5-minute bucket, then asked again 23 h 58 min later: still in the window.
+    now = Math.floor(now / 300_000) * 300_000 + 240_000
+    const big = { ...window50k, amountUsdCents: 5_000_000 }
+    expect((await store.settle(facts('y-1'), limitPlanner(big))).action).toBe('APPROVE')
+    now += 86_400_000 - 120_000
+    expect((await store.settle(facts('y-2'), limitPlanner(big))).action).toBe('REJECT')
+  })
+
+  it('keeps a held amount counted while humans decide: a quorum never passes the limit', async () => {
+    await open()
+    const hold = { quorum: 1, approvers: ['alice'], ttlMs: 3_600_000 }
+    const held = { ...window50k, amountUsdCents: 2_000_000 }
+    const resolve = (state: SettleState): SettlePlan =>
+      state.recorded!.votes.some((vote) => vote.vote === 'approve')
+        ? { type: 'resolve', action: 'APPROVE', reason: 'quorum', release: false, audit: {} }
+        : { type: 'repeat' }
+    const holding = planner(
+      ([figures]) =>
+        figures!.sumUsdCents + held.amountUsdCents > 5_000_000
+          ? verdict({ action: 'REJECT', reason: 'over the limit' })
+          : verdict({ action: 'RETRY', reason: 'held', hold }),
+      [held],
+      resolve,
+    )
+    expect((await store.settle(facts('h-big'), holding)).action).toBe('RETRY')
+    const small = await Promise.all(Array.from({ length: 50 }, (_, i) => store.settle(facts(`s-${i}`), limitPlanner())))
+    expect(small.filter((result) => result.action === 'APPROVE')).toHaveLength(30)
+    await store.castVote({ requestId: 'h-big', approver: 'alice', vote: 'approve' })
+    expect((await store.settle(facts('h-big'), holding)).action).toBe('APPROVE')
+    // 20,000 + 30 × 1,000 = 50,000: exactly the limit, never past it.
+    expect((await store.settle(facts('after'), limitPlanner({ ...window50k, amountUsdCents: 1 }))).action).toBe(
+      'REJECT',
+    )
+  })
+
+  it('gives a rejected hold its room back', async () => {
+    await open()
+    const hold = { quorum: 1, approvers: ['alice'], ttlMs: 3_600_000 }
+    const held = { ...window50k, amountUsdCents: 5_000_000 }
+    const holding = planner(() => verdict({ action: 'RETRY', reason: 'held', hold }), [held], (state) =>
+      state.recorded!.votes.length > 0
+        ? { type: 'resolve', action: 'REJECT', reason: 'vetoed', release: true, audit: {} }
+        : { type: 'repeat' },
+    )
+    await store.settle(facts('h-veto'), holding)
+    expect((await store.settle(facts('blocked'), limitPlanner())).action).toBe('REJECT')
+    await store.castVote({ requestId: 'h-veto', approver: 'alice', vote: 'reject' })
+    expect((await store.settle(facts('h-veto'), holding)).action).toBe('REJECT')
+    expect((await store.settle(facts('room-again'), limitPlanner())).action).toBe('APPROVE')
+  })
+})
