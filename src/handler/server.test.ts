@@ -7,7 +7,7 @@ import { makeTestSetup } from '../../test/handler/support.js'
 import { loadPolicyFile } from '../policy/index.js'
 import { callbackPath, signCallbackRequest, verifyCallbackResponse } from '../protocol/index.js'
 import { listenOn } from '../service/index.js'
-import { openStore } from '../store/index.js'
+import { openStore } from '../storage/index.js'
 import { buildServer } from './index.js'
 
 const cleanups: (() => Promise<unknown>)[] = []
