@@ -1,5 +1,5 @@
 import { Action, isActionAllowed, type RequestKind } from '../protocol/index.js'
-import { resolveHold, velocityKey, type CompiledPolicy, type PolicyInput } from '../policy/index.js'
+import { prepareDecision, resolveHold, type CompiledPolicy, type PolicyInput } from '../policy/index.js'
 import type { Decider, HoldState, Verdict } from '../store/index.js'
 
 /**
@@ -7,14 +7,11 @@ import type { Decider, HoldState, Verdict } from '../store/index.js'
  * the store read under its write lock, so what it decides and what the store reserves are one atomic step.
  */
 export function policyDecider(policy: CompiledPolicy, input: PolicyInput): Decider {
-  const probes = policy.velocityProbes(input)
+  const prepared = prepareDecision(policy, input)
   return {
-    series: probes,
+    series: prepared.probes,
     decide(figures) {
-      const snapshot = new Map(
-        probes.map((probe, index) => [velocityKey(probe.windowId, probe.groupKey), figures[index]!]),
-      )
-      const decision = policy.evaluate(input, snapshot)
+      const decision = prepared.decide(figures)
       return enforceKind(input.kind, {
         action: decision.action,
         reason: decision.reason,

@@ -1,6 +1,7 @@
 import { Environment } from '@marcbachmann/cel-js'
 import type { RequestKind } from '../protocol/index.js'
 import { Decimal } from './decimal.js'
+import { registerLinearMatches, type PatternCache } from './linear-regex.js'
 
 /**
  * The typed CEL environments conditions are checked against when the policy loads, one per request kind.
@@ -43,6 +44,8 @@ export interface PolicyEnvironment {
   readonly Velocity: typeof CelRecord
   /** One figures class per window, typed with the metrics that window declares. */
   readonly Figures: ReadonlyMap<string, typeof CelRecord>
+  /** The `matches()` patterns of this environment's conditions, compiled at load. */
+  readonly patterns: PatternCache
 }
 
 const COMPARISONS = {
@@ -60,7 +63,7 @@ function decimalOf(text: string): Decimal {
   return value
 }
 
-function baseEnvironment(): Environment {
+function baseEnvironment(patterns: PatternCache): Environment {
   const env = new Environment({ limits: CEL_LIMITS })
     .registerType('Decimal', Decimal)
     .registerFunction('decimal(string): Decimal', decimalOf)
@@ -69,6 +72,7 @@ function baseEnvironment(): Environment {
       test(left.compare(right)),
     )
   }
+  registerLinearMatches(env, patterns)
   return env
 }
 
@@ -149,14 +153,15 @@ export function celEnvironment(
   shape: EnvironmentShape,
   Lists: typeof CelRecord,
 ): PolicyEnvironment {
-  const env = baseEnvironment()
+  const patterns: PatternCache = new Map()
+  const env = baseEnvironment(patterns)
   const Velocity = class VelocityRecord extends CelRecord {}
   registerShared(env, shape, Lists)
   if (kind === 'config_change') {
     // `type` is a CEL built-in identifier, so the change type is `change_type` in conditions.
     env.registerVariable('change_type', 'string').registerVariable('extraInfo', 'map<string, dyn>')
-    return { env, shape, Lists, Velocity, Figures: new Map() }
+    return { env, shape, Lists, Velocity, Figures: new Map(), patterns }
   }
   registerTx(env, kind)
-  return { env, shape, Lists, Velocity, Figures: registerVelocity(env, shape, Velocity) }
+  return { env, shape, Lists, Velocity, Figures: registerVelocity(env, shape, Velocity), patterns }
 }

@@ -101,25 +101,12 @@ function checkCondition(
   at: Path,
   diagnostics: Diagnostics,
 ): Condition | undefined {
-  const result = compileCondition(env.env, source)
+  const result = compileCondition(env.env, source, env.patterns)
   if ('error' in result) {
     diagnostics.error(at, `${result.error}${unknownNameHint(result.error, env)}`)
     return undefined
   }
-  warnOnRegex(result.condition, at, diagnostics)
   return result.condition
-}
-
-/**
- * `matches()` runs a JavaScript regular expression over request data (a note, an address) with no time
- * limit: a backtracking pattern is a denial of service on the decision path.
- */
-function warnOnRegex(condition: Condition, at: Path, diagnostics: Diagnostics): void {
-  if (!condition.usesRegex) return
-  diagnostics.warning(
-    at,
-    'matches() runs a regular expression on request data without a time limit; prefer contains/startsWith/endsWith, or keep the pattern free of nested repetition',
-  )
 }
 
 /** For an unknown field, what this section can see: the usual cause is a list or window name typo. */
@@ -138,7 +125,7 @@ function compileGuard(
 ): CompiledGuard {
   const conditions = new Map<RequestKind, Condition>()
   for (const kind of new Set(spec.kinds ?? DEFAULT_GUARD_KINDS)) {
-    const result = compileCondition(envs[kind].env, spec.when)
+    const result = compileCondition(envs[kind].env, spec.when, envs[kind].patterns)
     if ('error' in result) {
       diagnostics.error(
         [...at, 'when'],
@@ -148,8 +135,6 @@ function compileGuard(
       conditions.set(kind, result.condition)
     }
   }
-  const first = conditions.values().next()
-  if (!first.done) warnOnRegex(first.value, [...at, 'when'], diagnostics)
   return { id: spec.id, reason: spec.reason ?? `guard ${spec.id}`, conditions }
 }
 

@@ -7,7 +7,7 @@ import {
   DEFAULTS,
   NOW,
   policyDir,
-  snapshotFor,
+  decideWith,
   txInput,
   usdInput,
 } from '../../test/policy/support.js'
@@ -125,7 +125,7 @@ describe('velocity', () => {
   it('approves 1,000 USD at 49,000 USD before it, rejects it at 50,000 USD', () => {
     const input = usdInput(1000)
     const at = (usd: number, count: number) =>
-      policy.evaluate(input, snapshotFor(policy, input, { vault_24h: { sumUsdCents: usd * 100, count } }))
+      decideWith(policy, input, { vault_24h: { sumUsdCents: usd * 100, count } })
     expect(at(49_000, 49)).toMatchObject({ action: 'APPROVE', ruleId: 'approve-rest' })
     const rejected = at(50_000, 50)
     expect(rejected).toMatchObject({
@@ -143,7 +143,7 @@ describe('velocity', () => {
     let figures = { sumUsdCents: 0, count: 0 }
     let approved = 0
     for (let request = 0; request < 200; request += 1) {
-      const decision = policy.evaluate(input, snapshotFor(policy, input, { vault_24h: figures }))
+      const decision = decideWith(policy, input, { vault_24h: figures })
       if (decision.action !== 'APPROVE') continue
       approved += 1
       const [probe] = policy.velocityProbes(input)
