@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto'
 import { LineCounter, parseDocument } from 'yaml'
 import { isActionAllowed, REQUEST_KINDS, type Action, type RequestKind } from '../protocol/index.js'
 import { CelRecord, celEnvironment, type PolicyEnvironment } from './cel-environment.js'
+import { normalizeAddress } from './address.js'
 import { compileCondition, type Condition } from './condition.js'
 import { formatDuration, parseDuration } from './duration.js'
 import { compileLists, type ListFileReader } from './compile-lists.js'
@@ -44,7 +45,9 @@ function compileRule(
     if (!isKnownField(kind, field)) {
       diagnostics.error([...at, 'match', field], `unknown match field "${field}" for ${kind} requests`)
     }
-    return { field, parts: field.split('.'), values: new Set(typeof values === 'string' ? [values] : values) }
+    const written = typeof values === 'string' ? [values] : values
+    // Request addresses are normalized (address.ts), so the values they are compared with must be too.
+    return { field, parts: field.split('.'), values: new Set(written.map(normalizeAddress)) }
   })
   const when =
     spec.when === undefined ? undefined : checkCondition(env, spec.when, [...at, 'when'], diagnostics)

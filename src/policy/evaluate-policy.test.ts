@@ -401,8 +401,9 @@ tx_signing:
     const input = txInput('eth-transfer-signing')
     const fresh = policy.evaluate({ ...input, now: new Date('2026-11-21T09:00:00Z') }, new Map())
     expect(fresh).toMatchObject({ action: 'APPROVE', ruleId: 'allowed-destination' })
+    // The trace shows the value the condition read: the address in its normalized spelling.
     expect(fresh.trace.rules[0]!.values).toEqual({
-      'dest.address': '0x5dC69B1Fbb13Bafd09af88a782F0F285772Ad5f8',
+      'dest.address': '0x5dc69b1fbb13bafd09af88a782f0f285772ad5f8',
       'lists.allowed': '[list of 1]',
     })
     const stale = policy.evaluate({ ...input, now: new Date('2026-11-21T11:00:00Z') }, new Map())

@@ -1,4 +1,5 @@
 import type { ConfigChangeRequest, RequestKind, TxRequest } from '../protocol/index.js'
+import { normalizeAddress } from './address.js'
 import { DestRecord, SourceRecord } from './cel-environment.js'
 import { Decimal } from './decimal.js'
 import { PolicyEvaluationError } from './errors.js'
@@ -97,7 +98,7 @@ function txFacts(kind: RequestKind, request: TxRequest): RequestFacts {
     dest: new DestRecord({
       type: request.destType,
       id: request.destId,
-      address: request.destAddress,
+      address: normalizeAddress(request.destAddress),
       address_type: request.destAddressType,
       whitelisted,
       one_time: oneTime,
@@ -105,7 +106,7 @@ function txFacts(kind: RequestKind, request: TxRequest): RequestFacts {
     destinations: request.destinations.map((destination) => ({
       type: destination.dstType,
       id: destination.dstId,
-      address: destination.dstAddress ?? destination.displayDstAddress ?? '',
+      address: normalizeAddress(destination.dstAddress ?? destination.displayDstAddress ?? ''),
       address_type: destination.dstAddressType,
       whitelisted: destination.dstAddressType === WHITELISTED,
       amount_usd: Math.round(destination.amountUSD * 100) / 100,
