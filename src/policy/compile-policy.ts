@@ -1,13 +1,14 @@
 import { createHash } from 'node:crypto'
-import { LineCounter, parseDocument } from 'yaml'
 import { isActionAllowed, REQUEST_KINDS, type Action, type RequestKind } from '../protocol/index.js'
-import { CelRecord, celEnvironment, type PolicyEnvironment } from './cel-environment.js'
+import { celEnvironment, type PolicyEnvironment } from './cel-environment.js'
+import { CelRecord } from './engine/cel-base.js'
 import { normalizeAddress } from './address.js'
-import { compileCondition, type Condition } from './condition.js'
-import { formatDuration, parseDuration } from './duration.js'
+import { compileCondition, type Condition } from './engine/condition.js'
+import { formatDuration, parseDuration } from './engine/duration.js'
 import { compileLists, type ListFileReader } from './compile-lists.js'
 import { compileWindows } from './compile-velocity.js'
-import { Diagnostics, formatPath, type Path } from './diagnostics.js'
+import { formatPath, type Diagnostics, type Path } from './engine/diagnostics.js'
+import { readPolicySource } from './engine/policy-source.js'
 import type { PolicyDiagnostic } from './errors.js'
 import { shadowedRules } from './lint-rules.js'
 import { PolicyFileSchema, type GuardSpec, type PolicyFile, type RuleSpec } from './policy-schema.js'
@@ -189,32 +190,9 @@ function checkTimezone(timezone: string, diagnostics: Diagnostics): void {
 
 /** Parses, validates, type-checks and lints a policy source. Never throws: problems are diagnostics. */
 export function compilePolicySource(text: string, options: CompileOptions): CompileResult {
-  const lineCounter = new LineCounter()
-  const document = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false })
-  const diagnostics = new Diagnostics((path) => {
-    const node = document.getIn(path, true) as { range?: [number, number, number] } | undefined
-    const offset = node?.range?.[0]
-    return offset === undefined ? undefined : lineCounter.linePos(offset).line
-  })
-  for (const error of document.errors) {
-    const line = lineCounter.linePos(error.pos[0]).line
-    diagnostics.list.push({
-      severity: 'error',
-      path: '(yaml)',
-      message: error.message.split('\n')[0]!,
-      line,
-    })
-  }
-  if (diagnostics.hasErrors) return { program: undefined, diagnostics: diagnostics.list }
-
-  const parsed = PolicyFileSchema.safeParse(document.toJS())
-  if (!parsed.success) {
-    for (const issue of parsed.error.issues) {
-      diagnostics.error(issue.path as Path, issue.message)
-    }
-    return { program: undefined, diagnostics: diagnostics.list }
-  }
-  const file = parsed.data
+  const source = readPolicySource(text, PolicyFileSchema)
+  const { file, diagnostics } = source
+  if (file === undefined) return { program: undefined, diagnostics: diagnostics.list }
   const digest = createHash('sha256').update(text)
   checkTimezone(file.timezone, diagnostics)
   checkUniqueIds(file, diagnostics)

@@ -7,7 +7,7 @@ import {
   type RequestKind,
   type TxRequest,
 } from '../protocol/index.js'
-import { DURATION_PATTERN, parseDuration } from './duration.js'
+import { DURATION_PATTERN, parseDuration } from './engine/duration.js'
 import { PolicyCasesInvalid } from './errors.js'
 import type { CompiledPolicy, PolicyDecision } from './evaluate-policy.js'
 import { resolveHold, type HoldResolution } from './resolve-hold.js'

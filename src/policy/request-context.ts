@@ -1,7 +1,7 @@
 import type { ConfigChangeRequest, RequestKind, TxRequest } from '../protocol/index.js'
 import { normalizeAddress } from './address.js'
 import { DestRecord, SourceRecord } from './cel-environment.js'
-import { Decimal } from './decimal.js'
+import { Decimal } from './engine/decimal.js'
 import { PolicyEvaluationError } from './errors.js'
 
 /**
@@ -43,22 +43,6 @@ export function isKnownField(kind: RequestKind, path: string): boolean {
     (CONFIG_FIELDS as readonly string[]).includes(path) ||
     (path.startsWith(EXTRA_INFO_PREFIX) && path.length > EXTRA_INFO_PREFIX.length)
   )
-}
-
-/** The value at a dotted path (pre-split into parts), or `undefined` when absent. */
-export function readValue(facts: RequestFacts, parts: readonly string[]): unknown {
-  let value: unknown = facts
-  for (const part of parts) {
-    if (typeof value !== 'object' || value === null || !Object.hasOwn(value, part)) return undefined
-    value = (value as Record<string, unknown>)[part]
-  }
-  return value
-}
-
-/** The string value of a field, or `undefined` when the request does not carry it. */
-export function readField(facts: RequestFacts, parts: readonly string[]): string | undefined {
-  const value = readValue(facts, parts)
-  return typeof value === 'string' ? value : undefined
 }
 
 /**
