@@ -2,12 +2,12 @@ import { createHash } from 'node:crypto'
 import { isActionAllowed, REQUEST_KINDS, type Action, type RequestKind } from '../protocol/index.js'
 import { celEnvironment, type PolicyEnvironment } from './cel-environment.js'
 import { CelRecord } from './engine/cel-base.js'
-import { normalizeAddress } from './address.js'
 import { compileCondition, type Condition } from './engine/condition.js'
+import { checkUniqueIds, compileMatch, compileWhen } from './engine/compile-rules.js'
 import { formatDuration, parseDuration } from './engine/duration.js'
 import { compileLists, type ListFileReader } from './compile-lists.js'
 import { compileWindows } from './compile-velocity.js'
-import { formatPath, type Diagnostics, type Path } from './engine/diagnostics.js'
+import type { Diagnostics, Path } from './engine/diagnostics.js'
 import { readPolicySource } from './engine/policy-source.js'
 import type { PolicyDiagnostic } from './errors.js'
 import { shadowedRules } from './lint-rules.js'
@@ -42,16 +42,19 @@ function compileRule(
   env: PolicyEnvironment,
   diagnostics: Diagnostics,
 ): CompiledRule | undefined {
-  const match = Object.entries(spec.match ?? {}).map(([field, values]) => {
-    if (!isKnownField(kind, field)) {
-      diagnostics.error([...at, 'match', field], `unknown match field "${field}" for ${kind} requests`)
-    }
-    const written = typeof values === 'string' ? [values] : values
-    // Request addresses are normalized (address.ts), so the values they are compared with must be too.
-    return { field, parts: field.split('.'), values: new Set(written.map(normalizeAddress)) }
-  })
+  const match = compileMatch(
+    spec.match,
+    (field) => isKnownField(kind, field),
+    at,
+    diagnostics,
+    `${kind} requests`,
+  )
   const when =
-    spec.when === undefined ? undefined : checkCondition(env, spec.when, [...at, 'when'], diagnostics)
+    spec.when === undefined
+      ? undefined
+      : compileWhen(env.env, env.patterns, spec.when, [...at, 'when'], diagnostics, (error) =>
+          unknownNameHint(error, env),
+        )
   let require: QuorumRequirement | undefined
   if (spec.require !== undefined) require = compileQuorum(spec.require, [...at, 'require'], diagnostics)
   const action: Action | undefined = spec.action ?? (spec.require === undefined ? undefined : 'RETRY')
@@ -97,20 +100,6 @@ function compileQuorum(
     )
   }
   return { quorum: spec.quorum, approvers, ttlMs }
-}
-
-function checkCondition(
-  env: PolicyEnvironment,
-  source: string,
-  at: Path,
-  diagnostics: Diagnostics,
-): Condition | undefined {
-  const result = compileCondition(env.env, source, env.patterns)
-  if ('error' in result) {
-    diagnostics.error(at, `${result.error}${unknownNameHint(result.error, env)}`)
-    return undefined
-  }
-  return result.condition
 }
 
 /** For an unknown field, what this section can see: the usual cause is a list or window name typo. */
@@ -162,19 +151,13 @@ function checkDefaults(file: PolicyFile, diagnostics: Diagnostics): Record<Reque
   return onError
 }
 
-function checkUniqueIds(file: PolicyFile, diagnostics: Diagnostics): void {
-  const seen = new Map<string, string>()
-  const entries: [Path, string][] = [
+function ruleIds(file: PolicyFile): [Path, string][] {
+  return [
     ...file.guards.map((guard, index): [Path, string] => [['guards', index, 'id'], guard.id]),
     ...REQUEST_KINDS.flatMap((kind) =>
       file[kind].map((rule, index): [Path, string] => [[kind, index, 'id'], rule.id]),
     ),
   ]
-  for (const [path, id] of entries) {
-    const first = seen.get(id)
-    if (first !== undefined) diagnostics.error(path, `id "${id}" is already used at ${first}`)
-    else seen.set(id, formatPath(path))
-  }
 }
 
 function checkTimezone(timezone: string, diagnostics: Diagnostics): void {
@@ -195,7 +178,7 @@ export function compilePolicySource(text: string, options: CompileOptions): Comp
   if (file === undefined) return { program: undefined, diagnostics: diagnostics.list }
   const digest = createHash('sha256').update(text)
   checkTimezone(file.timezone, diagnostics)
-  checkUniqueIds(file, diagnostics)
+  checkUniqueIds(ruleIds(file), diagnostics)
   const onError = checkDefaults(file, diagnostics)
   const lists = compileLists(file.lists, options, digest, diagnostics)
   const windows = compileWindows(file.velocity, diagnostics)
