@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { compile, DEFAULTS, policyDir, txInput } from '../../test/policy/support.js'
-import { normalizeAddress } from './address.js'
+import { normalizeAddress } from './engine/address.js'
 import { decideNow } from './decide.js'
 
 const CHECKSUMMED = '0x7F367cC41522cE07553e823bf3be79A889DEbe1B'

@@ -1,6 +1,8 @@
 /**
- * The policy engine: a YAML policy file compiled into guards, first-match rules with CEL conditions,
- * velocity windows and human quorums. Pure: velocity history and votes come in as data, time as input.
+ * The policy engine (./engine: YAML diagnostics, CEL, linear-time matches, first-match rules and their
+ * trace) and its two instances: the callback policy (guards, a rule list per request kind, velocity
+ * windows, human quorums, cases and replay) and the hub's transaction policy (./transaction). Pure:
+ * velocity history and votes come in as data, time as input.
  */
 export {
   compilePolicy,
@@ -25,3 +27,12 @@ export { formatDuration, parseDuration } from './engine/duration.js'
 export { PolicyFileSchema } from './policy-schema.js'
 export { decideCase, PolicyCasesSchema, runPolicyCases } from './policy-cases.js'
 export type { CaseDecision, CaseOutcome, CasesReport, PolicyCase } from './policy-cases.js'
+export { compileTransactionPolicy } from './transaction/transaction-policy.js'
+export type {
+  TransactionAction,
+  TransactionDecision,
+  TransactionPolicy,
+  TransactionPolicyResult,
+} from './transaction/transaction-policy.js'
+export type { TransactionRequest } from './transaction/request.js'
+export { TransactionPolicyFileSchema } from './transaction/schema.js'

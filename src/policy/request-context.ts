@@ -1,5 +1,5 @@
 import type { ConfigChangeRequest, RequestKind, TxRequest } from '../protocol/index.js'
-import { normalizeAddress } from './address.js'
+import { normalizeAddress } from './engine/address.js'
 import { DestRecord, SourceRecord } from './cel-environment.js'
 import { Decimal } from './engine/decimal.js'
 import { PolicyEvaluationError } from './errors.js'

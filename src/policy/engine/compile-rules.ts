@@ -1,5 +1,5 @@
 import type { Environment } from '@marcbachmann/cel-js'
-import { normalizeAddress } from '../address.js'
+import { normalizeAddress } from './address.js'
 import { compileCondition, type Condition } from './condition.js'
 import { formatPath, type Diagnostics, type Path } from './diagnostics.js'
 import type { MatchClause } from './first-match.js'

@@ -1,10 +1,10 @@
 import type { createHash } from 'node:crypto'
 import { parse as parseYaml } from 'yaml'
 import { normalizeAddress } from './address.js'
-import type { Diagnostics } from './engine/diagnostics.js'
-import { parseDuration } from './engine/duration.js'
-import type { ListSpec } from './policy-schema.js'
-import type { CompiledList } from './engine/first-match.js'
+import type { Diagnostics } from './diagnostics.js'
+import { parseDuration } from './duration.js'
+import type { ListSpec } from './schema-parts.js'
+import type { CompiledList } from './first-match.js'
 
 /** What the pure compiler needs from the outside: list files, read relative to the policy file. */
 export interface ListFileReader {
