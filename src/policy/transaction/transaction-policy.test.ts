@@ -94,6 +94,26 @@ describe('transaction policy (second engine instance)', () => {
     expect(hostile.action).toBe('BLOCK')
   })
 
+  it('warns about a rule an earlier one always catches (the shared lint)', () => {
+    const result = compileTransactionPolicy(
+      `version: 1
+rules:
+  - { id: any-eth, match: { asset: [ETH] }, action: ALLOW }
+  - { id: big-eth, match: { asset: [ETH] }, when: amount_usd > 1.0, action: BLOCK }
+`,
+      { readListFile: () => ({ text: '[]', mtimeMs: 0 }) },
+    )
+    expect(result.policy).toBeDefined()
+    expect(result.diagnostics).toEqual([
+      expect.objectContaining({
+        severity: 'warning',
+        path: 'rules[1]',
+        line: 4,
+        message: expect.stringMatching(/never reached/),
+      }),
+    ])
+  })
+
   it('refuses a bad policy with every problem on its line', () => {
     const result = compileTransactionPolicy(
       `version: 1
@@ -114,7 +134,8 @@ rules:
       { readListFile: () => ({ text: '[]', mtimeMs: 0 }) },
     )
     expect(result.policy).toBeUndefined()
-    expect(result.diagnostics.map((d) => [d.line, d.path])).toEqual([
+    const errors = result.diagnostics.filter((diagnostic) => diagnostic.severity === 'error')
+    expect(errors.map((d) => [d.line, d.path])).toEqual([
       [12, 'rules[3].id'],
       [4, 'rules[0].action'],
       [6, 'rules[1].match.fee_payer'],

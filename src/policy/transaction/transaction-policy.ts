@@ -9,6 +9,7 @@ import {
   ConditionRunner,
   EvaluationFailure,
   readPolicySource,
+  shadowedRules,
   summaryOf,
   type CompiledList,
   type ConditionTrace,
@@ -186,6 +187,12 @@ export function compileTransactionPolicy(
       signers: spec.signers,
     }
   })
+  for (const { rule, by } of shadowedRules(rules)) {
+    diagnostics.warning(
+      ['rules', rules.indexOf(rule)],
+      `rule "${rule.id}" is never reached: rule "${by.id}" above it always matches first`,
+    )
+  }
   if (diagnostics.hasErrors) return { policy: undefined, diagnostics: diagnostics.list }
   const meta = { version: String(file.version), digest: digest.digest('hex') }
   const listsRecord = new Lists(Object.fromEntries([...lists].map(([name, list]) => [name, list.values])))
