@@ -1,9 +1,9 @@
 /**
- * Issue 5: the median time of one policy decision (`velocityProbes` + `evaluate`) for a generated 50-rule
+ * Issue 5: the median time of one policy decision (`decideNow`: probes, snapshot, evaluate) for a generated 50-rule
  * policy with two velocity windows, excluding I/O. The request is decided by the last rule, so every guard
  * and rule is tried: the worst case of first-match. Prints figures and the target; never fails on it.
  */
-import { compilePolicy, velocityKey, type PolicyInput } from '../src/policy/index.js'
+import { compilePolicy, decideNow, type PolicyInput } from '../src/policy/index.js'
 import { parseTxRequest, txRequestKind } from '../src/protocol/index.js'
 import { loadTxFixture } from '../test/fixtures/index.js'
 
@@ -47,12 +47,8 @@ export async function benchPolicyDecision(print: (line: string) => void): Promis
   const input: PolicyInput = { kind: txRequestKind(request), request, now: new Date('2026-11-24T10:00:00Z') }
   const figures = { sumUsdCents: 1_234_500, count: 3 }
 
-  const decide = () => {
-    const probes = policy.velocityProbes(input)
-    // The store's part (locking and summing buckets) is I/O and is measured by the handler benchmark.
-    const snapshot = new Map(probes.map((probe) => [velocityKey(probe.windowId, probe.groupKey), figures]))
-    return policy.evaluate(input, snapshot)
-  }
+  // The store's part (locking and summing buckets) is I/O and is measured by the handler benchmark.
+  const decide = () => decideNow(policy, input, () => figures)
   const check = decide()
   if (check.ruleId !== 'last' || check.trace.rules.length !== RULES) {
     throw new Error(`bench policy decided by ${check.ruleId} after ${check.trace.rules.length} rules`)

@@ -1,5 +1,5 @@
 import { Action, isActionAllowed, type RequestKind } from '../protocol/index.js'
-import { resolveHold, velocityKey, type CompiledPolicy, type PolicyInput } from '../policy/index.js'
+import { prepareDecision, resolveHold, type CompiledPolicy, type PolicyInput } from '../policy/index.js'
 import type { Planner, Verdict } from '../storage/index.js'
 import { planSettlement, type DecisionRules } from './settle-plan.js'
 
@@ -12,13 +12,10 @@ function plannerOf(series: Planner['series'], rules: DecisionRules): Planner {
  * under the locks of their windows, so what it decides and what the store reserves are one atomic step.
  */
 export function policyPlanner(policy: CompiledPolicy, input: PolicyInput): Planner {
-  const probes = policy.velocityProbes(input)
-  return plannerOf(probes, {
+  const prepared = prepareDecision(policy, input)
+  return plannerOf(prepared.probes, {
     decide(figures) {
-      const snapshot = new Map(
-        probes.map((probe, index) => [velocityKey(probe.windowId, probe.groupKey), figures[index]!]),
-      )
-      const decision = policy.evaluate(input, snapshot)
+      const decision = prepared.decide(figures)
       return enforceKind(input.kind, {
         action: decision.action,
         reason: decision.reason,

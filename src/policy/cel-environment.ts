@@ -1,30 +1,10 @@
-import { Environment } from '@marcbachmann/cel-js'
+import type { Environment } from '@marcbachmann/cel-js'
 import type { RequestKind } from '../protocol/index.js'
-import { Decimal } from './decimal.js'
+import { baseEnvironment, CelRecord } from './engine/cel-base.js'
+import type { PatternCache } from './engine/linear-regex.js'
 
-/**
- * The typed CEL environments conditions are checked against when the policy loads, one per request kind.
- * Only pure, synchronous functions are registered (no clock, no I/O, no async), and structural limits
- * bound every expression, because the JS evaluator has no runtime cost budget.
- */
-export const CEL_LIMITS = {
-  maxAstNodes: 500,
-  maxDepth: 32,
-  maxListElements: 1000,
-  maxMapEntries: 1000,
-  maxCallArguments: 32,
-} as const
+/** The callback policy's typed CEL environments, one per request kind, built on the engine's base. */
 
-/**
- * Records (source, dest, time, velocity, lists) are instances of registered classes: CEL reads their
- * declared fields directly, where a schema-declared plain object would be converted on every evaluation
- * (about 10x slower per access).
- */
-export class CelRecord {
-  constructor(values: Record<string, unknown>) {
-    Object.assign(this, values)
-  }
-}
 export class SourceRecord extends CelRecord {}
 export class DestRecord extends CelRecord {}
 export class TimeRecord extends CelRecord {}
@@ -43,33 +23,8 @@ export interface PolicyEnvironment {
   readonly Velocity: typeof CelRecord
   /** One figures class per window, typed with the metrics that window declares. */
   readonly Figures: ReadonlyMap<string, typeof CelRecord>
-}
-
-const COMPARISONS = {
-  '<': (order: number) => order < 0,
-  '<=': (order: number) => order <= 0,
-  '>': (order: number) => order > 0,
-  '>=': (order: number) => order >= 0,
-  // Registering `==` also gives `!=`.
-  '==': (order: number) => order === 0,
-} as const
-
-function decimalOf(text: string): Decimal {
-  const value = Decimal.parse(text)
-  if (value === undefined) throw new Error(`decimal(): "${text.slice(0, 40)}" is not a non-negative decimal`)
-  return value
-}
-
-function baseEnvironment(): Environment {
-  const env = new Environment({ limits: CEL_LIMITS })
-    .registerType('Decimal', Decimal)
-    .registerFunction('decimal(string): Decimal', decimalOf)
-  for (const [operator, test] of Object.entries(COMPARISONS)) {
-    env.registerOperator(`Decimal ${operator} Decimal`, (left: Decimal, right: Decimal) =>
-      test(left.compare(right)),
-    )
-  }
-  return env
+  /** The `matches()` patterns of this environment's conditions, compiled at load. */
+  readonly patterns: PatternCache
 }
 
 function registerShared(env: Environment, shape: EnvironmentShape, Lists: typeof CelRecord): void {
@@ -149,14 +104,15 @@ export function celEnvironment(
   shape: EnvironmentShape,
   Lists: typeof CelRecord,
 ): PolicyEnvironment {
-  const env = baseEnvironment()
+  const patterns: PatternCache = new Map()
+  const env = baseEnvironment(patterns)
   const Velocity = class VelocityRecord extends CelRecord {}
   registerShared(env, shape, Lists)
   if (kind === 'config_change') {
     // `type` is a CEL built-in identifier, so the change type is `change_type` in conditions.
     env.registerVariable('change_type', 'string').registerVariable('extraInfo', 'map<string, dyn>')
-    return { env, shape, Lists, Velocity, Figures: new Map() }
+    return { env, shape, Lists, Velocity, Figures: new Map(), patterns }
   }
   registerTx(env, kind)
-  return { env, shape, Lists, Velocity, Figures: registerVelocity(env, shape, Velocity) }
+  return { env, shape, Lists, Velocity, Figures: registerVelocity(env, shape, Velocity), patterns }
 }

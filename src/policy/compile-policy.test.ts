@@ -269,22 +269,17 @@ tx_signing:
     ).toEqual([])
   })
 
-  it('a regular expression on request data', () => {
-    const diagnostics = diagnosticsOf(`version: 1
+  it('nothing for regular expressions: matches() runs in linear time', () => {
+    expect(
+      diagnosticsOf(`version: 1
 ${DEFAULTS}
 guards:
   - { id: invoice-note, when: "note.matches('^(a+)+$')" }
 tx_signing:
   - { id: memo, when: "note.matches('INV-[0-9]+')", action: APPROVE }
-  - { id: plain, when: "note.startsWith('INV-')", action: APPROVE }
-  - { id: negated, when: "!note.matches('x')", action: REJECT }
-`)
-    expect(diagnostics.map((diagnostic) => `${diagnostic.severity} ${diagnostic.path}`)).toEqual([
-      'warning guards[0].when',
-      'warning tx_signing[0].when',
-      'warning tx_signing[2].when',
-    ])
-    expect(diagnostics[0]!.message).toMatch(/without a time limit/)
+  - { id: negated, when: "!matches(note, 'x')", action: REJECT }
+`),
+    ).toEqual([])
   })
 
   it('a list file older than its max_age at check time', () => {

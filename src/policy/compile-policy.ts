@@ -1,14 +1,16 @@
 import { createHash } from 'node:crypto'
-import { LineCounter, parseDocument } from 'yaml'
 import { isActionAllowed, REQUEST_KINDS, type Action, type RequestKind } from '../protocol/index.js'
-import { CelRecord, celEnvironment, type PolicyEnvironment } from './cel-environment.js'
-import { compileCondition, type Condition } from './condition.js'
-import { formatDuration, parseDuration } from './duration.js'
-import { compileLists, type ListFileReader } from './compile-lists.js'
+import { celEnvironment, type PolicyEnvironment } from './cel-environment.js'
+import { CelRecord } from './engine/cel-base.js'
+import { compileCondition, type Condition } from './engine/condition.js'
+import { checkUniqueIds, compileMatch, compileWhen } from './engine/compile-rules.js'
+import { formatDuration, parseDuration } from './engine/duration.js'
+import { compileLists, type ListFileReader } from './engine/compile-lists.js'
 import { compileWindows } from './compile-velocity.js'
-import { Diagnostics, formatPath, type Path } from './diagnostics.js'
+import type { Diagnostics, Path } from './engine/diagnostics.js'
+import { readPolicySource } from './engine/policy-source.js'
 import type { PolicyDiagnostic } from './errors.js'
-import { shadowedRules } from './lint-rules.js'
+import { shadowedRules } from './engine/lint-rules.js'
 import { PolicyFileSchema, type GuardSpec, type PolicyFile, type RuleSpec } from './policy-schema.js'
 import type { CompiledGuard, CompiledRule, PolicyProgram, QuorumRequirement } from './program.js'
 import { isKnownField, isTxKind } from './request-context.js'
@@ -40,14 +42,19 @@ function compileRule(
   env: PolicyEnvironment,
   diagnostics: Diagnostics,
 ): CompiledRule | undefined {
-  const match = Object.entries(spec.match ?? {}).map(([field, values]) => {
-    if (!isKnownField(kind, field)) {
-      diagnostics.error([...at, 'match', field], `unknown match field "${field}" for ${kind} requests`)
-    }
-    return { field, parts: field.split('.'), values: new Set(typeof values === 'string' ? [values] : values) }
-  })
+  const match = compileMatch(
+    spec.match,
+    (field) => isKnownField(kind, field),
+    at,
+    diagnostics,
+    `${kind} requests`,
+  )
   const when =
-    spec.when === undefined ? undefined : checkCondition(env, spec.when, [...at, 'when'], diagnostics)
+    spec.when === undefined
+      ? undefined
+      : compileWhen(env.env, env.patterns, spec.when, [...at, 'when'], diagnostics, (error) =>
+          unknownNameHint(error, env),
+        )
   let require: QuorumRequirement | undefined
   if (spec.require !== undefined) require = compileQuorum(spec.require, [...at, 'require'], diagnostics)
   const action: Action | undefined = spec.action ?? (spec.require === undefined ? undefined : 'RETRY')
@@ -95,33 +102,6 @@ function compileQuorum(
   return { quorum: spec.quorum, approvers, ttlMs }
 }
 
-function checkCondition(
-  env: PolicyEnvironment,
-  source: string,
-  at: Path,
-  diagnostics: Diagnostics,
-): Condition | undefined {
-  const result = compileCondition(env.env, source)
-  if ('error' in result) {
-    diagnostics.error(at, `${result.error}${unknownNameHint(result.error, env)}`)
-    return undefined
-  }
-  warnOnRegex(result.condition, at, diagnostics)
-  return result.condition
-}
-
-/**
- * `matches()` runs a JavaScript regular expression over request data (a note, an address) with no time
- * limit: a backtracking pattern is a denial of service on the decision path.
- */
-function warnOnRegex(condition: Condition, at: Path, diagnostics: Diagnostics): void {
-  if (!condition.usesRegex) return
-  diagnostics.warning(
-    at,
-    'matches() runs a regular expression on request data without a time limit; prefer contains/startsWith/endsWith, or keep the pattern free of nested repetition',
-  )
-}
-
 /** For an unknown field, what this section can see: the usual cause is a list or window name typo. */
 function unknownNameHint(error: string, env: PolicyEnvironment): string {
   if (!error.includes('No such key')) return ''
@@ -138,7 +118,7 @@ function compileGuard(
 ): CompiledGuard {
   const conditions = new Map<RequestKind, Condition>()
   for (const kind of new Set(spec.kinds ?? DEFAULT_GUARD_KINDS)) {
-    const result = compileCondition(envs[kind].env, spec.when)
+    const result = compileCondition(envs[kind].env, spec.when, envs[kind].patterns)
     if ('error' in result) {
       diagnostics.error(
         [...at, 'when'],
@@ -148,8 +128,6 @@ function compileGuard(
       conditions.set(kind, result.condition)
     }
   }
-  const first = conditions.values().next()
-  if (!first.done) warnOnRegex(first.value, [...at, 'when'], diagnostics)
   return { id: spec.id, reason: spec.reason ?? `guard ${spec.id}`, conditions }
 }
 
@@ -173,19 +151,13 @@ function checkDefaults(file: PolicyFile, diagnostics: Diagnostics): Record<Reque
   return onError
 }
 
-function checkUniqueIds(file: PolicyFile, diagnostics: Diagnostics): void {
-  const seen = new Map<string, string>()
-  const entries: [Path, string][] = [
+function ruleIds(file: PolicyFile): [Path, string][] {
+  return [
     ...file.guards.map((guard, index): [Path, string] => [['guards', index, 'id'], guard.id]),
     ...REQUEST_KINDS.flatMap((kind) =>
       file[kind].map((rule, index): [Path, string] => [[kind, index, 'id'], rule.id]),
     ),
   ]
-  for (const [path, id] of entries) {
-    const first = seen.get(id)
-    if (first !== undefined) diagnostics.error(path, `id "${id}" is already used at ${first}`)
-    else seen.set(id, formatPath(path))
-  }
 }
 
 function checkTimezone(timezone: string, diagnostics: Diagnostics): void {
@@ -201,35 +173,12 @@ function checkTimezone(timezone: string, diagnostics: Diagnostics): void {
 
 /** Parses, validates, type-checks and lints a policy source. Never throws: problems are diagnostics. */
 export function compilePolicySource(text: string, options: CompileOptions): CompileResult {
-  const lineCounter = new LineCounter()
-  const document = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false })
-  const diagnostics = new Diagnostics((path) => {
-    const node = document.getIn(path, true) as { range?: [number, number, number] } | undefined
-    const offset = node?.range?.[0]
-    return offset === undefined ? undefined : lineCounter.linePos(offset).line
-  })
-  for (const error of document.errors) {
-    const line = lineCounter.linePos(error.pos[0]).line
-    diagnostics.list.push({
-      severity: 'error',
-      path: '(yaml)',
-      message: error.message.split('\n')[0]!,
-      line,
-    })
-  }
-  if (diagnostics.hasErrors) return { program: undefined, diagnostics: diagnostics.list }
-
-  const parsed = PolicyFileSchema.safeParse(document.toJS())
-  if (!parsed.success) {
-    for (const issue of parsed.error.issues) {
-      diagnostics.error(issue.path as Path, issue.message)
-    }
-    return { program: undefined, diagnostics: diagnostics.list }
-  }
-  const file = parsed.data
+  const source = readPolicySource(text, PolicyFileSchema)
+  const { file, diagnostics } = source
+  if (file === undefined) return { program: undefined, diagnostics: diagnostics.list }
   const digest = createHash('sha256').update(text)
   checkTimezone(file.timezone, diagnostics)
-  checkUniqueIds(file, diagnostics)
+  checkUniqueIds(ruleIds(file), diagnostics)
   const onError = checkDefaults(file, diagnostics)
   const lists = compileLists(file.lists, options, digest, diagnostics)
   const windows = compileWindows(file.velocity, diagnostics)

@@ -1,5 +1,5 @@
-import type { Diagnostics } from './diagnostics.js'
-import { parseDuration } from './duration.js'
+import type { Diagnostics } from './engine/diagnostics.js'
+import { parseDuration } from './engine/duration.js'
 import type { VelocityWindowSpec } from './policy-schema.js'
 import { isKnownField, TX_FIELDS } from './request-context.js'
 import type { VelocityWindow } from './velocity.js'

@@ -1,14 +1,7 @@
 import { CountersignError } from '../protocol/index.js'
+import type { PolicyDiagnostic } from './engine/diagnostics.js'
 
-/** One problem (or warning) found in a policy file, located as precisely as the source allows. */
-export interface PolicyDiagnostic {
-  readonly severity: 'error' | 'warning'
-  /** Where in the document, e.g. `tx_signing[2].when`; `(root)` for the whole file. */
-  readonly path: string
-  /** 1-based line in the source file, when known. */
-  readonly line?: number
-  readonly message: string
-}
+export type { PolicyDiagnostic }
 
 /** A policy file that cannot be loaded. `diagnostics` lists every problem found, not just the first. */
 export class PolicyInvalid extends CountersignError {

@@ -7,7 +7,7 @@ import {
   DEFAULTS,
   NOW,
   policyDir,
-  snapshotFor,
+  decideWith,
   txInput,
   usdInput,
 } from '../../test/policy/support.js'
@@ -125,7 +125,7 @@ describe('velocity', () => {
   it('approves 1,000 USD at 49,000 USD before it, rejects it at 50,000 USD', () => {
     const input = usdInput(1000)
     const at = (usd: number, count: number) =>
-      policy.evaluate(input, snapshotFor(policy, input, { vault_24h: { sumUsdCents: usd * 100, count } }))
+      decideWith(policy, input, { vault_24h: { sumUsdCents: usd * 100, count } })
     expect(at(49_000, 49)).toMatchObject({ action: 'APPROVE', ruleId: 'approve-rest' })
     const rejected = at(50_000, 50)
     expect(rejected).toMatchObject({
@@ -143,7 +143,7 @@ describe('velocity', () => {
     let figures = { sumUsdCents: 0, count: 0 }
     let approved = 0
     for (let request = 0; request < 200; request += 1) {
-      const decision = policy.evaluate(input, snapshotFor(policy, input, { vault_24h: figures }))
+      const decision = decideWith(policy, input, { vault_24h: figures })
       if (decision.action !== 'APPROVE') continue
       approved += 1
       const [probe] = policy.velocityProbes(input)
@@ -401,8 +401,9 @@ tx_signing:
     const input = txInput('eth-transfer-signing')
     const fresh = policy.evaluate({ ...input, now: new Date('2026-11-21T09:00:00Z') }, new Map())
     expect(fresh).toMatchObject({ action: 'APPROVE', ruleId: 'allowed-destination' })
+    // The trace shows the value the condition read: the address in its normalized spelling.
     expect(fresh.trace.rules[0]!.values).toEqual({
-      'dest.address': '0x5dC69B1Fbb13Bafd09af88a782F0F285772Ad5f8',
+      'dest.address': '0x5dc69b1fbb13bafd09af88a782f0f285772ad5f8',
       'lists.allowed': '[list of 1]',
     })
     const stale = policy.evaluate({ ...input, now: new Date('2026-11-21T11:00:00Z') }, new Map())

@@ -1,11 +1,11 @@
 import type { Action, ConfigChangeRequest, RequestKind, TxRequest } from '../protocol/index.js'
 import { isActionAllowed } from '../protocol/index.js'
 import { TimeRecord } from './cel-environment.js'
-import { summaryOf, type Condition } from './condition.js'
-import { Decimal } from './decimal.js'
-import type { CompiledRule, PolicyProgram, QuorumRequirement } from './program.js'
-import { amountUsdCents, readField, readValue, requestFacts, type RequestFacts } from './request-context.js'
-import type { ConditionTrace, DecisionTrace, TraceValue, VelocityTrace } from './trace.js'
+import { summaryOf } from './engine/condition.js'
+import { ConditionRunner, EvaluationFailure, type ConditionTrace } from './engine/first-match.js'
+import type { PolicyProgram, QuorumRequirement } from './program.js'
+import { amountUsdCents, requestFacts, type RequestFacts } from './request-context.js'
+import type { DecisionTrace, VelocityTrace } from './trace.js'
 import { groupKey, velocityKey, type VelocityProbe, type VelocitySnapshot } from './velocity.js'
 import { zonedTime } from './zoned-time.js'
 
@@ -44,48 +44,17 @@ export interface CompiledPolicy {
   evaluate(input: PolicyInput, velocity: VelocitySnapshot): PolicyDecision
 }
 
-/** An error inside evaluation: where it happened and its one-line summary. */
-class EvaluationFailure extends Error {
-  constructor(
-    readonly at: string,
-    message: string,
-  ) {
-    super(message)
-  }
-}
-
-const LIST_PREVIEW = 10
-
-/** Context values in trace form: no BigInt, no Date, no big lists or whole payloads. */
-function traceValue(value: unknown, depth = 0): TraceValue {
-  if (value === undefined) return '<absent>'
-  if (value === null || typeof value === 'string' || typeof value === 'boolean') return value
-  if (typeof value === 'number') return value
-  if (typeof value === 'bigint') return Number(value)
-  if (value instanceof Decimal) return value.toString()
-  if (value instanceof Date) return value.toISOString()
-  if (Array.isArray(value)) {
-    if (value.length > LIST_PREVIEW || depth > 1) return `[list of ${value.length}]`
-    return value.map((item) => traceValue(item, depth + 1))
-  }
-  if (typeof value === 'object' && depth <= 1) {
-    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, traceValue(item, depth + 1)]))
-  }
-  return '{…}'
-}
-
-class Evaluation {
+class Evaluation extends ConditionRunner {
   readonly velocity: VelocityTrace[] = []
   readonly guards: ConditionTrace[] = []
   readonly rules: ConditionTrace[] = []
-  readonly context: Record<string, unknown>
 
   constructor(
     readonly program: PolicyProgram,
     readonly input: PolicyInput,
-    readonly facts: RequestFacts,
+    facts: RequestFacts,
   ) {
-    this.context = { ...facts, now: input.now, lists: program.listsRecord }
+    super({ ...facts, now: input.now, lists: program.listsRecord }, facts, program.lists, input.now.getTime())
     if (program.usesTime) this.context.time = new TimeRecord({ ...zonedTime(input.now, program.timezone) })
   }
 
@@ -126,46 +95,6 @@ class Evaluation {
     }
     this.context.velocity = new Velocity(figures)
   }
-
-  /** Evaluates a condition to a boolean; anything else, or a stale list, is an evaluation failure. */
-  test(
-    condition: Condition,
-    at: string,
-  ): { readonly result: boolean; readonly values: Record<string, TraceValue> } {
-    for (const name of condition.lists) {
-      const list = this.program.lists.get(name)
-      if (list?.maxAgeMs !== undefined && this.input.now.getTime() - list.loadedAtMs! > list.maxAgeMs) {
-        throw new EvaluationFailure(at, `list ${name} is older than its max_age`)
-      }
-    }
-    let result: unknown
-    try {
-      result = condition.run(this.context)
-    } catch (error) {
-      throw new EvaluationFailure(at, summaryOf(error))
-    }
-    if (typeof result !== 'boolean') throw new EvaluationFailure(at, 'condition did not produce a bool')
-    const values: Record<string, TraceValue> = {}
-    for (const { path, parts } of condition.reads) {
-      const value = readValue(this.context, parts)
-      // Lists are policy data, not request values: their size is enough in a trace.
-      values[path] =
-        parts[0] === 'lists' && Array.isArray(value) ? `[list of ${value.length}]` : traceValue(value)
-    }
-    return { result, values }
-  }
-
-  /** `undefined` when the rule's match map holds; otherwise the first field that does not. */
-  mismatch(rule: CompiledRule, at: string): ConditionTrace['mismatch'] {
-    for (const clause of rule.match) {
-      const value = readField(this.facts, clause.parts)
-      // A field the request lacks is an error, not a non-match: a REJECT rule must not be skipped by omission.
-      if (value === undefined)
-        throw new EvaluationFailure(at, `match field ${clause.field} is absent from the request`)
-      if (!clause.values.has(value)) return { field: clause.field, value, allowed: [...clause.values] }
-    }
-    return undefined
-  }
 }
 
 function decide(
@@ -194,20 +123,8 @@ function decide(
     return { action: 'REJECT', reason: `guard ${hit.id}: ${hit.reason}`, ruleId: hit.id, decidedBy: 'guard' }
   }
 
-  for (const rule of program.sections[input.kind]) {
-    const at = `rule ${rule.id}`
-    const mismatch = evaluation.mismatch(rule, at)
-    if (mismatch !== undefined) {
-      evaluation.rules.push({ id: rule.id, result: false, mismatch })
-      continue
-    }
-    if (rule.when !== undefined) {
-      const { result, values } = evaluation.test(rule.when, at)
-      evaluation.rules.push({ id: rule.id, result, when: rule.when.source, values })
-      if (!result) continue
-    } else {
-      evaluation.rules.push({ id: rule.id, result: true })
-    }
+  const rule = evaluation.firstMatch(program.sections[input.kind], evaluation.rules)
+  if (rule !== undefined) {
     return {
       action: rule.action,
       reason: rule.reason,

@@ -1,6 +1,8 @@
 /**
- * The policy engine: a YAML policy file compiled into guards, first-match rules with CEL conditions,
- * velocity windows and human quorums. Pure: velocity history and votes come in as data, time as input.
+ * The policy engine (./engine: YAML diagnostics, CEL, linear-time matches, first-match rules and their
+ * trace) and its two instances: the callback policy (guards, a rule list per request kind, velocity
+ * windows, human quorums, cases and replay) and the hub's transaction policy (./transaction). Pure:
+ * velocity history and votes come in as data, time as input.
  */
 export {
   compilePolicy,
@@ -12,7 +14,8 @@ export {
 export type { PolicyReport } from './load-policy-file.js'
 export type { CompiledPolicy, PolicyDecision, PolicyInput } from './evaluate-policy.js'
 export type { QuorumRequirement } from './program.js'
-export { velocityKey } from './velocity.js'
+export { decideNow, prepareDecision, ZERO_FIGURES } from './decide.js'
+export type { PreparedDecision } from './decide.js'
 export type { VelocityFigures, VelocityProbe, VelocitySnapshot } from './velocity.js'
 export type { ConditionTrace, DecisionTrace, TraceValue, VelocityTrace } from './trace.js'
 export { resolveHold } from './resolve-hold.js'
@@ -20,7 +23,16 @@ export type { HoldResolution, Vote } from './resolve-hold.js'
 export { PolicyCasesInvalid, PolicyEvaluationError, PolicyInvalid, formatDiagnostic } from './errors.js'
 export type { PolicyDiagnostic } from './errors.js'
 export { MAX_HOLD_TTL_MS } from './compile-policy.js'
-export { formatDuration, parseDuration } from './duration.js'
+export { formatDuration, parseDuration } from './engine/duration.js'
 export { PolicyFileSchema } from './policy-schema.js'
 export { decideCase, PolicyCasesSchema, runPolicyCases } from './policy-cases.js'
 export type { CaseDecision, CaseOutcome, CasesReport, PolicyCase } from './policy-cases.js'
+export { compileTransactionPolicy } from './transaction/transaction-policy.js'
+export type {
+  TransactionAction,
+  TransactionDecision,
+  TransactionPolicy,
+  TransactionPolicyResult,
+} from './transaction/transaction-policy.js'
+export type { TransactionRequest } from './transaction/request.js'
+export { TransactionPolicyFileSchema } from './transaction/schema.js'

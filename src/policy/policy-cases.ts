@@ -7,11 +7,11 @@ import {
   type RequestKind,
   type TxRequest,
 } from '../protocol/index.js'
-import { DURATION_PATTERN, parseDuration } from './duration.js'
+import { DURATION_PATTERN, parseDuration } from './engine/duration.js'
 import { PolicyCasesInvalid } from './errors.js'
 import type { CompiledPolicy, PolicyDecision } from './evaluate-policy.js'
 import { resolveHold, type HoldResolution } from './resolve-hold.js'
-import { velocityKey, type VelocityFigures } from './velocity.js'
+import { prepareDecision } from './decide.js'
 
 /**
  * `policy test` cases: a request (inline or a fixture), the time, optional velocity state and votes, and
@@ -161,22 +161,20 @@ export function decideCase(policy: CompiledPolicy, testCase: PolicyCase): CaseDe
     throw new PolicyCasesInvalid(`case "${spec.name}": give \`now\` (or a file-level \`now\`)`)
   const now = new Date(nowText)
   const input = { ...validRequest(testCase), now }
-  const probes = policy.velocityProbes(input)
+  const prepared = prepareDecision(policy, input)
   for (const windowId of Object.keys(spec.velocity ?? {})) {
-    if (!probes.some((probe) => probe.windowId === windowId)) {
+    if (!prepared.probes.some((probe) => probe.windowId === windowId)) {
       throw new PolicyCasesInvalid(
         `case "${spec.name}": velocity window "${windowId}" does not apply to this request`,
       )
     }
   }
-  const snapshot = new Map<string, VelocityFigures>(
-    probes.map((probe) => {
+  const decision = prepared.decide(
+    prepared.probes.map((probe) => {
       const state = spec.velocity?.[probe.windowId]
-      const figures = { sumUsdCents: Math.round((state?.sum_usd ?? 0) * 100), count: state?.count ?? 0 }
-      return [velocityKey(probe.windowId, probe.groupKey), figures]
+      return { sumUsdCents: Math.round((state?.sum_usd ?? 0) * 100), count: state?.count ?? 0 }
     }),
   )
-  const decision = policy.evaluate(input, snapshot)
   if (decision.require === undefined) return { decision, action: decision.action, hold: undefined }
   const heldAt = new Date(now.getTime() - (spec.held_for === undefined ? 0 : parseDuration(spec.held_for)!))
   const votes = (spec.votes ?? []).map(({ reason, ...vote }) => ({

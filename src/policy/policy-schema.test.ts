@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest'
 import { z } from 'zod'
 import { PolicyCasesSchema } from './policy-cases.js'
 import { PolicyFileSchema } from './policy-schema.js'
+import { TransactionPolicyFileSchema } from './transaction/schema.js'
 
 const SCHEMAS = join(import.meta.dirname, '..', '..', 'schemas')
 
@@ -20,6 +21,7 @@ function generated(schema: z.ZodType, id: string, title: string): string {
 describe.each([
   ['policy.schema.json', PolicyFileSchema, 'Countersign policy file'],
   ['policy-test.schema.json', PolicyCasesSchema, 'Countersign policy test cases'],
+  ['transaction-policy.schema.json', TransactionPolicyFileSchema, 'Countersign hub transaction policy'],
 ] as const)('%s', (file, schema, title) => {
   const expected = generated(schema, `https://countersign.dev/schemas/${file}`, title)
   if (process.env.UPDATE_SCHEMAS === '1') writeFileSync(join(SCHEMAS, file), expected)

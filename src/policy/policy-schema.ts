@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { DURATION_PATTERN } from './duration.js'
+import { CelName, Condition, Duration, Identifier, ListSchema } from './engine/schema-parts.js'
 
 /**
  * The policy file, as zod schemas. They are the single source of truth: the loader validates with them
@@ -7,28 +7,9 @@ import { DURATION_PATTERN } from './duration.js'
  * policy-schema.test.ts).
  */
 
-const Identifier = z
-  .string()
-  .regex(/^[a-z][a-z0-9_-]{0,63}$/, 'expected a lower-case identifier (letters, digits, "_" and "-")')
-
-/** Window and list names become CEL field names (`velocity.vault_24h`), so no hyphens there. */
-const CelName = z
-  .string()
-  .regex(/^[a-z][a-z0-9_]{0,63}$/, 'expected a lower-case name of letters, digits and "_"')
-
-const Duration = z
-  .string()
-  .regex(DURATION_PATTERN, 'expected a duration such as 500ms, 30s, 5m, 24h or 7d')
-  .meta({ examples: ['5m', '24h'] })
-
 const ActionName = z.enum(['APPROVE', 'REJECT', 'RETRY', 'IGNORE'])
 const TxKind = z.enum(['tx_approval', 'tx_signing'])
 const AnyKind = z.enum(['tx_approval', 'tx_signing', 'config_change'])
-
-const Condition = z
-  .string()
-  .min(1)
-  .describe('A CEL expression of type bool, type-checked when the policy loads')
 
 export const QuorumSchema = z
   .strictObject({
@@ -82,16 +63,6 @@ export const VelocityWindowSchema = z.strictObject({
     .describe('Which request kinds an APPROVE counts for (default tx_signing, so a transfer counts once)'),
 })
 
-export const ListSchema = z.union([
-  z.array(z.string()),
-  z.strictObject({
-    file: z.string().min(1).describe('JSON or YAML array of strings, relative to the policy file'),
-    max_age: Duration.optional().describe(
-      'Older than this (file modification time) → conditions using it fail closed',
-    ),
-  }),
-])
-
 const OnErrorAction = z.enum(['REJECT', 'RETRY', 'IGNORE'])
 
 export const PolicyFileSchema = z.strictObject({
@@ -126,4 +97,3 @@ export type PolicyFile = z.infer<typeof PolicyFileSchema>
 export type RuleSpec = z.infer<typeof RuleSchema>
 export type GuardSpec = z.infer<typeof GuardSchema>
 export type VelocityWindowSpec = z.infer<typeof VelocityWindowSchema>
-export type ListSpec = z.infer<typeof ListSchema>

@@ -1,6 +1,8 @@
 import type { Action, RequestKind } from '../protocol/index.js'
-import type { CelRecord, PolicyEnvironment } from './cel-environment.js'
-import type { Condition } from './condition.js'
+import type { PolicyEnvironment } from './cel-environment.js'
+import type { CelRecord } from './engine/cel-base.js'
+import type { CompiledList, RuleShape } from './engine/first-match.js'
+import type { Condition } from './engine/condition.js'
 import type { VelocityWindow } from './velocity.js'
 
 /** The compiled form of a policy file: everything evaluation needs, checked and resolved at load. */
@@ -11,16 +13,7 @@ export interface QuorumRequirement {
   readonly ttlMs: number
 }
 
-export interface MatchClause {
-  readonly field: string
-  readonly parts: readonly string[]
-  readonly values: ReadonlySet<string>
-}
-
-export interface CompiledRule {
-  readonly id: string
-  readonly match: readonly MatchClause[]
-  readonly when: Condition | undefined
+export interface CompiledRule extends RuleShape {
   readonly action: Action
   readonly reason: string
   readonly require: QuorumRequirement | undefined
@@ -31,13 +24,6 @@ export interface CompiledGuard {
   readonly reason: string
   /** The guard's condition, type-checked separately in each kind it applies to. */
   readonly conditions: ReadonlyMap<RequestKind, Condition>
-}
-
-export interface CompiledList {
-  readonly values: readonly string[]
-  /** Modification time of the list file, when it came from one. */
-  readonly loadedAtMs: number | undefined
-  readonly maxAgeMs: number | undefined
 }
 
 export interface PolicyProgram {

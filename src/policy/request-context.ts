@@ -1,6 +1,7 @@
 import type { ConfigChangeRequest, RequestKind, TxRequest } from '../protocol/index.js'
+import { normalizeAddress } from './engine/address.js'
 import { DestRecord, SourceRecord } from './cel-environment.js'
-import { Decimal } from './decimal.js'
+import { Decimal } from './engine/decimal.js'
 import { PolicyEvaluationError } from './errors.js'
 
 /**
@@ -44,22 +45,6 @@ export function isKnownField(kind: RequestKind, path: string): boolean {
   )
 }
 
-/** The value at a dotted path (pre-split into parts), or `undefined` when absent. */
-export function readValue(facts: RequestFacts, parts: readonly string[]): unknown {
-  let value: unknown = facts
-  for (const part of parts) {
-    if (typeof value !== 'object' || value === null || !Object.hasOwn(value, part)) return undefined
-    value = (value as Record<string, unknown>)[part]
-  }
-  return value
-}
-
-/** The string value of a field, or `undefined` when the request does not carry it. */
-export function readField(facts: RequestFacts, parts: readonly string[]): string | undefined {
-  const value = readValue(facts, parts)
-  return typeof value === 'string' ? value : undefined
-}
-
 /**
  * Integer USD cents of a transaction: the sum of its destinations' `amountUSD`, each rounded to cents
  * first so that binary floating point never accumulates across destinations.
@@ -97,7 +82,7 @@ function txFacts(kind: RequestKind, request: TxRequest): RequestFacts {
     dest: new DestRecord({
       type: request.destType,
       id: request.destId,
-      address: request.destAddress,
+      address: normalizeAddress(request.destAddress),
       address_type: request.destAddressType,
       whitelisted,
       one_time: oneTime,
@@ -105,7 +90,7 @@ function txFacts(kind: RequestKind, request: TxRequest): RequestFacts {
     destinations: request.destinations.map((destination) => ({
       type: destination.dstType,
       id: destination.dstId,
-      address: destination.dstAddress ?? destination.displayDstAddress ?? '',
+      address: normalizeAddress(destination.dstAddress ?? destination.displayDstAddress ?? ''),
       address_type: destination.dstAddressType,
       whitelisted: destination.dstAddressType === WHITELISTED,
       amount_usd: Math.round(destination.amountUSD * 100) / 100,

@@ -1,12 +1,10 @@
 import type { Action, RequestKind } from '../protocol/index.js'
 
-/**
- * The explanation recorded with every decision. Plain JSON (no BigInt, no Date), so the store keeps it
- * as is and `policy explain` prints it.
- */
-export type TraceValue =
-  string | number | boolean | null | readonly TraceValue[] | { readonly [key: string]: TraceValue }
+import type { ConditionTrace } from './engine/first-match.js'
 
+export type { ConditionTrace, TraceValue } from './engine/first-match.js'
+
+/** The explanation recorded with every callback decision: plain JSON (no BigInt, no Date). */
 export interface VelocityTrace {
   readonly window: string
   readonly group: string
@@ -15,17 +13,6 @@ export interface VelocityTrace {
   readonly count: number
   /** What an APPROVE of this request adds. */
   readonly adds_usd: number
-}
-
-export interface ConditionTrace {
-  readonly id: string
-  /** Guards: hit; rules: matched (match map and condition). */
-  readonly result: boolean
-  /** For a rule whose `match` failed: the first field that did not match, its value and the allowed values. */
-  readonly mismatch?: { readonly field: string; readonly value: string; readonly allowed: readonly string[] }
-  /** The condition source and the values it read, for rules that reached their `when`. */
-  readonly when?: string
-  readonly values?: { readonly [path: string]: TraceValue }
 }
 
 export interface DecisionTrace {

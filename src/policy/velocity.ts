@@ -1,4 +1,5 @@
-import { readField, type RequestFacts } from './request-context.js'
+import { readField } from './engine/first-match.js'
+import type { RequestFacts } from './request-context.js'
 
 /** One (window, group) bucket series the request falls in, and what an APPROVE of it adds there. */
 export interface VelocityProbe {

@@ -78,18 +78,32 @@ export type TxRequest = z.infer<typeof TxRequestSchema>
 export type TxDestination = z.infer<typeof DestinationSchema>
 
 /**
- * The stage of a transaction request. The signing stage is recognised by its signing-only fields (`fee`,
- * `destinations[].displayDstAddress`, `rawTx`); any one of them makes it a signing request, which is the
- * fail-closed reading since IGNORE is not a valid answer there.
+ * Operations that sign a message rather than move an amount: their signing requests carry no `fee` and
+ * no display address by nature, so the absence of those fields says nothing about the stage.
+ */
+const MESSAGE_OPERATIONS: ReadonlySet<string> = new Set(['RAW', 'TYPED_MESSAGE'])
+
+/**
+ * The stage of a transaction request, read so that it fails closed (docs/handler.md, "Request
+ * classification"): a request is the approval stage only when it is unambiguously one, because IGNORE is
+ * valid there and never on a signing request. Unambiguous means all of:
+ * - none of the signing-only fields (`fee`, `rawTx`, `destinations[].displayDstAddress`), present at all;
+ * - every destination carries the policy verdict the approval stage asks about (`action`, `actionInfo`);
+ * - the operation moves an amount (not `RAW`/`TYPED_MESSAGE`, whose signing requests look the same).
+ * Anything else is the signing stage.
  */
 export function txRequestKind(
   request: TxRequest,
 ): typeof RequestKind.txApproval | typeof RequestKind.txSigning {
-  const isSigning =
+  const hasSigningField =
     request.fee !== undefined ||
     request.rawTx !== undefined ||
     request.destinations.some((destination) => destination.displayDstAddress !== undefined)
-  return isSigning ? RequestKind.txSigning : RequestKind.txApproval
+  const carriesVerdicts = request.destinations.every(
+    (destination) => destination.action !== undefined && destination.actionInfo !== undefined,
+  )
+  const isApproval = !hasSigningField && carriesVerdicts && !MESSAGE_OPERATIONS.has(request.operation)
+  return isApproval ? RequestKind.txApproval : RequestKind.txSigning
 }
 
 /** Decodes `actionInfo.capturedRule`; `undefined` when absent or not valid JSON. */

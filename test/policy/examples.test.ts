@@ -9,7 +9,7 @@ import { loadPolicyFile } from '../../src/policy/index.js'
 import { parseConfigChangeRequest, parseTxRequest, txRequestKind } from '../../src/protocol/index.js'
 import { CONFIG_FIXTURES, loadConfigFixture, loadTxFixture, TX_FIXTURES } from '../fixtures/index.js'
 import { runCli } from '../support/cli.js'
-import { NOW, policyDir, snapshotFor } from './support.js'
+import { decideWith, NOW, policyDir } from './support.js'
 
 const ROOT = join(import.meta.dirname, '..', '..')
 const EXAMPLES = join(ROOT, 'examples', 'policies')
@@ -69,7 +69,7 @@ describe('the starter policy (development-mode default)', () => {
     const request = parseTxRequest(loadTxFixture(name))
     for (const kind of new Set([txRequestKind(request), 'tx_approval', 'tx_signing'] as const)) {
       const input = { kind, request, now: NOW }
-      const decision = starter.evaluate(input, snapshotFor(starter, input))
+      const decision = decideWith(starter, input)
       expect(decision.trace.error, `${name} as ${kind}`).toBeUndefined()
       expect(decision.trace.decided_by).not.toBe('error')
     }

@@ -4,8 +4,10 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import {
   compilePolicy,
-  velocityKey,
+  decideNow,
+  ZERO_FIGURES,
   type CompiledPolicy,
+  type PolicyDecision,
   type PolicyInput,
   type VelocityFigures,
 } from '../../src/policy/index.js'
@@ -47,20 +49,13 @@ export function usdInput(usd: number): PolicyInput {
   return txInput('eth-transfer-signing', { destinations: [{ ...destination, amountUSD: usd }] })
 }
 
-/** The snapshot a store would give: the probes' series with the figures given by window id (else zero). */
-export function snapshotFor(
+/** Decides `input` as the handler would, with the figures given by window id (else none yet). */
+export function decideWith(
   policy: CompiledPolicy,
   input: PolicyInput,
   figures: Record<string, VelocityFigures> = {},
-): Map<string, VelocityFigures> {
-  return new Map(
-    policy
-      .velocityProbes(input)
-      .map((probe) => [
-        velocityKey(probe.windowId, probe.groupKey),
-        figures[probe.windowId] ?? { sumUsdCents: 0, count: 0 },
-      ]),
-  )
+): PolicyDecision {
+  return decideNow(policy, input, (probe) => figures[probe.windowId] ?? ZERO_FIGURES)
 }
 
 export const DEFAULTS = `

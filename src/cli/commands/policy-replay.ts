@@ -1,6 +1,6 @@
 import { resolve } from 'node:path'
 import type { Command } from 'commander'
-import { loadPolicyFile, velocityKey, type CompiledPolicy, type VelocityFigures } from '../../policy/index.js'
+import { decideNow, loadPolicyFile, ZERO_FIGURES, type CompiledPolicy } from '../../policy/index.js'
 import { RequestKind, parseCallbackRequest, type CallbackRoute } from '../../protocol/index.js'
 import type { RecordedDecision } from '../../storage/index.js'
 import { ExitCode } from '../io.js'
@@ -16,8 +16,6 @@ interface Replayed {
   readonly candidate: Outcome
   readonly candidateRule: string | null
 }
-
-const ZERO: VelocityFigures = { sumUsdCents: 0, count: 0 }
 
 function recordedOutcome(decision: RecordedDecision): Outcome {
   return decision.heldByPolicy ? 'HOLD' : decision.action
@@ -37,22 +35,20 @@ function replayOne(candidate: CompiledPolicy, recorded: RecordedDecision): Repla
     return { recorded, candidate: 'REJECT', candidateRule: null }
   }
   const input = { kind: recorded.kind as RequestKind, request: parsed.request, now: recorded.decidedAt }
-  const seen = new Map(
-    recorded.velocity.map((figures) => [velocityKey(figures.windowId, figures.groupKey), figures]),
-  )
-  let probes
+  let decision
   try {
-    probes = candidate.velocityProbes(input)
+    decision = decideNow(
+      candidate,
+      input,
+      (probe) =>
+        recorded.velocity.find(
+          (figures) => figures.windowId === probe.windowId && figures.groupKey === probe.groupKey,
+        ) ?? ZERO_FIGURES,
+    )
   } catch {
+    // The candidate cannot read the request's amount: the handler would reject it.
     return { recorded, candidate: 'REJECT', candidateRule: null }
   }
-  const snapshot = new Map(
-    probes.map((probe) => {
-      const key = velocityKey(probe.windowId, probe.groupKey)
-      return [key, seen.get(key) ?? ZERO] as const
-    }),
-  )
-  const decision = candidate.evaluate(input, snapshot)
   return { recorded, candidate: decision.require ? 'HOLD' : decision.action, candidateRule: decision.ruleId }
 }
 

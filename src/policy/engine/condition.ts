@@ -1,4 +1,5 @@
-import type { ASTNode, Environment, ParseResult } from '@marcbachmann/cel-js'
+import { serialize, type ASTNode, type Environment, type ParseResult } from '@marcbachmann/cel-js'
+import { linearMatches, type PatternCache } from './linear-regex.js'
 
 /** A `when` condition, parsed and type-checked once at load, with what it reads (for traces and lints). */
 export interface Condition {
@@ -8,8 +9,6 @@ export interface Condition {
   readonly reads: readonly { readonly path: string; readonly parts: readonly string[] }[]
   /** Named lists it reads (`lists.<name>`), checked for staleness before each evaluation. */
   readonly lists: readonly string[]
-  /** Whether it calls `matches()`: a regular expression run on request data, with no time limit. */
-  readonly usesRegex: boolean
 }
 
 const COMPREHENSIONS = new Set(['all', 'exists', 'exists_one', 'map', 'filter'])
@@ -40,7 +39,6 @@ function isComprehension(node: ASTNode): boolean {
 interface Reads {
   readonly paths: Set<string>
   nestedComprehension: boolean
-  regex: boolean
 }
 
 function collect(node: ASTNode, env: Environment, reads: Reads, insideComprehension: boolean): void {
@@ -50,7 +48,6 @@ function collect(node: ASTNode, env: Environment, reads: Reads, insideComprehens
     if (env.hasVariable(path.split('.')[0]!)) reads.paths.add(path)
     return
   }
-  if ((node.op === 'rcall' || node.op === 'call') && node.args[0] === 'matches') reads.regex = true
   const comprehension = isComprehension(node)
   if (comprehension && insideComprehension) reads.nestedComprehension = true
   for (const child of children(node)) collect(child, env, reads, insideComprehension || comprehension)
@@ -60,19 +57,23 @@ export type ConditionResult = { readonly condition: Condition } | { readonly err
 
 /**
  * Parses and type-checks `source` in `env`. A condition must be of type bool, and nested comprehensions
- * are refused: without a runtime cost budget their cost is the product of the list sizes.
+ * are refused: without a runtime cost budget their cost is the product of the list sizes. `matches()`
+ * calls run in linear time (see linear-regex.ts); their patterns are compiled into `patterns` here.
  */
-export function compileCondition(env: Environment, source: string): ConditionResult {
+export function compileCondition(env: Environment, source: string, patterns: PatternCache): ConditionResult {
   let run: ParseResult
   try {
     run = env.parse(source)
+    const linear = linearMatches(run.ast, patterns)
+    if (linear.problems.length > 0) return { error: linear.problems.join('; ') }
+    if (linear.rewritten) run = env.parse(serialize(linear.ast))
   } catch (error) {
     return { error: `does not parse: ${summaryOf(error)}` }
   }
   const checked = run.check()
   if (!checked.valid) return { error: `type error: ${summaryOf(checked.error)}` }
   if (checked.type !== 'bool') return { error: `must be a bool condition, but its type is ${checked.type}` }
-  const reads: Reads = { paths: new Set(), nestedComprehension: false, regex: false }
+  const reads: Reads = { paths: new Set(), nestedComprehension: false }
   collect(run.ast, env, reads, false)
   if (reads.nestedComprehension) {
     return { error: 'nested comprehensions (all/exists/map/filter inside another) are not allowed' }
@@ -81,7 +82,7 @@ export function compileCondition(env: Environment, source: string): ConditionRes
   const lists = paths.flatMap(({ parts }) =>
     parts[0] === 'lists' && parts[1] !== undefined ? [parts[1]] : [],
   )
-  return { condition: { source, run, reads: paths, lists: [...new Set(lists)], usesRegex: reads.regex } }
+  return { condition: { source, run, reads: paths, lists: [...new Set(lists)] } }
 }
 
 /** The one-line summary of a CEL error (its message also carries a multi-line source excerpt). */

@@ -1,9 +1,10 @@
 import type { createHash } from 'node:crypto'
 import { parse as parseYaml } from 'yaml'
+import { normalizeAddress } from './address.js'
 import type { Diagnostics } from './diagnostics.js'
 import { parseDuration } from './duration.js'
-import type { ListSpec } from './policy-schema.js'
-import type { CompiledList } from './program.js'
+import type { ListSpec } from './schema-parts.js'
+import type { CompiledList } from './first-match.js'
 
 /** What the pure compiler needs from the outside: list files, read relative to the policy file. */
 export interface ListFileReader {
@@ -11,8 +12,8 @@ export interface ListFileReader {
 }
 
 /**
- * Resolves `lists:`: inline arrays as written, files read through `readListFile` and folded into the
- * policy digest. With `now`, a file older than its `max_age` is reported (evaluation fails closed on it).
+ * Resolves `lists:`: inline arrays, and files read through `readListFile` and folded into the
+ * policy digest; addresses in them are normalized as request addresses are (address.ts). With `now`, a file older than its `max_age` is reported (evaluation fails closed on it).
  */
 export function compileLists(
   lists: Record<string, ListSpec>,
@@ -23,7 +24,7 @@ export function compileLists(
   const compiled = new Map<string, CompiledList>()
   for (const [name, spec] of Object.entries(lists).sort(([a], [b]) => a.localeCompare(b))) {
     if (Array.isArray(spec)) {
-      compiled.set(name, { values: spec, loadedAtMs: undefined, maxAgeMs: undefined })
+      compiled.set(name, { values: spec.map(normalizeAddress), loadedAtMs: undefined, maxAgeMs: undefined })
       continue
     }
     let file: { text: string; mtimeMs: number }
@@ -59,7 +60,7 @@ export function compileLists(
         `list file ${spec.file} is older than ${spec.max_age}: conditions reading lists.${name} fail closed until it is refreshed`,
       )
     }
-    compiled.set(name, { values, loadedAtMs: file.mtimeMs, maxAgeMs })
+    compiled.set(name, { values: values.map(normalizeAddress), loadedAtMs: file.mtimeMs, maxAgeMs })
   }
   return compiled
 }

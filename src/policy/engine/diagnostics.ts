@@ -1,4 +1,12 @@
-import type { PolicyDiagnostic } from './errors.js'
+/** One problem (or warning) found in a policy file, located as precisely as the source allows. */
+export interface PolicyDiagnostic {
+  readonly severity: 'error' | 'warning'
+  /** Where in the document, e.g. `tx_signing[2].when`; `(root)` for the whole file. */
+  readonly path: string
+  /** 1-based line in the source file, when known. */
+  readonly line?: number
+  readonly message: string
+}
 
 /** A location in the policy document, as keys and indexes: `['tx_signing', 2, 'when']`. */
 export type Path = readonly (string | number)[]
