@@ -10,9 +10,13 @@ import {
   type AuthMode,
   type CallbackResponse,
   type CallbackRoute,
-  type ErrorCode,
 } from '../protocol/index.js'
-import { CallbackInputInvalid, CallbackProtocolViolation, CallbackTransportFailure } from './errors.js'
+import {
+  CallbackInputInvalid,
+  CallbackProtocolViolation,
+  CallbackTransportFailure,
+  type CallbackClientErrorCode,
+} from './errors.js'
 import { handlerUrl } from './handler-url.js'
 import { postCallback } from './post-callback.js'
 import { readReply } from './read-reply.js'
@@ -65,7 +69,7 @@ export interface Exchange {
   readonly durationMs: number
   readonly httpStatus?: number
   readonly response?: CallbackResponse
-  readonly error?: { readonly code: ErrorCode; readonly message: string }
+  readonly error?: { readonly code: CallbackClientErrorCode; readonly message: string }
 }
 
 export type CallOutcome =

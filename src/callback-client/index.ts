@@ -5,7 +5,13 @@
  */
 export { callHandler, systemClock, CALLBACK_DEFAULTS } from './call-handler.js'
 export type { CallClock, CallHandlerOptions, CallOutcome, CallResult, Exchange } from './call-handler.js'
-export { CallbackInputInvalid, CallbackProtocolViolation, CallbackTransportFailure } from './errors.js'
+export {
+  CallbackInputInvalid,
+  CallbackProtocolViolation,
+  CallbackTransportFailure,
+  CALLBACK_CLIENT_ERRORS,
+} from './errors.js'
+export type { CallbackClientErrorCode } from './errors.js'
 export {
   FIXTURE_NAMES,
   buildFixture,

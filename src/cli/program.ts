@@ -1,5 +1,5 @@
 import { Command, CommanderError } from 'commander'
-import { CountersignError } from '../protocol/index.js'
+import { CountersignError } from '../core/index.js'
 import { ExitCode, type Io } from './io.js'
 
 /**

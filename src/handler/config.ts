@@ -3,16 +3,14 @@ import { isAbsolute, resolve, dirname } from 'node:path'
 import type { KeyObject } from 'node:crypto'
 import { parse as parseYaml } from 'yaml'
 import { z } from 'zod'
+import { CountersignError, isDuration, parseDuration, parseSize } from '../core/index.js'
 import {
-  CountersignError,
   importRsaPrivateKey,
   importRsaPublicKey,
   normalizeBasePath,
   type AuthMode,
 } from '../protocol/index.js'
-import { parseDuration } from '../policy/index.js'
 import { ConfigInvalid } from './errors.js'
-import { parseSizeBytes } from './size.js'
 
 /**
  * The handler's configuration: one YAML file, checked for shape (zod) and then for meaning (files that
@@ -158,10 +156,8 @@ export function compileConfig(
 
   const listen = parseListen(raw.listen)
   if (!listen) problems.push(`listen: "${raw.listen}" is not HOST:PORT; write e.g. 0.0.0.0:8443`)
-  const bodyLimitBytes = parseSizeBytes(raw.bodyLimit)
-  if (bodyLimitBytes === undefined)
-    problems.push(`bodyLimit: "${raw.bodyLimit}" is not a size; write e.g. 1MiB`)
-  const decisionDeadlineMs = parseDuration(raw.decisionDeadline)
+  const bodyLimitBytes = check('bodyLimit', 'the default is 1MiB', () => parseSize(raw.bodyLimit))
+  const decisionDeadlineMs = isDuration(raw.decisionDeadline) ? parseDuration(raw.decisionDeadline) : undefined
   if (decisionDeadlineMs === undefined || decisionDeadlineMs > MAX_DEADLINE_MS) {
     problems.push(
       `decisionDeadline: "${raw.decisionDeadline}" must be a duration of at most 29s (co-signers give up after 30s); write e.g. 25s`,

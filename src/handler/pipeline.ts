@@ -1,13 +1,11 @@
 import type { Logger } from 'pino'
+import { CountersignError, canonicalJson, sha256Hex } from '../core/index.js'
 import {
   Action,
-  CountersignError,
   PayloadInvalid,
   RequestKind,
   extractCompactToken,
   parseCallbackRequest,
-  canonicalJson,
-  sha256Hex,
   readRequestId,
   signCallbackResponse,
   txRequestKind,

@@ -1,7 +1,7 @@
 import { randomUUID, type KeyObject } from 'node:crypto'
 import { SignJWT } from 'jose'
 import { importRsaPrivateKey } from '../protocol/index.js'
-import { sha256Hex } from './body-hash.js'
+import { sha256Hex } from '../core/index.js'
 import { systemClock, type Clock } from './clock.js'
 import { requestUri } from './request-uri.js'
 

@@ -1,7 +1,7 @@
 import type { createHash } from 'node:crypto'
 import { parse as parseYaml } from 'yaml'
 import type { Diagnostics } from './diagnostics.js'
-import { parseDuration } from './duration.js'
+import { parseDuration } from '../core/index.js'
 import type { ListSpec } from './policy-schema.js'
 import type { CompiledList } from './program.js'
 

@@ -3,7 +3,7 @@ import { LineCounter, parseDocument } from 'yaml'
 import { isActionAllowed, REQUEST_KINDS, type Action, type RequestKind } from '../protocol/index.js'
 import { CelRecord, celEnvironment, type PolicyEnvironment } from './cel-environment.js'
 import { compileCondition, type Condition } from './condition.js'
-import { formatDuration, parseDuration } from './duration.js'
+import { formatDuration, parseDuration } from '../core/index.js'
 import { compileLists, type ListFileReader } from './compile-lists.js'
 import { compileWindows } from './compile-velocity.js'
 import { Diagnostics, formatPath, type Path } from './diagnostics.js'
@@ -85,7 +85,7 @@ function compileQuorum(
       `quorum ${spec.quorum} cannot be reached by ${approvers.length} approver(s)`,
     )
   }
-  const ttlMs = parseDuration(spec.ttl)!
+  const ttlMs = parseDuration(spec.ttl)
   if (ttlMs > MAX_HOLD_TTL_MS) {
     diagnostics.error(
       [...at, 'ttl'],

@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { DURATION_PATTERN } from './duration.js'
+import { DURATION_PATTERN } from '../core/index.js'
 
 /**
  * The policy file, as zod schemas. They are the single source of truth: the loader validates with them

@@ -4,14 +4,14 @@
  */
 export { Action, ACTIONS, RequestKind, REQUEST_KINDS, isActionAllowed } from './actions.js'
 export {
-  CountersignError,
   JwtAlgorithmNotAllowed,
   JwtMalformed,
   JwtSignatureInvalid,
   KeyUnsupported,
   PayloadInvalid,
+  PROTOCOL_ERRORS,
 } from './errors.js'
-export type { ErrorCode } from './errors.js'
+export type { ProtocolErrorCode } from './errors.js'
 export { callbackPath, normalizeBasePath, HEALTH_PATHS } from './paths.js'
 export type { AuthMode, CallbackRoute } from './paths.js'
 export {
@@ -42,4 +42,3 @@ export {
   verifyCallbackResponse,
 } from './jwt.js'
 export type { VerifiedJwt } from './jwt.js'
-export { canonicalJson, sha256Hex } from './digest.js'

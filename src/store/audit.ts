@@ -1,4 +1,4 @@
-import { canonicalJson, sha256Hex } from '../protocol/index.js'
+import { canonicalJson, sha256Hex } from '../core/index.js'
 import { insertRows } from './sql/insert-rows.js'
 import type { SqlDatabase, SqlSession } from './sql/types.js'
 

@@ -19,5 +19,6 @@ export type { VelocityFigures, VelocitySeries, ReleasedReservation } from './vel
 export type { HeldRequest, VoteInput } from './approvals.js'
 export type { AuditEntry, AuditEventType, AuditVerification } from './audit.js'
 export { GENESIS_HASH } from './audit.js'
-export { NotFound, StoreConflict, StoreUnavailable } from './errors.js'
+export { NotFound, StoreConflict, StoreUnavailable, STORE_ERRORS } from './errors.js'
+export type { StoreErrorCode } from './errors.js'
 export { WRITER_LOCK_ID as POSTGRES_WRITER_LOCK_ID } from './sql/postgres.js'

@@ -1,4 +1,4 @@
-import { CountersignError } from '../protocol/index.js'
+import { CountersignError } from '../core/index.js'
 import { appendAudit, readAudit, verifyAudit, type AuditEntry, type AuditVerification } from './audit.js'
 import { castVote, listHeld, type HeldRequest, type VoteInput } from './approvals.js'
 import { Batcher } from './batcher.js'
