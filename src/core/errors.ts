@@ -115,9 +115,12 @@ export class SizeInvalid extends CountersignError {
 export class NotJson extends CountersignError {
   readonly code = 'CS_NOT_JSON' satisfies CoreErrorCode
   readonly path: string
+  /** What was found there instead of JSON data (`an instance of Date`, `NaN`, ...). */
+  readonly what: string
 
   constructor(path: string, what: string) {
     super(`${path} is ${what}, which is not JSON data; convert it to plain JSON before hashing or signing it`)
     this.path = path
+    this.what = what
   }
 }

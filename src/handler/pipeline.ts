@@ -7,6 +7,7 @@ import {
   extractCompactToken,
   parseCallbackRequest,
   readRequestId,
+  unrecordableProblem,
   signCallbackResponse,
   txRequestKind,
   verifyRs256,
@@ -117,6 +118,8 @@ async function decideAndRecord(
   requestId: string,
   receivedAt: number,
 ) {
+  const unrecordable = unrecordableProblem(payload, requestId)
+  if (unrecordable !== undefined) return { settlement: refusedBeforeStore(unrecordable) }
   const policy = deps.policy()
   let facts: RequestFacts
   let decider: Decider
@@ -140,6 +143,20 @@ async function decideAndRecord(
     decider = rejectingDecider(error.message, policy)
   }
   return { facts, settlement: await deps.store.settle(facts, decider) }
+}
+
+/**
+ * A request that must never reach the store (see `unrecordableProblem`): a database would store its text
+ * unfaithfully, or fail the write and the whole batch with it. REJECT, not recorded; every retry is refused
+ * the same way because the check depends on the payload alone.
+ */
+function refusedBeforeStore(problem: string) {
+  return {
+    outcome: 'malformed',
+    action: Action.reject,
+    reason: `malformed request: ${problem}`,
+    ruleId: null,
+  } as const
 }
 
 function baseFacts(

@@ -19,7 +19,8 @@ export const PROTOCOL_ERRORS = defineErrorCodes('protocol', {
     fix: 'use an RSA key of at least 2048 bits (countersign keys generate makes one)',
   },
   CS_PAYLOAD_INVALID: {
-    meaning: 'a callback payload does not satisfy the wire contract (a missing or ill-typed field, or a malformed identifier)',
+    meaning:
+      'a callback payload does not satisfy the wire contract (a missing or ill-typed field, or a malformed identifier)',
     fix: 'send the fields protocol.md requires, with the listed types; identifiers must be well-formed text within the length limit',
   },
 })

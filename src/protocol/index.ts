@@ -12,6 +12,7 @@ export {
   PROTOCOL_ERRORS,
 } from './errors.js'
 export type { ProtocolErrorCode } from './errors.js'
+export { Identifier, MAX_IDENTIFIER_LENGTH, identifierProblem, unrecordableProblem } from './identifier.js'
 export { callbackPath, normalizeBasePath, HEALTH_PATHS } from './paths.js'
 export type { AuthMode, CallbackRoute } from './paths.js'
 export {
