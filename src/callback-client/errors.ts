@@ -3,11 +3,13 @@ import { CountersignError, defineErrorCodes } from '../core/index.js'
 /** The codes of the callback client (what a co-signer does when it calls a handler). */
 export const CALLBACK_CLIENT_ERRORS = defineErrorCodes('callback-client', {
   CS_CALLBACK_PROTOCOL: {
-    meaning: 'a callback handler answered something the protocol does not allow (unsigned, wrong action, bad JSON)',
+    meaning:
+      'a callback handler answered something the protocol does not allow (unsigned, wrong action, bad JSON)',
     fix: 'check the handler against protocol.md: countersign conformance names the failing check',
   },
   CS_CALLBACK_TRANSPORT: {
-    meaning: 'a callback handler could not be reached, timed out, answered a non-200 status or failed the TLS pin',
+    meaning:
+      'a callback handler could not be reached, timed out, answered a non-200 status or failed the TLS pin',
     fix: 'check the handler URL, that it is running, and the pinned SPKI fingerprint',
   },
   CS_CALLBACK_INPUT: {

@@ -80,7 +80,7 @@ describe('handler configuration', () => {
   it('reports an unreadable key file without its content', () => {
     const problems = problemsOf({ ...valid(), cosigners: [{ name: 'a', publicKey: 'missing.pub' }] })
     expect(problems).toEqual([
-      expect.stringMatching(/^cosigners\.0\.publicKey: ENOENT; give the co-signer public key/),
+      expect.stringMatching(/^cosigners\.0\.publicKey: no such file; give the co-signer public key/),
     ])
   })
 

@@ -3,7 +3,14 @@ import { isAbsolute, resolve, dirname } from 'node:path'
 import type { KeyObject } from 'node:crypto'
 import { parse as parseYaml } from 'yaml'
 import { z } from 'zod'
-import { CountersignError, isDuration, parseDuration, parseSize } from '../core/index.js'
+import {
+  CountersignError,
+  describeFileError,
+  formatZodIssues,
+  isDuration,
+  parseDuration,
+  parseSize,
+} from '../core/index.js'
 import {
   importRsaPrivateKey,
   importRsaPublicKey,
@@ -134,8 +141,7 @@ export function compileConfig(
   )
   const parsed = RawConfigSchema.safeParse(overridden)
   if (!parsed.success) {
-    for (const issue of parsed.error.issues)
-      problems.push(`${issue.path.join('.') || '(root)'}: ${issue.message}`)
+    problems.push(...formatZodIssues(parsed.error))
     throw new ConfigInvalid(problems)
   }
   const raw = parsed.data
@@ -143,12 +149,7 @@ export function compileConfig(
     try {
       return read()
     } catch (error) {
-      const detail =
-        error instanceof CountersignError
-          ? error.message
-          : error instanceof Error && 'code' in error
-            ? String(error.code)
-            : 'unreadable'
+      const detail = error instanceof CountersignError ? error.message : describeFileError(error)
       problems.push(`${path}: ${detail}; ${fix}`)
       return undefined
     }
@@ -157,7 +158,9 @@ export function compileConfig(
   const listen = parseListen(raw.listen)
   if (!listen) problems.push(`listen: "${raw.listen}" is not HOST:PORT; write e.g. 0.0.0.0:8443`)
   const bodyLimitBytes = check('bodyLimit', 'the default is 1MiB', () => parseSize(raw.bodyLimit))
-  const decisionDeadlineMs = isDuration(raw.decisionDeadline) ? parseDuration(raw.decisionDeadline) : undefined
+  const decisionDeadlineMs = isDuration(raw.decisionDeadline)
+    ? parseDuration(raw.decisionDeadline)
+    : undefined
   if (decisionDeadlineMs === undefined || decisionDeadlineMs > MAX_DEADLINE_MS) {
     problems.push(
       `decisionDeadline: "${raw.decisionDeadline}" must be a duration of at most 29s (co-signers give up after 30s); write e.g. 25s`,
