@@ -3,7 +3,7 @@ import { decodeJwt } from 'jose'
 import { sha256Hex } from '../core/index.js'
 import { EMPTY_BODY_HASHES } from './body-hash.js'
 import { checkKeyMatch } from './check-key-match.js'
-import type { Clock } from './clock.js'
+import type { Clock } from '../core/index.js'
 import { InMemoryNonceStore } from './nonce-store.js'
 import {
   REQUEST_AUTH_FAILURES,
