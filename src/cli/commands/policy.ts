@@ -56,7 +56,9 @@ function registerCheck(policy: Command, context: ProgramContext): void {
     .action(
       action(context, (file: string, options: { now?: string }) => {
         const path = resolve(context.io.cwd, file)
-        const report = lintPolicy(path, { now: (options.now === undefined ? new Date() : parseInstant(options.now, '--now')) })
+        const report = lintPolicy(path, {
+          now: options.now === undefined ? new Date() : parseInstant(options.now, '--now'),
+        })
         for (const diagnostic of report.diagnostics) context.io.out(formatDiagnostic(file, diagnostic))
         const errors = report.diagnostics.filter((diagnostic) => diagnostic.severity === 'error').length
         const warnings = report.diagnostics.length - errors
@@ -119,7 +121,7 @@ function registerExplain(policy: Command, context: ProgramContext): void {
           options: { request: string; kind?: (typeof KINDS)[number]; now?: string; velocity?: string },
         ) => {
           const compiled = loadPolicyFile(resolve(context.io.cwd, file))
-          const now = (options.now === undefined ? new Date() : parseInstant(options.now, '--now'))
+          const now = options.now === undefined ? new Date() : parseInstant(options.now, '--now')
           const {
             decision,
             action: answer,

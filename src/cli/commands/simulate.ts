@@ -8,13 +8,12 @@ import {
   buildFixture,
   callHandler,
   loadCallbackKeys,
-  systemClock,
   type BuiltFixture,
   type CallHandlerOptions,
   type CallOutcome,
   type Exchange,
 } from '../../callback-client/index.js'
-import { formatDuration, parseDuration } from '../../core/index.js'
+import { formatDuration, parseDuration, systemClock } from '../../core/index.js'
 import type { CallbackRoute } from '../../protocol/index.js'
 import { ExitCode, type Io } from '../io.js'
 import { action, type ProgramContext } from '../program.js'
@@ -127,7 +126,7 @@ async function simulate(io: Io, options: SimulateOptions): Promise<number> {
     retry: { intervalMs, maxRetries },
     ...(options.pin === undefined ? {} : { pinnedSpkiSha256: options.pin }),
     clock: {
-      now: systemClock.now,
+      ...systemClock,
       sleep: (ms: number) => {
         if (options.json !== true)
           io.out(`   RETRY: waiting ${formatDuration(ms)} before sending the identical request again`)
