@@ -1,5 +1,5 @@
 import type { Logger } from 'pino'
-import { CountersignError, canonicalJson, sha256Hex } from '../core/index.js'
+import { CountersignError, canonicalJson, sha256Hex, type Clock, type Timer } from '../core/index.js'
 import {
   Action,
   PayloadInvalid,
@@ -32,7 +32,7 @@ export interface PipelineDeps {
   readonly store: Store
   readonly log: Logger
   readonly metrics: HandlerMetrics
-  readonly now: () => number
+  readonly clock: Clock
 }
 
 export interface Reply {
@@ -180,12 +180,12 @@ function baseFacts(
   }
 }
 
-function withDeadline<T>(work: Promise<T>, ms: number): Promise<T | 'deadline'> {
-  let timer: NodeJS.Timeout | undefined
+function withDeadline<T>(clock: Clock, work: Promise<T>, ms: number): Promise<T | 'deadline'> {
+  let timer: Timer | undefined
   const deadline = new Promise<'deadline'>((resolve) => {
-    timer = setTimeout(() => resolve('deadline'), ms)
+    timer = clock.setTimer(ms, () => resolve('deadline'))
   })
-  return Promise.race([work, deadline]).finally(() => clearTimeout(timer))
+  return Promise.race([work, deadline]).finally(() => timer?.cancel())
 }
 
 /** Step 7: the signed JWT (JWT mode) or plain JSON (certificate mode). */
@@ -246,6 +246,7 @@ export async function handleCallback(
   let ruleId: string | null = null
   try {
     const result = await withDeadline(
+      deps.clock,
       decideAndRecord(deps, route, payload, requestId, receivedAt),
       deps.config.decisionDeadlineMs,
     )
@@ -273,8 +274,8 @@ export async function handleCallback(
     ;[action, reason, outcome] = [Action.retry, null, 'store-error']
   }
 
-  const reply = await answer(user, mode, responseOf(requestId, action, reason), deps.now())
-  const latencyMs = deps.now() - receivedAt
+  const reply = await answer(user, mode, responseOf(requestId, action, reason), deps.clock.now())
+  const latencyMs = deps.clock.now() - receivedAt
   deps.metrics.decisions.inc({ action, kind: kindLabel, outcome })
   deps.metrics.latency.observe({ kind: kindLabel }, latencyMs / 1000)
   deps.log.info({ requestId, signerId: user.signerId, action, rule: ruleId, outcome, latencyMs }, 'decision')

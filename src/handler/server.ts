@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs'
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify'
 import type { Logger } from 'pino'
+import { systemClock, type Clock } from '../core/index.js'
 import { HEALTH_PATHS, callbackPath, type AuthMode, type CallbackRoute } from '../protocol/index.js'
 import type { CompiledPolicy } from '../policy/index.js'
 import type { Store } from '../store/index.js'
@@ -14,7 +15,7 @@ export interface ServerDeps {
   readonly policy: () => CompiledPolicy
   readonly store: Store
   readonly log: Logger
-  readonly now?: () => number
+  readonly clock?: Clock
 }
 
 /** Routes served per auth mode; certificate-mode routes exist only over TLS, where the co-signer pins our key. */
@@ -57,13 +58,13 @@ export function buildServer(deps: ServerDeps): { app: FastifyInstance; metrics: 
     store: deps.store,
     log: deps.log,
     metrics,
-    now: deps.now ?? Date.now,
+    clock: deps.clock ?? systemClock,
   }
 
   for (const mode of modesServed(config)) {
     for (const route of ['tx', 'config'] as const satisfies readonly CallbackRoute[]) {
       app.post(callbackPath(config.basePath, mode, route), async (request, reply) => {
-        const receivedAt = pipelineDeps.now()
+        const receivedAt = pipelineDeps.clock.now()
         const body = typeof request.body === 'string' ? request.body : ''
         const result = await handleCallback(pipelineDeps, route, mode, body, receivedAt)
         reply.code(result.status)

@@ -1,4 +1,5 @@
 import type { AddressInfo } from 'node:net'
+import type { Clock } from '../core/index.js'
 import pino, { type Logger } from 'pino'
 import { loadPolicyFile, type CompiledPolicy } from '../policy/index.js'
 import { openStore, type Store } from '../store/index.js'
@@ -17,7 +18,7 @@ export interface RunningHandler {
 
 export interface StartOptions {
   readonly log?: Logger
-  readonly now?: () => number
+  readonly clock?: Clock
 }
 
 /** Starts the callback handler: loads the policy and the store first, so it never listens half-ready. */
@@ -27,13 +28,13 @@ export async function startHandler(
 ): Promise<RunningHandler> {
   const log = options.log ?? pino({ level: config.logLevel, base: { service: 'countersign-handler' } })
   let policy: CompiledPolicy = loadPolicyFile(config.policyPath)
-  const store = await openStore(config.storeUrl, options.now ? { clock: options.now } : {})
+  const store = await openStore(config.storeUrl, options.clock ? { clock: options.clock } : {})
   const { app } = buildServer({
     config,
     policy: () => policy,
     store,
     log,
-    ...(options.now ? { now: options.now } : {}),
+    ...(options.clock ? { clock: options.clock } : {}),
   })
   try {
     await app.listen({ host: config.host, port: config.port })

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { rawExec, testDatabases } from '../../test/support/databases.js'
+import { ManualClock } from '../core/index.js'
 import {
   ALTERED_REPLAY_REASON,
   NotFound,
@@ -60,10 +61,10 @@ const limitDecider: Decider = {
 describe.each(testDatabases)('store on $name', (database) => {
   let store: Store
   let url: string
-  let now = 1_700_000_000_000
+  const clock = new ManualClock(1_700_000_000_000)
   const open = async () => {
     url = await database.freshUrl()
-    store = await openStore(url, { clock: () => now })
+    store = await openStore(url, { clock })
     return store
   }
   afterEach(async () => {
@@ -129,7 +130,7 @@ describe.each(testDatabases)('store on $name', (database) => {
   it('forgets amounts once they leave the window', async () => {
     await open()
     for (let i = 0; i < 50; i++) await store.settle(facts(`x-${i}`), limitDecider)
-    now += 86_400_000 + 300_000
+    clock.advance(86_400_000 + 300_000)
     expect((await store.settle(facts('x-next-day'), limitDecider)).action).toBe('APPROVE')
   })
 
@@ -225,7 +226,7 @@ describe.each(testDatabases)('store on $name', (database) => {
     await open()
     await store.settle(facts('p-1'), fixedDecider({ action: 'APPROVE' }))
     await store.close()
-    store = await openStore(url, { clock: () => now })
+    store = await openStore(url, { clock })
     expect(await store.settle(facts('p-1'), fixedDecider({ action: 'REJECT' }))).toMatchObject({
       outcome: 'repeated',
       action: 'APPROVE',

@@ -1,4 +1,4 @@
-import { CountersignError } from '../core/index.js'
+import { CountersignError, systemClock, type Clock } from '../core/index.js'
 import { appendAudit, readAudit, verifyAudit, type AuditEntry, type AuditVerification } from './audit.js'
 import { castVote, listHeld, type HeldRequest, type VoteInput } from './approvals.js'
 import { Batcher } from './batcher.js'
@@ -48,7 +48,7 @@ export interface Store {
 
 export interface OpenStoreOptions {
   /** Milliseconds since the epoch; injectable so tests can move time. */
-  readonly clock?: () => number
+  readonly clock?: Clock
 }
 
 /** Bounds the parameters of the multi-row statements (15 per decision) well under both databases' limits. */
@@ -72,23 +72,24 @@ async function openDatabase(url: string): Promise<SqlDatabase> {
 
 /** Opens `sqlite:PATH` (`sqlite::memory:` for tests) or `postgres://...` and applies pending migrations. */
 export async function openStore(url: string, options: OpenStoreOptions = {}): Promise<Store> {
-  const clock = options.clock ?? Date.now
+  const clock = options.clock ?? systemClock
   const db = await guarded('open', () => openDatabase(url))
-  await guarded('migration', () => migrate(db, clock()))
+  await guarded('migration', () => migrate(db, clock.now()))
   // Decisions that arrive while a batch is being recorded are recorded together in the next transaction.
   const decisions = new Batcher<SettleJob, Settlement>(
-    (jobs) => db.exclusive((session) => settleBatch(session, jobs, clock())),
+    (jobs) => db.exclusive((session) => settleBatch(session, jobs, clock.now())),
     MAX_DECISIONS_PER_BATCH,
   )
   return {
     dialect: db.dialect,
     settle: (facts, decider) => guarded('write', () => decisions.submit({ facts, decider })),
-    castVote: (input) => guarded('write', () => db.exclusive((session) => castVote(session, input, clock()))),
+    castVote: (input) =>
+      guarded('write', () => db.exclusive((session) => castVote(session, input, clock.now()))),
     listHeld: () => guarded('read', () => db.read((session) => listHeld(session))),
     releaseVelocity: (requestId) =>
       guarded('write', () =>
         db.exclusive(async (session) => {
-          const now = clock()
+          const now = clock.now()
           const released = await release(session, requestId, now)
           if (released.length === 0)
             throw new NotFound(`no active velocity reservation for request ${requestId}`)
