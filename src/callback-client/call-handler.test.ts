@@ -11,7 +11,8 @@ import { testKeyPair } from '../../test/support/keys.js'
 import { makeSelfSignedCertificate } from '../../test/support/tls.js'
 import { PayloadInvalid } from '../protocol/index.js'
 import { spkiFingerprint } from '../keys/index.js'
-import { buildFixture, callHandler, type CallClock } from './index.js'
+import { ManualClock, type Clock } from '../core/index.js'
+import { buildFixture, callHandler } from './index.js'
 
 const cosigner = testKeyPair('cosigner')
 const handler = testKeyPair('handler')
@@ -38,15 +39,16 @@ async function testHandler(
 }
 
 /** A clock that never waits: records each sleep and lets the test act "between retries". */
-function fakeClock(onSleep: (sleeps: number[]) => void = () => {}): CallClock & { sleeps: number[] } {
-  let now = Date.UTC(2026, 10, 21)
+function fakeClock(onSleep: (sleeps: number[]) => void = () => {}): Clock & { sleeps: number[] } {
+  const clock = new ManualClock(Date.UTC(2026, 10, 21))
   const sleeps: number[] = []
   return {
     sleeps,
-    now: () => now,
+    now: () => clock.now(),
+    setTimer: (ms, callback) => clock.setTimer(ms, callback),
     sleep: async (ms) => {
       sleeps.push(ms)
-      now += ms
+      clock.advance(ms)
       onSleep(sleeps)
     },
   }

@@ -1,4 +1,5 @@
 import type { KeyObject } from 'node:crypto'
+import { systemClock, type Clock } from '../core/index.js'
 import {
   Action,
   RequestKind,
@@ -10,9 +11,13 @@ import {
   type AuthMode,
   type CallbackResponse,
   type CallbackRoute,
-  type ErrorCode,
 } from '../protocol/index.js'
-import { CallbackInputInvalid, CallbackProtocolViolation, CallbackTransportFailure } from './errors.js'
+import {
+  CallbackInputInvalid,
+  CallbackProtocolViolation,
+  CallbackTransportFailure,
+  type CallbackClientErrorCode,
+} from './errors.js'
 import { handlerUrl } from './handler-url.js'
 import { postCallback } from './post-callback.js'
 import { readReply } from './read-reply.js'
@@ -25,17 +30,6 @@ export const CALLBACK_DEFAULTS = {
   maxRetries: 20,
 } as const
 
-/** Time as the retry loop sees it; tests inject one that does not wait. */
-export interface CallClock {
-  now(): number
-  sleep(ms: number): Promise<void>
-}
-
-export const systemClock: CallClock = {
-  now: () => Date.now(),
-  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-}
-
 interface CommonOptions {
   /** The BASE URL configured for the handler; the route suffix is appended. */
   readonly url: string
@@ -45,7 +39,8 @@ interface CommonOptions {
   readonly pinnedSpkiSha256?: string
   readonly timeoutMs?: number
   readonly retry?: { readonly intervalMs?: number; readonly maxRetries?: number }
-  readonly clock?: CallClock
+  /** Time as the retry loop sees it; tests inject one that does not wait. */
+  readonly clock?: Clock
   /** Called after each exchange, so a caller can print progress while RETRYs are waited out. */
   readonly onExchange?: (exchange: Exchange) => void
 }
@@ -65,7 +60,7 @@ export interface Exchange {
   readonly durationMs: number
   readonly httpStatus?: number
   readonly response?: CallbackResponse
-  readonly error?: { readonly code: ErrorCode; readonly message: string }
+  readonly error?: { readonly code: CallbackClientErrorCode; readonly message: string }
 }
 
 export type CallOutcome =

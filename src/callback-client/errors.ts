@@ -1,4 +1,24 @@
-import { CountersignError } from '../protocol/index.js'
+import { CountersignError, defineErrorCodes } from '../core/index.js'
+
+/** The codes of the callback client (what a co-signer does when it calls a handler). */
+export const CALLBACK_CLIENT_ERRORS = defineErrorCodes('callback-client', {
+  CS_CALLBACK_PROTOCOL: {
+    meaning:
+      'a callback handler answered something the protocol does not allow (unsigned, wrong action, bad JSON)',
+    fix: 'check the handler against protocol.md: countersign conformance names the failing check',
+  },
+  CS_CALLBACK_TRANSPORT: {
+    meaning:
+      'a callback handler could not be reached, timed out, answered a non-200 status or failed the TLS pin',
+    fix: 'check the handler URL, that it is running, and the pinned SPKI fingerprint',
+  },
+  CS_CALLBACK_INPUT: {
+    meaning: 'the request given to the callback client is invalid (payload, URL or options)',
+    fix: 'fix the input named in the message',
+  },
+})
+
+export type CallbackClientErrorCode = keyof typeof CALLBACK_CLIENT_ERRORS.codes
 
 /**
  * The handler answered, but not as the contract says: a response that is not an RS256 JWT signed by the
@@ -6,7 +26,7 @@ import { CountersignError } from '../protocol/index.js'
  * signing request. A co-signer treats any of these as a failed request, never as an approval.
  */
 export class CallbackProtocolViolation extends CountersignError {
-  readonly code = 'CS_CALLBACK_PROTOCOL'
+  readonly code = 'CS_CALLBACK_PROTOCOL' satisfies CallbackClientErrorCode
 }
 
 /**
@@ -14,7 +34,7 @@ export class CallbackProtocolViolation extends CountersignError {
  * no answer came within the deadline, or it answered with a status other than 200 (`httpStatus`).
  */
 export class CallbackTransportFailure extends CountersignError {
-  readonly code = 'CS_CALLBACK_TRANSPORT'
+  readonly code = 'CS_CALLBACK_TRANSPORT' satisfies CallbackClientErrorCode
   readonly httpStatus: number | undefined
   /** True when the deadline passed before a full answer arrived. */
   readonly timedOut: boolean
@@ -34,5 +54,5 @@ export class CallbackTransportFailure extends CountersignError {
 
 /** Input the client cannot use: an unknown fixture name, a malformed pin, a base URL that is not http(s). */
 export class CallbackInputInvalid extends CountersignError {
-  readonly code = 'CS_CALLBACK_INPUT'
+  readonly code = 'CS_CALLBACK_INPUT' satisfies CallbackClientErrorCode
 }

@@ -3,9 +3,15 @@
  * does (the future co-signer daemon uses it), fixture builders make realistic payloads, and
  * `runConformance` grades any handler, ours or not, by URL and keys (JWT mode) or URL and TLS pin alone.
  */
-export { callHandler, systemClock, CALLBACK_DEFAULTS } from './call-handler.js'
-export type { CallClock, CallHandlerOptions, CallOutcome, CallResult, Exchange } from './call-handler.js'
-export { CallbackInputInvalid, CallbackProtocolViolation, CallbackTransportFailure } from './errors.js'
+export { callHandler, CALLBACK_DEFAULTS } from './call-handler.js'
+export type { CallHandlerOptions, CallOutcome, CallResult, Exchange } from './call-handler.js'
+export {
+  CallbackInputInvalid,
+  CallbackProtocolViolation,
+  CallbackTransportFailure,
+  CALLBACK_CLIENT_ERRORS,
+} from './errors.js'
+export type { CallbackClientErrorCode } from './errors.js'
 export {
   FIXTURE_NAMES,
   buildFixture,

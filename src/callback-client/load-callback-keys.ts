@@ -2,6 +2,7 @@ import type { KeyObject } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
 import { KeyMaterialKind, KeyUnreadable, readKeyMaterialFile } from '../keys/index.js'
 import { importRsaPrivateKey, importRsaPublicKey } from '../protocol/index.js'
+import { describeFileError } from '../core/index.js'
 
 export interface CallbackKeyFiles {
   /** The co-signer's private key (PEM or DER), which signs every request. */
@@ -21,9 +22,9 @@ export async function loadCallbackKeys(files: CallbackKeyFiles): Promise<Callbac
   try {
     privateBytes = await readFile(files.cosignerKeyPath)
   } catch (error) {
-    const code = (error as { code?: unknown }).code
-    const reason = code === 'ENOENT' ? 'no such file' : 'permission denied or I/O error'
-    throw new KeyUnreadable(`cannot read ${files.cosignerKeyPath}: ${reason}`, { cause: error })
+    throw new KeyUnreadable(`cannot read ${files.cosignerKeyPath}: ${describeFileError(error)}`, {
+      cause: error,
+    })
   }
   const handlerMaterial = await readKeyMaterialFile(files.handlerPublicKeyPath, {
     expect: [KeyMaterialKind.publicKey, KeyMaterialKind.certificate],

@@ -10,6 +10,7 @@ import {
   type CallbackResponse,
 } from '../protocol/index.js'
 import type { HttpReply } from './post-callback.js'
+import { formatZodIssues } from '../core/index.js'
 
 /** Where a reply stopped being usable: not HTTP 200, not a valid signature, or inexact claims. */
 export type ReplyStage = 'status' | 'signature' | 'claims'
@@ -63,7 +64,7 @@ function readJsonReply(body: string): ReadReply {
   }
   const result = CallbackResponseSchema.safeParse(parsed)
   if (result.success) return { ok: true, response: result.data }
-  const detail = result.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`)
+  const detail = formatZodIssues(result.error)
   return {
     ok: false,
     stage: 'claims',

@@ -1,6 +1,5 @@
 import { Command, CommanderError } from 'commander'
-import { CountersignError as BaseError } from '../core/index.js'
-import { CountersignError } from '../protocol/index.js'
+import { CountersignError } from '../core/index.js'
 import { ExitCode, type Io } from './io.js'
 
 /**
@@ -30,7 +29,7 @@ export function action<A extends unknown[]>(
 
 export function reportError(io: Io, error: unknown): number {
   // Modules move from the protocol's error base to the core's one by one: both are ours.
-  if (error instanceof CountersignError || error instanceof BaseError) {
+  if (error instanceof CountersignError) {
     io.err(`error: ${error.message}`)
     return ExitCode.usage
   }

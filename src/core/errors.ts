@@ -46,3 +46,81 @@ export function defineErrorCodes<const Code extends string>(
   }
   return Object.freeze({ module, codes: Object.freeze(codes) })
 }
+
+/** The codes of core's own parsers and canonical JSON. */
+export const CORE_ERRORS = defineErrorCodes('core', {
+  CS_DURATION_INVALID: {
+    meaning: 'a duration is not a whole number followed by one unit',
+    fix: 'write a duration like 500ms, 30s, 5m, 24h or 7d (one unit: 90m, not 1h30m)',
+  },
+  CS_INSTANT_INVALID: {
+    meaning: 'an instant is not an ISO 8601 date/time (or, where allowed, a duration back from now)',
+    fix: 'write e.g. 2026-05-01T12:00:00Z, 2026-05-01, or a duration such as 7d where the option accepts one',
+  },
+  CS_SIZE_INVALID: {
+    meaning: 'a size is not a positive whole number of bytes, KiB or MiB',
+    fix: 'write a size like 1048576, 512KiB or 1MiB',
+  },
+  CS_NOT_JSON: {
+    meaning:
+      'a value to be written as canonical JSON is not JSON data (Date, Map, Set, undefined, function, BigInt, NaN, Infinity, class instance, cycle)',
+    fix: 'convert the value to plain JSON data (strings, finite numbers, booleans, null, arrays, plain objects) before hashing or signing it',
+  },
+})
+export type CoreErrorCode = keyof typeof CORE_ERRORS.codes
+
+/** `--since "x"` or `"x"`: how a parser's message names the value, with the option or key it came from. */
+function quoted(text: string, label: string | undefined): string {
+  return label === undefined ? `"${text}"` : `${label} "${text}"`
+}
+
+/** A duration that is not a whole number and one unit; `text` is the value as given. */
+export class DurationInvalid extends CountersignError {
+  readonly code = 'CS_DURATION_INVALID' satisfies CoreErrorCode
+  readonly text: string
+
+  constructor(text: string, label?: string) {
+    super(
+      `${quoted(text, label)} is not a duration: write a whole number and one unit, e.g. 500ms, 30s, 5m, 24h or 7d`,
+    )
+    this.text = text
+  }
+}
+
+/** An instant that is not ISO 8601; `text` is the value as given. */
+export class InstantInvalid extends CountersignError {
+  readonly code = 'CS_INSTANT_INVALID' satisfies CoreErrorCode
+  readonly text: string
+
+  constructor(text: string, accepted: string, label?: string) {
+    super(`${quoted(text, label)} is not ${accepted}`)
+    this.text = text
+  }
+}
+
+/** A size that is not a positive whole number of bytes, KiB or MiB; `text` is the value as given. */
+export class SizeInvalid extends CountersignError {
+  readonly code = 'CS_SIZE_INVALID' satisfies CoreErrorCode
+  readonly text: string
+
+  constructor(text: string, label?: string) {
+    super(
+      `${quoted(text, label)} is not a size: write a positive whole number of bytes, KiB or MiB, e.g. 1048576, 512KiB or 1MiB`,
+    )
+    this.text = text
+  }
+}
+
+/** A value handed to canonical JSON that is not JSON data; `path` names where (`$.a.b[2]`). */
+export class NotJson extends CountersignError {
+  readonly code = 'CS_NOT_JSON' satisfies CoreErrorCode
+  readonly path: string
+  /** What was found there instead of JSON data (`an instance of Date`, `NaN`, ...). */
+  readonly what: string
+
+  constructor(path: string, what: string) {
+    super(`${path} is ${what}, which is not JSON data; convert it to plain JSON before hashing or signing it`)
+    this.path = path
+    this.what = what
+  }
+}

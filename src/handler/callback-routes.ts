@@ -23,7 +23,7 @@ export function callbackRoutes(deps: PipelineDeps): FastifyPluginAsync {
         instance.post(callbackPath(deps.config.basePath, mode, route), async (request, reply) => {
           // The request's arrival (Fastify starts the clock when the request comes in, before its body is
           // read), so latency and the policy's `now` include any wait in the queue.
-          const receivedAt = deps.now() - Math.round(reply.elapsedTime)
+          const receivedAt = deps.clock.now() - Math.round(reply.elapsedTime)
           const body = typeof request.body === 'string' ? request.body : ''
           const result = await handleCallback(deps, route, mode, body, receivedAt)
           reply.code(result.status)

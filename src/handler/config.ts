@@ -1,13 +1,13 @@
 import { resolve } from 'node:path'
 import type { KeyObject } from 'node:crypto'
 import { z } from 'zod'
+import { parseDuration, parseSize } from '../core/index.js'
 import {
   importRsaPrivateKey,
   importRsaPublicKey,
   normalizeBasePath,
   type AuthMode,
 } from '../protocol/index.js'
-import { parseDuration } from '../policy/index.js'
 import {
   ConfigInvalid,
   DEFAULT_SERVER_LIMITS,
@@ -30,7 +30,6 @@ import {
   type ServerLimits,
   type TlsFiles,
 } from '../service/index.js'
-import { parseSizeBytes } from './size.js'
 
 /**
  * The handler's configuration: one YAML file, checked for shape and then for meaning (files that must
@@ -101,6 +100,15 @@ export interface HandlerConfig {
   readonly logLevel: RawConfig['logLevel']
 }
 
+/** A core parser's value, or `undefined` where it refuses the text: the caller reports the problem at its key. */
+function unlessRefused<T>(parse: () => T): T | undefined {
+  try {
+    return parse()
+  } catch {
+    return undefined
+  }
+}
+
 function compileListen(raw: RawConfig, context: CompileContext): ListenAddress | undefined {
   const listen = parseListen(raw.listen)
   if (!listen) context.problem('listen', `"${raw.listen}" is not HOST:PORT`, 'write e.g. 0.0.0.0:8443')
@@ -111,7 +119,7 @@ function compileLimits(raw: RawConfig['limits'], context: CompileContext): Serve
   const durationOf = (key: Exclude<keyof RawConfig['limits'], 'maxConnections'>, fallback: number) => {
     const text = raw[key]
     if (text === undefined) return fallback
-    const ms = parseDuration(text)
+    const ms = unlessRefused(() => parseDuration(text))
     if (ms === undefined || ms <= 0)
       context.problem(`limits.${key}`, `"${text}" is not a duration`, 'write e.g. 10s')
     return ms ?? fallback
@@ -188,10 +196,10 @@ function compileApiUsers(raw: RawConfig, context: CompileContext) {
 function compileHandlerConfig(raw: RawConfig, context: CompileContext): HandlerConfig {
   const { baseDir } = context
   const listen = compileListen(raw, context)
-  const bodyLimitBytes = parseSizeBytes(raw.bodyLimit)
+  const bodyLimitBytes = unlessRefused(() => parseSize(raw.bodyLimit))
   if (bodyLimitBytes === undefined)
     context.problem('bodyLimit', `"${raw.bodyLimit}" is not a size`, 'write e.g. 1MiB')
-  const decisionDeadlineMs = parseDuration(raw.decisionDeadline)
+  const decisionDeadlineMs = unlessRefused(() => parseDuration(raw.decisionDeadline))
   if (decisionDeadlineMs === undefined || decisionDeadlineMs > MAX_DEADLINE_MS)
     context.problem(
       'decisionDeadline',

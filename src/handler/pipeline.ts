@@ -1,14 +1,13 @@
 import type { Logger } from 'pino'
+import { CountersignError, canonicalJson, sha256Hex, type Clock, type Timer } from '../core/index.js'
 import {
   Action,
-  CountersignError,
   PayloadInvalid,
   RequestKind,
   extractCompactToken,
   parseCallbackRequest,
-  canonicalJson,
-  sha256Hex,
   readRequestId,
+  unrecordableProblem,
   signCallbackResponse,
   txRequestKind,
   verifyRs256,
@@ -33,7 +32,7 @@ export interface PipelineDeps {
   readonly store: Store
   readonly log: Logger
   readonly metrics: HandlerMetrics
-  readonly now: () => number
+  readonly clock: Clock
 }
 
 export interface Reply {
@@ -119,6 +118,8 @@ async function decideAndRecord(
   requestId: string,
   receivedAt: number,
 ) {
+  const unrecordable = unrecordableProblem(payload, requestId)
+  if (unrecordable !== undefined) return { settlement: refusedBeforeStore(unrecordable) }
   const policy = deps.policy()
   let facts: RequestFacts
   let planner: Planner
@@ -144,6 +145,20 @@ async function decideAndRecord(
   return { facts, settlement: await deps.store.settle(facts, planner) }
 }
 
+/**
+ * A request that must never reach the store (see `unrecordableProblem`): a database would store its text
+ * unfaithfully, or fail the write and the whole batch with it. REJECT, not recorded; every retry is refused
+ * the same way because the check depends on the payload alone.
+ */
+function refusedBeforeStore(problem: string) {
+  return {
+    outcome: 'malformed',
+    action: Action.reject,
+    reason: `malformed request: ${problem}`,
+    ruleId: null,
+  } as const
+}
+
 function baseFacts(
   route: CallbackRoute,
   payload: unknown,
@@ -167,12 +182,12 @@ function baseFacts(
   }
 }
 
-function withDeadline<T>(work: Promise<T>, ms: number): Promise<T | 'deadline'> {
-  let timer: NodeJS.Timeout | undefined
+function withDeadline<T>(clock: Clock, work: Promise<T>, ms: number): Promise<T | 'deadline'> {
+  let timer: Timer | undefined
   const deadline = new Promise<'deadline'>((resolve) => {
-    timer = setTimeout(() => resolve('deadline'), ms)
+    timer = clock.setTimer(ms, () => resolve('deadline'))
   })
-  return Promise.race([work, deadline]).finally(() => clearTimeout(timer))
+  return Promise.race([work, deadline]).finally(() => timer?.cancel())
 }
 
 /** Step 7: the signed JWT (JWT mode) or plain JSON (certificate mode). */
@@ -233,6 +248,7 @@ export async function handleCallback(
   let ruleId: string | null = null
   try {
     const result = await withDeadline(
+      deps.clock,
       decideAndRecord(deps, route, payload, requestId, receivedAt),
       deps.config.decisionDeadlineMs,
     )
@@ -266,8 +282,8 @@ export async function handleCallback(
     }
   }
 
-  const reply = await answer(user, mode, responseOf(requestId, action, reason), deps.now())
-  const latencyMs = deps.now() - receivedAt
+  const reply = await answer(user, mode, responseOf(requestId, action, reason), deps.clock.now())
+  const latencyMs = deps.clock.now() - receivedAt
   deps.metrics.decisions.inc({ action, kind: kindLabel, outcome })
   deps.metrics.latency.observe({ kind: kindLabel }, latencyMs / 1000)
   deps.log.info({ requestId, signerId: user.signerId, action, rule: ruleId, outcome, latencyMs }, 'decision')

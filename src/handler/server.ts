@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify'
 import type { Logger } from 'pino'
+import { systemClock, type Clock } from '../core/index.js'
 import type { CompiledPolicy } from '../policy/index.js'
 import { createServiceServer, readTlsMaterial } from '../service/index.js'
 import type { Store } from '../storage/index.js'
@@ -13,7 +14,7 @@ export interface ServerDeps {
   readonly policy: () => CompiledPolicy
   readonly store: Store
   readonly log: Logger
-  readonly now?: () => number
+  readonly clock?: Clock
 }
 
 /** The handler's server: the service shell (TLS, limits, probes, metrics, errors) with the callback routes. */
@@ -43,7 +44,7 @@ export function buildServer(deps: ServerDeps): { app: FastifyInstance; metrics: 
       store: deps.store,
       log: deps.log,
       metrics,
-      now: deps.now ?? Date.now,
+      clock: deps.clock ?? systemClock,
     }),
   )
   return { app, metrics }

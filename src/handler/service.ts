@@ -1,4 +1,5 @@
 import type { Logger } from 'pino'
+import type { Clock } from '../core/index.js'
 import { loadPolicyFile, type CompiledPolicy } from '../policy/index.js'
 import {
   createServiceLogger,
@@ -23,16 +24,16 @@ export interface RunningHandler extends RunningService {
 
 export interface StartOptions {
   readonly log?: Logger
-  readonly now?: () => number
+  readonly clock?: Clock
 }
 
 export function handlerLogger(config: Pick<HandlerConfig, 'logLevel'>): Logger {
   return createServiceLogger({ service: 'countersign-handler', level: config.logLevel })
 }
 
-async function openStoreOrExplain(config: HandlerConfig, now: (() => number) | undefined): Promise<Store> {
+async function openStoreOrExplain(config: HandlerConfig, clock: Clock | undefined): Promise<Store> {
   try {
-    return await openStore(config.storeUrl, now ? { clock: now } : {})
+    return await openStore(config.storeUrl, clock ? { clock } : {})
   } catch (error) {
     throw storeOpenFailed(config.storeUrl, error)
   }
@@ -45,7 +46,7 @@ export async function startHandler(
 ): Promise<RunningHandler> {
   const log = options.log ?? handlerLogger(config)
   let policy: CompiledPolicy = loadPolicyFile(config.policyPath)
-  const store = await openStoreOrExplain(config, options.now)
+  const store = await openStoreOrExplain(config, options.clock)
   let app: ReturnType<typeof buildServer>['app'] | undefined
   let url: string
   try {
@@ -54,7 +55,7 @@ export async function startHandler(
       policy: () => policy,
       store,
       log,
-      ...(options.now ? { now: options.now } : {}),
+      ...(options.clock ? { clock: options.clock } : {}),
     }).app
     url = await listenOn(app, config, config.tls !== undefined)
   } catch (error) {

@@ -1,8 +1,4 @@
-import { createHash } from 'node:crypto'
-
-export function sha256Hex(data: Uint8Array | string): string {
-  return createHash('sha256').update(data).digest('hex')
-}
+import { sha256Hex } from '../core/index.js'
 
 /**
  * What official clients hash for a request without a body (protocol.md §5.4): the empty string (ts-sdk,

@@ -1,8 +1,9 @@
 import type { KeyObject } from 'node:crypto'
 import { decodeJwt } from 'jose'
-import { EMPTY_BODY_HASHES, sha256Hex } from './body-hash.js'
+import { sha256Hex } from '../core/index.js'
+import { EMPTY_BODY_HASHES } from './body-hash.js'
 import { checkKeyMatch } from './check-key-match.js'
-import type { Clock } from './clock.js'
+import type { Clock } from '../core/index.js'
 import { InMemoryNonceStore } from './nonce-store.js'
 import {
   REQUEST_AUTH_FAILURES,

@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest'
+import { ManualClock } from '../core/index.js'
 import { InMemoryNonceStore } from './index.js'
 
 function store(startMs = 1_000_000) {
-  let nowMs = startMs
-  const nonces = new InMemoryNonceStore({ now: () => new Date(nowMs) })
-  return { nonces, advance: (ms: number) => (nowMs += ms), startMs }
+  const clock = new ManualClock(startMs)
+  const nonces = new InMemoryNonceStore(clock)
+  return { nonces, advance: (ms: number) => clock.advance(ms), startMs }
 }
 
 describe('InMemoryNonceStore', () => {

@@ -1,4 +1,4 @@
-import { systemClock, type Clock } from './clock.js'
+import { systemClock, type Clock } from '../core/index.js'
 
 /**
  * Remembers the nonces of accepted requests until their tokens can no longer be accepted, so a captured
@@ -31,7 +31,7 @@ export class InMemoryNonceStore implements NonceStore {
   }
 
   claim(apiKey: string, nonce: string, retainUntilMs: number): boolean {
-    const nowMs = this.#clock.now().getTime()
+    const nowMs = this.#clock.now()
     this.#sweep(nowMs)
     // JSON keeps the pair unambiguous whatever characters the API key or nonce hold.
     const key = JSON.stringify([apiKey, nonce])

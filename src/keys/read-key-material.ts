@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises'
 import { X509Certificate, createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto'
+import { describeFileError, errnoCode } from '../core/index.js'
 import { KeyEncrypted, KeyUnreadable } from './errors.js'
 import { readPemBlocks, type PemBlock } from './pem.js'
 import { CsrSignatureInvalid, readCsr } from './read-csr.js'
@@ -49,8 +50,8 @@ function describe(kind: KeyMaterialKind, format: 'pem' | 'der', publicKey: KeyOb
   return { kind, format, publicKey, keyType, bits }
 }
 
-function isNodeError(error: unknown, ...codes: string[]): boolean {
-  return error instanceof Error && codes.includes((error as NodeJS.ErrnoException).code ?? '')
+function hasErrnoCode(error: unknown, ...codes: string[]): boolean {
+  return codes.includes(errnoCode(error) ?? '')
 }
 
 /** Turns Node's decryption failures into the two sentences an operator can act on. */
@@ -62,12 +63,12 @@ function publicFromPrivate(
   try {
     return createPublicKey(parse(passphrase))
   } catch (error) {
-    if (isNodeError(error, 'ERR_MISSING_PASSPHRASE', 'ERR_OSSL_CRYPTO_INTERRUPTED_OR_CANCELLED')) {
+    if (hasErrnoCode(error, 'ERR_MISSING_PASSPHRASE', 'ERR_OSSL_CRYPTO_INTERRUPTED_OR_CANCELLED')) {
       throw new KeyEncrypted(
         `${label} is an encrypted private key; give its passphrase with --passphrase-file`,
       )
     }
-    if (passphrase !== undefined && isNodeError(error, 'ERR_OSSL_BAD_DECRYPT', 'ERR_OSSL_EVP_BAD_DECRYPT')) {
+    if (passphrase !== undefined && hasErrnoCode(error, 'ERR_OSSL_BAD_DECRYPT', 'ERR_OSSL_EVP_BAD_DECRYPT')) {
       throw new KeyEncrypted(`${label} could not be decrypted with the passphrase given`, { cause: error })
     }
     throw error
@@ -176,12 +177,9 @@ export async function readKeyMaterialFile(
   try {
     data = await readFile(path)
   } catch (error) {
-    const reason = isNodeError(error, 'ENOENT')
-      ? 'no such file'
-      : isNodeError(error, 'EISDIR')
-        ? 'it is a directory'
-        : 'permission denied or I/O error'
-    throw new KeyUnreadable(`cannot read ${options.label ?? path}: ${reason}`, { cause: error })
+    throw new KeyUnreadable(`cannot read ${options.label ?? path}: ${describeFileError(error)}`, {
+      cause: error,
+    })
   }
   return readKeyMaterial(data, { label: path, ...options })
 }

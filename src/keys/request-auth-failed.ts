@@ -1,4 +1,5 @@
-import { CountersignError } from '../protocol/index.js'
+import { CountersignError } from '../core/index.js'
+import type { KeysErrorCode } from './errors.js'
 
 /**
  * Why a REST API request was refused, each with the code and message Fireblocks answers (protocol.md §5.5).
@@ -42,7 +43,7 @@ export interface RequestAuthFacts {
  * `{message, code: apiCode}` with HTTP 401); `detail` is the precise cause, for the server's log only.
  */
 export class RequestAuthFailed extends CountersignError {
-  readonly code = 'CS_REQUEST_AUTH'
+  readonly code = 'CS_REQUEST_AUTH' satisfies KeysErrorCode
   readonly httpStatus = 401
   readonly reason: RequestAuthReason
   readonly apiCode: number

@@ -1,8 +1,7 @@
 import { randomUUID, type KeyObject } from 'node:crypto'
 import { SignJWT } from 'jose'
 import { importRsaPrivateKey } from '../protocol/index.js'
-import { sha256Hex } from './body-hash.js'
-import { systemClock, type Clock } from './clock.js'
+import { sha256Hex, systemClock, type Clock } from '../core/index.js'
 import { requestUri } from './request-uri.js'
 
 /** Every official SDK sets `exp` 55 s after `iat` (protocol.md §5.2). */
@@ -42,7 +41,7 @@ export async function signRequest(
   input: SignRequestInput,
 ): Promise<{ readonly headers: SignedRequestHeaders; readonly claims: RequestClaims }> {
   const key = importRsaPrivateKey(input.privateKey, 'API user private key')
-  const iat = Math.floor((input.clock ?? systemClock).now().getTime() / 1000)
+  const iat = Math.floor((input.clock ?? systemClock).now() / 1000)
   const claims: RequestClaims = {
     uri: requestUri(input.url),
     nonce: input.nonce ?? randomUUID(),

@@ -318,12 +318,11 @@ describe('verifyRequest: what it tolerates, on purpose', () => {
   })
 
   it('remembers a nonce until exp plus the skew, so a replay inside the skew window is still refused', async () => {
-    let now = NOW
-    const clock = { now: () => now }
+    const clock = fixedClock()
     const opts = options({ clock })
     const replay = request(await signed())
     await verifyRequest(replay, opts)
-    now = new Date(NOW.getTime() + 58_000) // past exp (55 s), inside the 5 s skew
+    clock.advance(58_000) // past exp (55 s), inside the 5 s skew
     expect((await refusal(replay, opts)).reason).toBe('nonce_reused')
   })
 })

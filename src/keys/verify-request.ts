@@ -1,8 +1,8 @@
 import type { KeyObject } from 'node:crypto'
 import { decodeJwt, decodeProtectedHeader, type JWTPayload } from 'jose'
 import { JwtMalformed, JwtSignatureInvalid, verifyRs256 } from '../protocol/index.js'
-import { bodyHashMatches, sha256Hex } from './body-hash.js'
-import { systemClock, type Clock } from './clock.js'
+import { sha256Hex, systemClock, type Clock } from '../core/index.js'
+import { bodyHashMatches } from './body-hash.js'
 import type { NonceStore } from './nonce-store.js'
 import { RequestAuthFailed } from './request-auth-failed.js'
 import { requestUri, sameRequestUri } from './request-uri.js'
@@ -191,7 +191,7 @@ export async function evaluateRequest(
   }
 
   const claims = readClaims(payload, sub)
-  const nowSeconds = (options.clock ?? systemClock).now().getTime() / 1000
+  const nowSeconds = (options.clock ?? systemClock).now() / 1000
   checkTime(claims, nowSeconds, skewSeconds, maxLifetimeSeconds)
 
   const skipped: SkippableCheck[] = []

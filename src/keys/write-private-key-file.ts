@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { link, open, rename, unlink } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
+import { errnoCode } from '../core/index.js'
 import { FileExists } from './errors.js'
 
 export interface WriteFileOptions {
@@ -10,10 +11,6 @@ export interface WriteFileOptions {
 
 const PRIVATE_MODE = 0o600
 const PUBLIC_MODE = 0o644
-
-function isExists(error: unknown): boolean {
-  return error instanceof Error && (error as NodeJS.ErrnoException).code === 'EEXIST'
-}
 
 /**
  * Writes a new file with `mode` set at creation, so the content is never readable under a wider mode, not
@@ -40,7 +37,7 @@ async function writeNewFile(
     if (options.force === true) await rename(temporary, path)
     else await link(temporary, path)
   } catch (error) {
-    if (isExists(error)) throw new FileExists(path)
+    if (errnoCode(error) === 'EEXIST') throw new FileExists(path)
     throw error
   } finally {
     await unlink(temporary).catch(() => undefined)

@@ -4,7 +4,7 @@ import { celEnvironment, type PolicyEnvironment } from './cel-environment.js'
 import { CelRecord } from './engine/cel-base.js'
 import { compileCondition, type Condition } from './engine/condition.js'
 import { checkUniqueIds, compileMatch, compileWhen } from './engine/compile-rules.js'
-import { formatDuration, parseDuration } from './engine/duration.js'
+import { formatDuration, parseDuration } from '../core/index.js'
 import { compileLists, type ListFileReader } from './engine/compile-lists.js'
 import { compileWindows } from './compile-velocity.js'
 import type { Diagnostics, Path } from './engine/diagnostics.js'
@@ -92,7 +92,7 @@ function compileQuorum(
       `quorum ${spec.quorum} cannot be reached by ${approvers.length} approver(s)`,
     )
   }
-  const ttlMs = parseDuration(spec.ttl)!
+  const ttlMs = parseDuration(spec.ttl)
   if (ttlMs > MAX_HOLD_TTL_MS) {
     diagnostics.error(
       [...at, 'ttl'],

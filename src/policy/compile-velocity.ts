@@ -1,5 +1,5 @@
 import type { Diagnostics } from './engine/diagnostics.js'
-import { parseDuration } from './engine/duration.js'
+import { parseDuration } from '../core/index.js'
 import type { VelocityWindowSpec } from './policy-schema.js'
 import { isKnownField, TX_FIELDS } from './request-context.js'
 import type { VelocityWindow } from './velocity.js'
@@ -20,11 +20,11 @@ export function compileWindows(
     const at = ['velocity', index]
     if (seen.has(spec.id)) diagnostics.error([...at, 'id'], `velocity window "${spec.id}" is declared twice`)
     seen.add(spec.id)
-    const windowMs = parseDuration(spec.window)!
+    const windowMs = parseDuration(spec.window)
     const bucketMs =
       spec.bucket === undefined
         ? Math.max(MIN_BUCKET_MS, Math.floor(windowMs / DEFAULT_BUCKETS))
-        : parseDuration(spec.bucket)!
+        : parseDuration(spec.bucket)
     if (bucketMs > windowMs) diagnostics.error([...at, 'bucket'], 'bucket must not be longer than the window')
     if (windowMs / bucketMs > MAX_BUCKETS_PER_WINDOW) {
       diagnostics.error(

@@ -20,10 +20,15 @@ export type { VelocityFigures, VelocityProbe, VelocitySnapshot } from './velocit
 export type { ConditionTrace, DecisionTrace, TraceValue, VelocityTrace } from './trace.js'
 export { resolveHold } from './resolve-hold.js'
 export type { HoldResolution, Vote } from './resolve-hold.js'
-export { PolicyCasesInvalid, PolicyEvaluationError, PolicyInvalid, formatDiagnostic } from './errors.js'
-export type { PolicyDiagnostic } from './errors.js'
+export {
+  PolicyCasesInvalid,
+  PolicyEvaluationError,
+  PolicyInvalid,
+  formatDiagnostic,
+  POLICY_ERRORS,
+} from './errors.js'
+export type { PolicyDiagnostic, PolicyErrorCode } from './errors.js'
 export { MAX_HOLD_TTL_MS } from './compile-policy.js'
-export { formatDuration, parseDuration } from './engine/duration.js'
 export { PolicyFileSchema } from './policy-schema.js'
 export { decideCase, PolicyCasesSchema, runPolicyCases } from './policy-cases.js'
 export type { CaseDecision, CaseOutcome, CasesReport, PolicyCase } from './policy-cases.js'

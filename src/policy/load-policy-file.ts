@@ -9,6 +9,7 @@ import { compilePolicySource, type CompileResult } from './compile-policy.js'
 import { PolicyCasesInvalid, PolicyInvalid, type PolicyDiagnostic } from './errors.js'
 import { createCompiledPolicy, type CompiledPolicy } from './evaluate-policy.js'
 import { mergePatch, PolicyCasesSchema, type PolicyCase, type PolicyCaseSpec } from './policy-cases.js'
+import { formatZodIssues } from '../core/index.js'
 
 export interface PolicyReport {
   readonly diagnostics: readonly PolicyDiagnostic[]
@@ -145,8 +146,7 @@ export function loadPolicyCases(
 ): PolicyCase[] {
   const parsed = PolicyCasesSchema.safeParse(readCasesFile(path))
   if (!parsed.success) {
-    const issue = parsed.error.issues[0]!
-    throw new PolicyCasesInvalid(`${path}: ${issue.path.join('.') || '(root)'}: ${issue.message}`)
+    throw new PolicyCasesInvalid(`${path}: ${formatZodIssues(parsed.error)[0]!}`)
   }
   const casesDir = dirname(resolve(path))
   const fixturesDir =

@@ -7,7 +7,7 @@ import {
   type RequestKind,
   type TxRequest,
 } from '../protocol/index.js'
-import { DURATION_PATTERN, parseDuration } from './engine/duration.js'
+import { DURATION_PATTERN, parseDuration } from '../core/index.js'
 import { PolicyCasesInvalid } from './errors.js'
 import type { CompiledPolicy, PolicyDecision } from './evaluate-policy.js'
 import { resolveHold, type HoldResolution } from './resolve-hold.js'
@@ -176,7 +176,7 @@ export function decideCase(policy: CompiledPolicy, testCase: PolicyCase): CaseDe
     }),
   )
   if (decision.require === undefined) return { decision, action: decision.action, hold: undefined }
-  const heldAt = new Date(now.getTime() - (spec.held_for === undefined ? 0 : parseDuration(spec.held_for)!))
+  const heldAt = new Date(now.getTime() - (spec.held_for === undefined ? 0 : parseDuration(spec.held_for)))
   const votes = (spec.votes ?? []).map(({ reason, ...vote }) => ({
     ...vote,
     ...(reason === undefined ? {} : { reason }),

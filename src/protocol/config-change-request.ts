@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { Identifier } from './identifier.js'
 
 /** The configuration-change request payload (`config_change_sign_request`, protocol.md §3). */
 
@@ -82,10 +83,10 @@ export const EXTRA_INFO_SCHEMAS: Record<ConfigChangeType, z.ZodType> = {
  */
 export const ConfigChangeRequestSchema = z
   .looseObject({
-    requestId: z.string().min(1),
+    requestId: Identifier,
     type: z.enum(CONFIG_CHANGE_TYPES),
     extraInfo: z.record(z.string(), z.unknown()).optional(),
-    signerId: z.string().optional(),
+    signerId: Identifier.optional(),
   })
   .superRefine((request, ctx) => {
     if (request.extraInfo === undefined) return

@@ -1,53 +1,39 @@
-/**
- * Every error Countersign raises on purpose carries a stable `code` from this closed list, so callers
- * switch on codes and never parse messages. A retired code is never reused.
- */
-export type ErrorCode =
-  // JWT codec (protocol)
-  | 'CS_JWT_MALFORMED'
-  | 'CS_JWT_ALG_NOT_ALLOWED'
-  | 'CS_JWT_SIGNATURE_INVALID'
-  | 'CS_KEY_UNSUPPORTED'
-  // payload validation (protocol)
-  | 'CS_PAYLOAD_INVALID'
-  // keys tooling and REST request authentication
-  | 'CS_KEY_UNREADABLE'
-  | 'CS_KEY_ENCRYPTED'
-  | 'CS_FILE_EXISTS'
-  | 'CS_REQUEST_AUTH'
-  | 'CS_SUBJECT_INVALID'
-  // configuration and policy
-  | 'CS_CONFIG_INVALID'
-  | 'CS_POLICY_INVALID'
-  | 'CS_POLICY_EVALUATION'
-  | 'CS_POLICY_CASES_INVALID'
-  // store
-  | 'CS_STORE_UNAVAILABLE'
-  | 'CS_STORE_CONFLICT'
-  | 'CS_AUDIT_BROKEN'
-  | 'CS_NOT_FOUND'
-  // callback client
-  | 'CS_CALLBACK_PROTOCOL'
-  | 'CS_CALLBACK_TRANSPORT'
-  | 'CS_CALLBACK_INPUT'
+import { CountersignError, defineErrorCodes } from '../core/index.js'
 
-export abstract class CountersignError extends Error {
-  abstract readonly code: ErrorCode
-
-  constructor(message: string, options?: ErrorOptions) {
-    super(message, options)
-    this.name = new.target.name
-  }
-}
+/** The codes of the wire contracts: the callback JWT codec and payload validation. */
+export const PROTOCOL_ERRORS = defineErrorCodes('protocol', {
+  CS_JWT_MALFORMED: {
+    meaning: 'a callback token is not a compact JWS with a JSON header and a JSON object payload',
+    fix: 'send the body as one compact RS256 JWT (header.payload.signature, base64url, no padding)',
+  },
+  CS_JWT_ALG_NOT_ALLOWED: {
+    meaning: 'a callback token names an algorithm other than RS256 (none, HS256, PS256, ES256, ...)',
+    fix: 'sign callback tokens with RS256 and the configured RSA key',
+  },
+  CS_JWT_SIGNATURE_INVALID: {
+    meaning: 'no configured key verifies the signature of a callback token',
+    fix: 'check that the peer signs with the private key whose public key is configured here',
+  },
+  CS_KEY_UNSUPPORTED: {
+    meaning: 'a key is not RSA, or is an RSA key shorter than 2048 bits',
+    fix: 'use an RSA key of at least 2048 bits (countersign keys generate makes one)',
+  },
+  CS_PAYLOAD_INVALID: {
+    meaning:
+      'a callback payload does not satisfy the wire contract (a missing or ill-typed field, or a malformed identifier)',
+    fix: 'send the fields protocol.md requires, with the listed types; identifiers must be well-formed text within the length limit',
+  },
+})
+export type ProtocolErrorCode = keyof typeof PROTOCOL_ERRORS.codes
 
 /** The token is not a compact JWS with a JSON header and payload. */
 export class JwtMalformed extends CountersignError {
-  readonly code = 'CS_JWT_MALFORMED'
+  readonly code = 'CS_JWT_MALFORMED' satisfies ProtocolErrorCode
 }
 
 /** The token names an algorithm other than RS256 (`none`, HS256, PS256, ES256, ...). */
 export class JwtAlgorithmNotAllowed extends CountersignError {
-  readonly code = 'CS_JWT_ALG_NOT_ALLOWED'
+  readonly code = 'CS_JWT_ALG_NOT_ALLOWED' satisfies ProtocolErrorCode
   readonly algorithm: string
 
   constructor(algorithm: string) {
@@ -58,7 +44,7 @@ export class JwtAlgorithmNotAllowed extends CountersignError {
 
 /** No configured key verifies the signature. The message never says more: it may reach a caller. */
 export class JwtSignatureInvalid extends CountersignError {
-  readonly code = 'CS_JWT_SIGNATURE_INVALID'
+  readonly code = 'CS_JWT_SIGNATURE_INVALID' satisfies ProtocolErrorCode
 
   constructor(options?: ErrorOptions) {
     super('JWT signature verification failed', options)
@@ -67,12 +53,12 @@ export class JwtSignatureInvalid extends CountersignError {
 
 /** A key that is not RSA, or an RSA key under 2048 bits. */
 export class KeyUnsupported extends CountersignError {
-  readonly code = 'CS_KEY_UNSUPPORTED'
+  readonly code = 'CS_KEY_UNSUPPORTED' satisfies ProtocolErrorCode
 }
 
 /** A payload that does not satisfy the wire contract; `issues` lists each failing field. */
 export class PayloadInvalid extends CountersignError {
-  readonly code = 'CS_PAYLOAD_INVALID'
+  readonly code = 'CS_PAYLOAD_INVALID' satisfies ProtocolErrorCode
   readonly issues: readonly string[]
   /** The `requestId` when one could be read, so the handler can answer with a signed REJECT. */
   readonly requestId: string | undefined

@@ -4,14 +4,15 @@
  */
 export { Action, ACTIONS, RequestKind, REQUEST_KINDS, isActionAllowed } from './actions.js'
 export {
-  CountersignError,
   JwtAlgorithmNotAllowed,
   JwtMalformed,
   JwtSignatureInvalid,
   KeyUnsupported,
   PayloadInvalid,
+  PROTOCOL_ERRORS,
 } from './errors.js'
-export type { ErrorCode } from './errors.js'
+export type { ProtocolErrorCode } from './errors.js'
+export { Identifier, MAX_IDENTIFIER_LENGTH, identifierProblem, unrecordableProblem } from './identifier.js'
 export { callbackPath, normalizeBasePath, HEALTH_PATHS } from './paths.js'
 export type { AuthMode, CallbackRoute } from './paths.js'
 export {
@@ -42,4 +43,3 @@ export {
   verifyCallbackResponse,
 } from './jwt.js'
 export type { VerifiedJwt } from './jwt.js'
-export { canonicalJson, sha256Hex } from './digest.js'

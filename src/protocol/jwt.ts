@@ -2,6 +2,7 @@ import type { KeyObject } from 'node:crypto'
 import { CompactSign, compactVerify, decodeProtectedHeader, errors as joseErrors } from 'jose'
 import { JwtAlgorithmNotAllowed, JwtMalformed, JwtSignatureInvalid } from './errors.js'
 import { CallbackResponseClaimsSchema, type CallbackResponse } from './response.js'
+import { formatZodIssues } from '../core/index.js'
 
 /**
  * The JWT codec of the callback protocol. Both directions are compact RS256 JWS with no registered claims
@@ -115,7 +116,7 @@ export async function verifyCallbackResponse(
   const { payload } = await verifyRs256(extractCompactToken(token), [handlerPublicKey])
   const result = CallbackResponseClaimsSchema.safeParse(payload)
   if (!result.success) {
-    const detail = result.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`)
+    const detail = formatZodIssues(result.error)
     throw new JwtMalformed(
       `response claims are not {action, requestId, rejectionReason?, iat?}: ${detail.join('; ')}`,
     )

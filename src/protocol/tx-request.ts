@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { Identifier } from './identifier.js'
 import { RequestKind } from './actions.js'
 
 /**
@@ -49,8 +50,8 @@ export const RawTxSchema = z.looseObject({
 })
 
 export const TxRequestSchema = z.looseObject({
-  requestId: z.string().min(1),
-  txId: z.string().min(1),
+  requestId: Identifier,
+  txId: Identifier,
   externalTxId: z.string().optional(),
   operation: z.string().min(1),
   sourceType: z.string().min(1),
@@ -70,7 +71,7 @@ export const TxRequestSchema = z.looseObject({
   /** Signing stage only, when the workspace sends raw data. */
   rawTx: z.array(RawTxSchema).optional(),
   players: z.array(z.string()).optional(),
-  signerId: z.string().optional(),
+  signerId: Identifier.optional(),
   note: z.string().optional(),
   extraParameters: z.record(z.string(), z.unknown()).optional(),
 })

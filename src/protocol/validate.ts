@@ -3,12 +3,7 @@ import { PayloadInvalid } from './errors.js'
 import { ConfigChangeRequestSchema, type ConfigChangeRequest } from './config-change-request.js'
 import { TxRequestSchema, type TxRequest } from './tx-request.js'
 import type { CallbackRoute } from './paths.js'
-
-function describeIssues(error: z.ZodError): string[] {
-  return error.issues.map(
-    (issue) => `${issue.path.length > 0 ? issue.path.join('.') : '(root)'}: ${issue.message}`,
-  )
-}
+import { formatZodIssues } from '../core/index.js'
 
 /** Reads `requestId` from an unvalidated payload, so a malformed request can still get a signed answer. */
 export function readRequestId(payload: unknown): string | undefined {
@@ -19,7 +14,7 @@ export function readRequestId(payload: unknown): string | undefined {
 
 function parseWith<T>(schema: z.ZodType<T>, payload: unknown): T {
   const result = schema.safeParse(payload)
-  if (!result.success) throw new PayloadInvalid(describeIssues(result.error), readRequestId(payload))
+  if (!result.success) throw new PayloadInvalid(formatZodIssues(result.error), readRequestId(payload))
   return result.data
 }
 

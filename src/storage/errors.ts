@@ -1,7 +1,4 @@
-import { CountersignError as CoreError, defineErrorCodes } from '../core/index.js'
-// The CLI and the handler still recognise the protocol's error base (whose closed union holds the older
-// codes); core's base replaces it when the core work lands, and then every class here extends that one.
-import { CountersignError } from '../protocol/index.js'
+import { CountersignError, defineErrorCodes } from '../core/index.js'
 
 export const STORAGE_ERRORS = defineErrorCodes('storage', {
   CS_STORE_UNAVAILABLE: {
@@ -34,6 +31,6 @@ export class NotFound extends CountersignError {
   readonly code = 'CS_NOT_FOUND'
 }
 
-export class RecordRefused extends CoreError {
+export class RecordRefused extends CountersignError {
   readonly code = 'CS_STORE_RECORD_REFUSED'
 }

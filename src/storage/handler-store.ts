@@ -1,4 +1,4 @@
-import { CountersignError } from '../protocol/index.js'
+import { CountersignError, systemClock, type Clock } from '../core/index.js'
 import { APPROVAL_MIGRATIONS } from './decisions/votes-schema.js'
 import { castVote, listHeld, type HeldRequest, type VoteInput } from './decisions/votes.js'
 import { appendEvents, readAudit, type AuditEntry, type AuditVerification } from './audit/chain.js'
@@ -63,7 +63,7 @@ export interface Store {
 
 export interface OpenStoreOptions {
   /** Milliseconds since the epoch; injectable so tests can move time. */
-  readonly clock?: () => number
+  readonly clock?: Clock
 }
 
 /** The handler's capabilities, each with its own migrations. */
@@ -92,8 +92,8 @@ async function guarded<T>(what: string, work: () => Promise<T>): Promise<T> {
  * transaction of its own, so a request the database refuses fails alone, never the requests it was
  * batched with.
  */
-function batchProcessor(db: StorageDatabase, clock: () => number) {
-  const once = (jobs: readonly SettleJob[]) => db.write((session) => settleBatch(session, jobs, clock()))
+function batchProcessor(db: StorageDatabase, clock: Clock) {
+  const once = (jobs: readonly SettleJob[]) => db.write((session) => settleBatch(session, jobs, clock.now()))
   return async (jobs: readonly SettleJob[]): Promise<(Settlement | Failed)[]> => {
     try {
       return await once(jobs)
@@ -108,10 +108,10 @@ function batchProcessor(db: StorageDatabase, clock: () => number) {
 
 /** Opens `sqlite:PATH` (`sqlite::memory:` for tests) or `postgres://...` and applies pending migrations. */
 export async function openStore(url: string, options: OpenStoreOptions = {}): Promise<Store> {
-  const clock = options.clock ?? Date.now
+  const clock = options.clock ?? systemClock
   const db = await guarded('open', async () => openDatabase(url))
   try {
-    await guarded('migration', () => migrate(db, HANDLER_MIGRATIONS, clock()))
+    await guarded('migration', () => migrate(db, HANDLER_MIGRATIONS, clock.now()))
   } catch (error) {
     await db.close()
     throw error
@@ -124,9 +124,9 @@ export async function openStore(url: string, options: OpenStoreOptions = {}): Pr
       checkFacts(facts)
       return guarded('write', () => decisions.submit({ facts, planner }))
     },
-    castVote: (input) => guarded('write', () => db.write((session) => castVote(session, input, clock()))),
+    castVote: (input) => guarded('write', () => db.write((session) => castVote(session, input, clock.now()))),
     listHeld: () => guarded('read', () => db.read((reader) => listHeld(reader))),
-    releaseVelocity: (requestId) => guarded('write', () => db.write((session) => releaseAll(session, requestId, clock()))),
+    releaseVelocity: (requestId) => guarded('write', () => db.write((session) => releaseAll(session, requestId, clock.now()))),
     listDecisions: (sinceMs) => guarded('read', () => listDecisions(db, sinceMs)),
     verifyAudit: () => guarded('read', () => verifyAuditAndDecisions(db.read)),
     readAudit: (sinceMs) => readAudit(db.read, sinceMs),

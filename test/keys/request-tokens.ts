@@ -4,11 +4,12 @@
  */
 import { createHash, type KeyObject } from 'node:crypto'
 import { CompactSign } from 'jose'
-import type { Clock, SignedRequest } from '../../src/keys/index.js'
+import { ManualClock } from '../../src/core/index.js'
+import type { SignedRequest } from '../../src/keys/index.js'
 
 export const NOW = new Date('2026-03-01T12:00:00Z')
 export const NOW_SECONDS = NOW.getTime() / 1000
-export const fixedClock = (date: Date = NOW): Clock => ({ now: () => date })
+export const fixedClock = (date: Date = NOW): ManualClock => new ManualClock(date)
 
 export const API_KEY = '3f0c5c8e-7d1a-4b8e-9a51-2f7f3c1d9e42'
 export const URI = '/v1/vault/accounts_paged?limit=10'

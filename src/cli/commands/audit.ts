@@ -2,7 +2,7 @@ import type { Command } from 'commander'
 import { ConfigInvalid } from '../../handler/index.js'
 import { ExitCode } from '../io.js'
 import { action, type ProgramContext } from '../program.js'
-import { parseSince } from '../since.js'
+import { parseSince } from '../../core/index.js'
 import { withStore, withStoreOptions, type StoreOptions } from '../store-option.js'
 
 export function registerAuditCommands(program: Command, context: ProgramContext): void {
@@ -37,7 +37,7 @@ export function registerAuditCommands(program: Command, context: ProgramContext)
       action(context, (options: StoreOptions & { since?: string; format: string }) => {
         if (options.format !== 'jsonl')
           throw new ConfigInvalid([`--format: "${options.format}" is not supported; use jsonl`])
-        const since = parseSince(options.since, Date.now())
+        const since = options.since === undefined ? 0 : parseSince(options.since, Date.now(), '--since')
         return withStore(options, io, async (store) => {
           for await (const entry of store.readAudit(since))
             io.out(JSON.stringify({ ...entry, at: new Date(entry.at).toISOString() }))

@@ -5,7 +5,7 @@ import { RequestKind, parseCallbackRequest, type CallbackRoute } from '../../pro
 import type { RecordedDecision } from '../../storage/index.js'
 import { ExitCode } from '../io.js'
 import { action, type ProgramContext } from '../program.js'
-import { parseSince } from '../since.js'
+import { parseSince } from '../../core/index.js'
 import { withStore, withStoreOptions, type StoreOptions } from '../store-option.js'
 
 /** What a policy did with a request, comparable across policies: a hold is its own outcome. */
@@ -62,7 +62,7 @@ export function registerPolicyReplayCommand(policy: Command, context: ProgramCon
     .action(
       action(context, (options: StoreOptions & { candidate: string; since: string }) => {
         const candidate = loadPolicyFile(resolve(context.io.cwd, options.candidate))
-        const since = parseSince(options.since, Date.now())
+        const since = parseSince(options.since, Date.now(), '--since')
         return withStore(options, context.io, async (store) => {
           const replayed = (await store.listDecisions(since)).map((recorded) =>
             replayOne(candidate, recorded),

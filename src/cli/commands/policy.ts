@@ -11,6 +11,7 @@ import {
   runPolicyCases,
   type CasesReport,
 } from '../../policy/index.js'
+import { parseInstant } from '../../core/index.js'
 import { ExitCode, type Io } from '../io.js'
 import { action, newCommand, type ProgramContext } from '../program.js'
 
@@ -21,14 +22,6 @@ import { action, newCommand, type ProgramContext } from '../program.js'
  */
 
 const KINDS = ['tx_approval', 'tx_signing', 'config_change'] as const
-
-function parseInstant(text: string | undefined, option: string): Date | undefined {
-  if (text === undefined) return undefined
-  const date = new Date(text)
-  if (Number.isNaN(date.getTime()))
-    throw new PolicyCasesInvalid(`${option} "${text}" is not an ISO 8601 instant`)
-  return date
-}
 
 /** `starter.yaml` → `starter.test.yaml`, next to the policy. */
 export function defaultCasesPath(policyPath: string): string {
@@ -63,7 +56,9 @@ function registerCheck(policy: Command, context: ProgramContext): void {
     .action(
       action(context, (file: string, options: { now?: string }) => {
         const path = resolve(context.io.cwd, file)
-        const report = lintPolicy(path, { now: parseInstant(options.now, '--now') ?? new Date() })
+        const report = lintPolicy(path, {
+          now: options.now === undefined ? new Date() : parseInstant(options.now, '--now'),
+        })
         for (const diagnostic of report.diagnostics) context.io.out(formatDiagnostic(file, diagnostic))
         const errors = report.diagnostics.filter((diagnostic) => diagnostic.severity === 'error').length
         const warnings = report.diagnostics.length - errors
@@ -126,7 +121,7 @@ function registerExplain(policy: Command, context: ProgramContext): void {
           options: { request: string; kind?: (typeof KINDS)[number]; now?: string; velocity?: string },
         ) => {
           const compiled = loadPolicyFile(resolve(context.io.cwd, file))
-          const now = parseInstant(options.now, '--now') ?? new Date()
+          const now = options.now === undefined ? new Date() : parseInstant(options.now, '--now')
           const {
             decision,
             action: answer,

@@ -120,7 +120,10 @@ describe('countersign simulate', () => {
     ],
     [['--fixture', 'add-user', '--kind', 'tx'], /^error: fixture "add-user" is a config request, not tx$/],
     [['--payload', 'missing.json'], /^error: cannot use --payload missing.json: the file cannot be read$/],
-    [['--fixture', 'add-user', '--retry-interval', 'soon'], /^error: --retry-interval must be a duration/],
+    [
+      ['--fixture', 'add-user', '--retry-interval', 'soon'],
+      /^error: --retry-interval "soon" is not a duration/,
+    ],
     [
       ['--fixture', 'add-user', '--mode', 'certificate'],
       /^error: certificate mode sends plain JSON and needs an https:\/\/ handler URL$/,

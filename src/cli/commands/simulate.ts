@@ -8,13 +8,12 @@ import {
   buildFixture,
   callHandler,
   loadCallbackKeys,
-  systemClock,
   type BuiltFixture,
   type CallHandlerOptions,
   type CallOutcome,
   type Exchange,
 } from '../../callback-client/index.js'
-import { formatDuration, parseDuration } from '../../policy/index.js'
+import { formatDuration, parseDuration, systemClock } from '../../core/index.js'
 import type { CallbackRoute } from '../../protocol/index.js'
 import { ExitCode, type Io } from '../io.js'
 import { action, type ProgramContext } from '../program.js'
@@ -49,12 +48,6 @@ export function outcomeExitCode(outcome: CallOutcome): number {
 
 export function resolvePath(io: Io, path: string): string {
   return isAbsolute(path) ? path : resolve(io.cwd, path)
-}
-
-function durationOption(text: string, flag: string): number {
-  const ms = parseDuration(text)
-  if (ms === undefined) throw new CallbackInputInvalid(`${flag} must be a duration such as 500ms, 3s or 3m`)
-  return ms
 }
 
 function routeOf(kind: string | undefined): CallbackRoute | undefined {
@@ -123,17 +116,17 @@ async function simulate(io: Io, options: SimulateOptions): Promise<number> {
   if (!Number.isInteger(maxRetries) || maxRetries < 0) {
     throw new CallbackInputInvalid('--max-retries must be a whole number, 0 or more')
   }
-  const intervalMs = durationOption(options.retryInterval, '--retry-interval')
+  const intervalMs = parseDuration(options.retryInterval, '--retry-interval')
   const { route, payload } = await loadRequest(io, options)
   const common = {
     url: options.url,
     route,
     payload,
-    timeoutMs: durationOption(options.timeout, '--timeout'),
+    timeoutMs: parseDuration(options.timeout, '--timeout'),
     retry: { intervalMs, maxRetries },
     ...(options.pin === undefined ? {} : { pinnedSpkiSha256: options.pin }),
     clock: {
-      now: systemClock.now,
+      ...systemClock,
       sleep: (ms: number) => {
         if (options.json !== true)
           io.out(`   RETRY: waiting ${formatDuration(ms)} before sending the identical request again`)

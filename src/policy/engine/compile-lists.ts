@@ -2,7 +2,7 @@ import type { createHash } from 'node:crypto'
 import { parse as parseYaml } from 'yaml'
 import { normalizeAddress } from './address.js'
 import type { Diagnostics } from './diagnostics.js'
-import { parseDuration } from './duration.js'
+import { parseDuration } from '../../core/index.js'
 import type { ListSpec } from './schema-parts.js'
 import type { CompiledList } from './first-match.js'
 

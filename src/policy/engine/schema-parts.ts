@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { DURATION_PATTERN } from './duration.js'
+import { DURATION_PATTERN } from '../../core/index.js'
 
 /** Schema pieces every policy instance's file shares (zod; the JSON Schemas are generated from them). */
 

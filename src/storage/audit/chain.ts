@@ -1,4 +1,4 @@
-import { canonicalJson, sha256Hex } from '../../protocol/index.js'
+import { canonicalJson, sha256Hex } from '../../core/index.js'
 import { chunked } from '../database/index.js'
 import { LockRank, tables, type Executor, type WriteSession } from '../database/index.js'
 import type { AuditTables } from './schema.js'

@@ -1,4 +1,5 @@
 import { afterAll, afterEach, describe, expect, it } from 'vitest'
+import { systemClock } from '../../core/index.js'
 import { rawExec, testDatabases } from '../../../test/support/databases.js'
 import { facts, fixed, planner, verdict } from '../../../test/support/planners.js'
 import { RecordRefused, openStore, type Planner, type Store } from '../index.js'
@@ -9,7 +10,7 @@ describe.each(testDatabases)('decisions on $name', (database) => {
   const now = 1_700_000_000_000
   const open = async () => {
     url = await database.freshUrl()
-    store = await openStore(url, { clock: () => now })
+    store = await openStore(url, { clock: { ...systemClock, now: () => now } })
     return store
   }
   afterEach(async () => {
@@ -140,7 +141,7 @@ describe.each(testDatabases)('decisions on $name', (database) => {
     await open()
     await store.settle(facts('p-1'), fixed())
     await store.close()
-    store = await openStore(url, { clock: () => now })
+    store = await openStore(url, { clock: { ...systemClock, now: () => now } })
     expect(await store.settle(facts('p-1'), fixed({ action: 'REJECT' }))).toMatchObject({
       outcome: 'repeated',
       action: 'APPROVE',

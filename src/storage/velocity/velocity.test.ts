@@ -1,4 +1,5 @@
 import { afterAll, afterEach, describe, expect, it } from 'vitest'
+import { systemClock } from '../../core/index.js'
 import { testDatabases } from '../../../test/support/databases.js'
 import { facts, limitPlanner, planner, verdict, window50k } from '../../../test/support/planners.js'
 import { NotFound, openStore, type SettlePlan, type SettleState, type Store } from '../index.js'
@@ -7,7 +8,7 @@ describe.each(testDatabases)('velocity on $name', (database) => {
   let store: Store
   let now = 1_700_000_000_000
   const open = async () => {
-    store = await openStore(await database.freshUrl(), { clock: () => now })
+    store = await openStore(await database.freshUrl(), { clock: { ...systemClock, now: () => now } })
   }
   afterEach(async () => {
     await store?.close()
