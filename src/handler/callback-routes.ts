@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyPluginAsync } from 'fastify'
+import type { ServiceApp, ServicePlugin } from '../service/index.js'
 import { callbackPath, type AuthMode, type CallbackRoute } from '../protocol/index.js'
 import type { HandlerConfig } from './config.js'
 import { handleCallback, type PipelineDeps } from './pipeline.js'
@@ -14,8 +14,8 @@ function modesServed(config: HandlerConfig): AuthMode[] {
  * type nobody documents, so inside this plugin every body is read as raw text; the parsers are the
  * plugin's own, and routes registered beside it (probes, a hub API, a console) keep the server's JSON.
  */
-export function callbackRoutes(deps: PipelineDeps): FastifyPluginAsync {
-  return async (instance: FastifyInstance) => {
+export function callbackRoutes(deps: PipelineDeps): ServicePlugin {
+  return async (instance: ServiceApp) => {
     instance.removeAllContentTypeParsers()
     instance.addContentTypeParser('*', { parseAs: 'string' }, (_request, body, done) => done(null, body))
     for (const mode of modesServed(deps.config)) {

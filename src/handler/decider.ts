@@ -31,7 +31,10 @@ export function policyPlanner(policy: CompiledPolicy, input: PolicyInput): Plann
 }
 
 /** A planner that rejects without consulting the policy: a request the handler cannot read or evaluate. */
-export function rejectingPlanner(reason: string, policy: Pick<CompiledPolicy, 'version' | 'digest'>): Planner {
+export function rejectingPlanner(
+  reason: string,
+  policy: Pick<CompiledPolicy, 'version' | 'digest'>,
+): Planner {
   return plannerOf([], {
     decide: () => ({
       action: Action.reject,

@@ -272,13 +272,13 @@ export async function handleCallback(
       ;[action, reason, outcome] = [Action.reject, error.message, 'refused']
       deps.log.warn({ route, reason: error.message }, 'request refused: its identifiers cannot be recorded')
     } else {
-    // Nothing was recorded, so nothing may be approved: RETRY asks the co-signer to come back.
-    deps.metrics.storeErrors.inc()
-    deps.log.error(
-      { requestId, err: error instanceof CountersignError ? error.message : String(error) },
-      'decision could not be recorded: answered RETRY',
-    )
-    ;[action, reason, outcome] = [Action.retry, null, 'store-error']
+      // Nothing was recorded, so nothing may be approved: RETRY asks the co-signer to come back.
+      deps.metrics.storeErrors.inc()
+      deps.log.error(
+        { requestId, err: error instanceof CountersignError ? error.message : String(error) },
+        'decision could not be recorded: answered RETRY',
+      )
+      ;[action, reason, outcome] = [Action.retry, null, 'store-error']
     }
   }
 

@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify'
+import type { ServiceApp } from '../service/index.js'
 import type { Logger } from 'pino'
 import { systemClock, type Clock } from '../core/index.js'
 import type { CompiledPolicy } from '../policy/index.js'
@@ -18,7 +18,7 @@ export interface ServerDeps {
 }
 
 /** The handler's server: the service shell (TLS, limits, probes, metrics, errors) with the callback routes. */
-export function buildServer(deps: ServerDeps): { app: FastifyInstance; metrics: HandlerMetrics } {
+export function buildServer(deps: ServerDeps): { app: ServiceApp; metrics: HandlerMetrics } {
   const { config } = deps
   const metrics = new HandlerMetrics()
   const app = createServiceServer({

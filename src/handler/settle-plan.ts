@@ -55,7 +55,8 @@ export function planSettlement(state: SettleState, rules: DecisionRules): Settle
     }
   }
   if (!recorded.intact) return alert(state, recorded, 'tampered', TAMPERED_DECISION_REASON)
-  if (recorded.payloadDigest !== facts.payloadDigest) return alert(state, recorded, 'altered', ALTERED_REPLAY_REASON)
+  if (recorded.payloadDigest !== facts.payloadDigest)
+    return alert(state, recorded, 'altered', ALTERED_REPLAY_REASON)
   if (recorded.status === 'held' && recorded.hold !== null) return planHold(state, recorded, rules)
   return { type: 'repeat' }
 }
@@ -93,7 +94,9 @@ function planHold(state: SettleState, recorded: RecordedState, rules: DecisionRu
   return {
     type: 'resolve',
     action: approved ? Action.approve : Action.reject,
-    reason: approved ? `approved by quorum (${hold.quorum} of ${hold.approvers.join(', ')})` : resolution.reason,
+    reason: approved
+      ? `approved by quorum (${hold.quorum} of ${hold.approvers.join(', ')})`
+      : resolution.reason,
     release: !approved,
     audit: {
       kind: recorded.kind,

@@ -36,3 +36,5 @@ export type { ServiceLoggerOptions } from './create-logger.js'
 export { captureSignals, exitOnFatalError } from './process-signals.js'
 export type { ProcessSignals, RunningService } from './process-signals.js'
 export { runWorkers } from './run-workers.js'
+// The server types services build on, so that only this module depends on Fastify itself.
+export type { FastifyInstance as ServiceApp, FastifyPluginAsync as ServicePlugin } from 'fastify'

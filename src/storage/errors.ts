@@ -6,7 +6,8 @@ export const STORAGE_ERRORS = defineErrorCodes('storage', {
     fix: 'check that the database is up and the store URL and file are right; requests are answered RETRY meanwhile',
   },
   CS_STORE_CONFLICT: {
-    meaning: 'the write contradicts recorded state: a second vote, a vote by a non-approver, a decided request',
+    meaning:
+      'the write contradicts recorded state: a second vote, a vote by a non-approver, a decided request',
     fix: 'list the held requests (countersign approvals list) and act on one that is still awaiting approval',
   },
   CS_NOT_FOUND: {

@@ -8,7 +8,8 @@ import { openDatabase } from './database/open.js'
 import { tables, type StorageDatabase, type StorageHealth, type WriteSession } from './database/types.js'
 import type { Planner, RequestFacts, Route, Settlement } from './decisions/plan.js'
 import { DECISION_MIGRATIONS, type DecisionTables } from './decisions/schema.js'
-import { requestLock, settleBatch, type SettleJob } from './decisions/settle.js'
+import { requestLock } from './decisions/identity.js'
+import { settleBatch, type SettleJob } from './decisions/settle.js'
 import { checkFacts } from './decisions/validate.js'
 import { verifyAuditAndDecisions } from './decisions/verify.js'
 import { NotFound, StoreUnavailable } from './errors.js'
@@ -100,7 +101,12 @@ function batchProcessor(db: StorageDatabase, clock: Clock) {
     } catch (error) {
       if (jobs.length === 1 || !db.health().ready) throw error
       return Promise.all(
-        jobs.map((job) => once([job]).then(([result]) => result!, (failure: unknown) => new Failed(failure))),
+        jobs.map((job) =>
+          once([job]).then(
+            ([result]) => result!,
+            (failure: unknown) => new Failed(failure),
+          ),
+        ),
       )
     }
   }
@@ -126,7 +132,8 @@ export async function openStore(url: string, options: OpenStoreOptions = {}): Pr
     },
     castVote: (input) => guarded('write', () => db.write((session) => castVote(session, input, clock.now()))),
     listHeld: () => guarded('read', () => db.read((reader) => listHeld(reader))),
-    releaseVelocity: (requestId) => guarded('write', () => db.write((session) => releaseAll(session, requestId, clock.now()))),
+    releaseVelocity: (requestId) =>
+      guarded('write', () => db.write((session) => releaseAll(session, requestId, clock.now()))),
     listDecisions: (sinceMs) => guarded('read', () => listDecisions(db, sinceMs)),
     verifyAudit: () => guarded('read', () => verifyAuditAndDecisions(db.read)),
     readAudit: (sinceMs) => readAudit(db.read, sinceMs),
@@ -143,7 +150,9 @@ export async function openStore(url: string, options: OpenStoreOptions = {}): Pr
 async function releaseAll(session: WriteSession, requestId: string, now: number) {
   const routes: Route[] = ['config', 'tx']
   await session.lock(routes.map((route) => requestLock(route, requestId)))
-  const locks = (await Promise.all(routes.map((route) => reservedSeriesLocks(session.db, route, requestId)))).flat()
+  const locks = (
+    await Promise.all(routes.map((route) => reservedSeriesLocks(session.db, route, requestId)))
+  ).flat()
   await session.lock(locks)
   const released: ReleasedReservation[] = []
   for (const route of routes) released.push(...(await releaseReservations(session.db, route, requestId, now)))

@@ -20,8 +20,7 @@ export type {
   Settlement,
   Verdict,
 } from './decisions/plan.js'
-export { MAX_IDENTIFIER_LENGTH } from './decisions/validate.js'
-export { requestLock } from './decisions/settle.js'
+export { requestLock } from './decisions/identity.js'
 export type { VelocityFigures, VelocitySeries, ReleasedReservation } from './velocity/ledger.js'
 export type { HeldRequest, VoteInput } from './decisions/votes.js'
 export type { AuditEntry, AuditEventType, AuditVerification } from './audit/chain.js'
@@ -29,6 +28,16 @@ export { GENESIS_HASH } from './audit/chain.js'
 export { migrate, checkMigrations, type Migration } from './migrations.js'
 export { openDatabase } from './database/open.js'
 export { LockRank, tables } from './database/types.js'
-export type { AggregateLock, Dialect, Executor, StorageDatabase, StorageHealth, WriteSession } from './database/types.js'
-export { SESSION_LIMITS as POSTGRES_SESSION_LIMITS, advisoryKey as postgresAdvisoryKey } from './database/postgres.js'
+export type {
+  AggregateLock,
+  Dialect,
+  Executor,
+  StorageDatabase,
+  StorageHealth,
+  WriteSession,
+} from './database/types.js'
+export {
+  SESSION_LIMITS as POSTGRES_SESSION_LIMITS,
+  advisoryKey as postgresAdvisoryKey,
+} from './database/postgres.js'
 export { NotFound, RecordRefused, STORAGE_ERRORS, StoreConflict, StoreUnavailable } from './errors.js'

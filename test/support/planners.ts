@@ -45,7 +45,12 @@ export function planner(
       if (recorded === undefined) {
         result.calls++
         const chosen = decide(state.figures)
-        return { type: 'record', verdict: chosen, reserve: chosen.action === 'APPROVE' || !!chosen.hold, audit: {} }
+        return {
+          type: 'record',
+          verdict: chosen,
+          reserve: chosen.action === 'APPROVE' || !!chosen.hold,
+          audit: {},
+        }
       }
       if (!recorded.intact || recorded.payloadDigest !== state.facts.payloadDigest) {
         const outcome = recorded.intact ? 'altered' : 'tampered'

@@ -9,12 +9,7 @@ import type { AuditTables } from './schema.js'
  * Entries hold decision facts only: never key material or the raw JWT.
  */
 export type AuditEventType =
-  | 'decision'
-  | 'replay-altered'
-  | 'hold-resolved'
-  | 'vote'
-  | 'velocity-released'
-  | 'integrity-alert'
+  'decision' | 'replay-altered' | 'hold-resolved' | 'vote' | 'velocity-released' | 'integrity-alert'
 
 export interface AuditEntry {
   readonly seq: number
@@ -67,11 +62,19 @@ export function toEntry(row: AuditRow): AuditEntry {
  * transaction), so call it once, at the end of the transaction's work; returns the entries, whose hashes
  * the caller may record (a decision names the entry that recorded it).
  */
-export async function appendEvents(session: WriteSession, events: readonly AuditEvent[]): Promise<AuditEntry[]> {
+export async function appendEvents(
+  session: WriteSession,
+  events: readonly AuditEvent[],
+): Promise<AuditEntry[]> {
   if (events.length === 0) return []
   await session.lock([{ rank: LockRank.auditHead, key: 'audit' }])
   const db = tables<AuditTables>(session.db)
-  const head = await db.selectFrom('audit_log').select(['seq', 'hash']).orderBy('seq', 'desc').limit(1).executeTakeFirst()
+  const head = await db
+    .selectFrom('audit_log')
+    .select(['seq', 'hash'])
+    .orderBy('seq', 'desc')
+    .limit(1)
+    .executeTakeFirst()
   let previous = head ? { seq: Number(head.seq), hash: head.hash } : { seq: 0, hash: GENESIS_HASH }
   const entries: AuditEntry[] = []
   for (const event of events) {
@@ -100,11 +103,18 @@ export async function appendEvents(session: WriteSession, events: readonly Audit
 }
 
 /** The entries with these hashes, keyed by hash (only those whose content still matches their hash). */
-export async function readEntriesByHash(db: Executor, hashes: readonly string[]): Promise<Map<string, AuditEntry>> {
+export async function readEntriesByHash(
+  db: Executor,
+  hashes: readonly string[],
+): Promise<Map<string, AuditEntry>> {
   const found = new Map<string, AuditEntry>()
   for (const chunk of chunked([...new Set(hashes)], 1)) {
     if (chunk.length === 0) continue
-    const rows = await tables<AuditTables>(db).selectFrom('audit_log').selectAll().where('hash', 'in', chunk).execute()
+    const rows = await tables<AuditTables>(db)
+      .selectFrom('audit_log')
+      .selectAll()
+      .where('hash', 'in', chunk)
+      .execute()
     for (const row of rows) {
       const entry = toEntry(row)
       if (hashEntry(entry) === entry.hash) found.set(entry.hash, entry)
@@ -148,10 +158,17 @@ export async function verifyChain(
   let count = 0
   for await (const entry of readAudit(read)) {
     count++
-    const broken = (problem: string) => ({ ok: false as const, entries: count, brokenSeq: entry.seq, problem })
-    if (entry.seq !== expectedSeq) return broken(`sequence gap: expected entry ${expectedSeq}, found ${entry.seq}`)
+    const broken = (problem: string) => ({
+      ok: false as const,
+      entries: count,
+      brokenSeq: entry.seq,
+      problem,
+    })
+    if (entry.seq !== expectedSeq)
+      return broken(`sequence gap: expected entry ${expectedSeq}, found ${entry.seq}`)
     if (entry.prevHash !== prevHash) return broken('its previous-hash does not match the entry before it')
-    if (hashEntry(entry) !== entry.hash) return broken('its content does not match its hash (the row was altered)')
+    if (hashEntry(entry) !== entry.hash)
+      return broken('its content does not match its hash (the row was altered)')
     prevHash = entry.hash
     expectedSeq++
   }

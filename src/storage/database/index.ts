@@ -3,4 +3,11 @@ export { chunked } from './chunks.js'
 export { openDatabase } from './open.js'
 export { SESSION_LIMITS, advisoryKey } from './postgres.js'
 export { LockRank, tables } from './types.js'
-export type { AggregateLock, Dialect, Executor, StorageDatabase, StorageHealth, WriteSession } from './types.js'
+export type {
+  AggregateLock,
+  Dialect,
+  Executor,
+  StorageDatabase,
+  StorageHealth,
+  WriteSession,
+} from './types.js'

@@ -41,7 +41,10 @@ function isConnectionFailure(error: unknown): boolean {
   if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code))
     return code.startsWith('08') || code.startsWith('53') || /^57P0[123]$/.test(code)
   if (typeof code === 'string' && /^E[A-Z]+$/.test(code)) return true
-  return error instanceof Error && /connection terminated|timeout exceeded when trying to connect|not queryable/i.test(error.message)
+  return (
+    error instanceof Error &&
+    /connection terminated|timeout exceeded when trying to connect|not queryable/i.test(error.message)
+  )
 }
 
 function describe(error: unknown): string {
@@ -51,7 +54,13 @@ function describe(error: unknown): string {
 }
 
 function pool(url: string, max: number, onError: (error: Error) => void): pg.Pool {
-  const created = new pg.Pool({ connectionString: url, max, types, connectionTimeoutMillis: 5_000, ...SESSION_LIMITS })
+  const created = new pg.Pool({
+    connectionString: url,
+    max,
+    types,
+    connectionTimeoutMillis: 5_000,
+    ...SESSION_LIMITS,
+  })
   // A terminated connection emits 'error' on the pool when idle and on the client when checked out: both
   // are handled here, never left to crash the process.
   created.on('error', onError)

@@ -24,7 +24,12 @@ describe.each(testDatabases)('decisions on $name', (database) => {
     const first = await store.settle(facts('r-1'), decider)
     const second = await store.settle(facts('r-1'), decider)
     expect(first).toMatchObject({ outcome: 'decided', action: 'REJECT', reason: 'not on the list' })
-    expect(second).toMatchObject({ outcome: 'repeated', action: 'REJECT', reason: 'not on the list', ruleId: 'deny' })
+    expect(second).toMatchObject({
+      outcome: 'repeated',
+      action: 'REJECT',
+      reason: 'not on the list',
+      ruleId: 'deny',
+    })
     expect(decider.calls).toBe(1)
   })
 
@@ -78,7 +83,10 @@ describe.each(testDatabases)('decisions on $name', (database) => {
       store.settle(facts('g-3'), fixed({ action: 'REJECT' })),
     ])
     expect(results.map((result) => result.status)).toEqual(['fulfilled', 'rejected', 'fulfilled'])
-    expect((await store.listDecisions(0)).map((decision) => decision.requestId).sort()).toEqual(['g-1', 'g-3'])
+    expect((await store.listDecisions(0)).map((decision) => decision.requestId).sort()).toEqual([
+      'g-1',
+      'g-3',
+    ])
     expect(await store.verifyAudit()).toMatchObject({ ok: true, entries: 2 })
   })
 
@@ -123,7 +131,13 @@ describe.each(testDatabases)('decisions on $name', (database) => {
     }))
     const results = await Promise.allSettled(
       Array.from({ length: 600 }, (_, i) =>
-        store.settle(facts(`c-${i}`), planner(() => verdict(), series.map((item) => ({ ...item, groupKey: `g${i}` })))),
+        store.settle(
+          facts(`c-${i}`),
+          planner(
+            () => verdict(),
+            series.map((item) => ({ ...item, groupKey: `g${i}` })),
+          ),
+        ),
       ),
     )
     expect(results.filter((result) => result.status === 'fulfilled')).toHaveLength(600)
@@ -134,7 +148,10 @@ describe.each(testDatabases)('decisions on $name', (database) => {
     await store.settle(facts('t-1'), fixed({ action: 'REJECT', reason: 'blocked' }))
     await rawExec(url, `UPDATE decisions SET action = 'APPROVE', reason = NULL WHERE request_id = 't-1'`)
     expect(await store.settle(facts('t-1'), fixed())).toMatchObject({ outcome: 'tampered', action: 'REJECT' })
-    expect(await store.verifyAudit()).toMatchObject({ ok: false, problem: expect.stringMatching(/t-1.*altered/) })
+    expect(await store.verifyAudit()).toMatchObject({
+      ok: false,
+      problem: expect.stringMatching(/t-1.*altered/),
+    })
   })
 
   it('keeps decisions across a reopen', async () => {

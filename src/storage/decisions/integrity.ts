@@ -4,7 +4,9 @@ import type { DecisionTables } from './schema.js'
 type DecisionRow = DecisionTables['decisions']
 
 /** The fields of a decision that its audit entry records, so a row edited in the database is recognised. */
-export function bindingOf(row: Pick<DecisionRow, 'route' | 'action' | 'reason' | 'payload_digest' | 'status'>) {
+export function bindingOf(
+  row: Pick<DecisionRow, 'route' | 'action' | 'reason' | 'payload_digest' | 'status'>,
+) {
   return {
     route: row.route,
     action: row.action,
@@ -19,5 +21,7 @@ export function matchesAudit(row: DecisionRow, entry: AuditEntry | undefined): b
   if (entry === undefined || entry.requestId !== row.request_id) return false
   if (entry.event !== 'decision' && entry.event !== 'hold-resolved') return false
   const binding = bindingOf(row)
-  return (Object.keys(binding) as (keyof typeof binding)[]).every((field) => entry.body[field] === binding[field])
+  return (Object.keys(binding) as (keyof typeof binding)[]).every(
+    (field) => entry.body[field] === binding[field],
+  )
 }

@@ -98,8 +98,18 @@ export interface PlannedAudit {
  */
 export type SettlePlan =
   | { readonly type: 'repeat' }
-  | { readonly type: 'alert'; readonly outcome: 'altered' | 'tampered'; readonly answer: Answer; readonly audit: PlannedAudit }
-  | { readonly type: 'record'; readonly verdict: Verdict; readonly reserve: boolean; readonly audit: Record<string, unknown> }
+  | {
+      readonly type: 'alert'
+      readonly outcome: 'altered' | 'tampered'
+      readonly answer: Answer
+      readonly audit: PlannedAudit
+    }
+  | {
+      readonly type: 'record'
+      readonly verdict: Verdict
+      readonly reserve: boolean
+      readonly audit: Record<string, unknown>
+    }
   | {
       readonly type: 'resolve'
       readonly action: Action

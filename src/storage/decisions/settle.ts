@@ -3,7 +3,8 @@ import { readVotesOf } from './votes.js'
 import { Failed } from '../batcher.js'
 import { appendEvents, readEntriesByHash, type AuditEvent } from '../audit/index.js'
 import { chunked } from '../database/index.js'
-import { LockRank, tables, type AggregateLock, type WriteSession } from '../database/index.js'
+import { tables, type WriteSession } from '../database/index.js'
+import { decisionKey, requestLock } from './identity.js'
 import {
   readFigures,
   releaseReservations,
@@ -29,13 +30,6 @@ interface StoredHold {
   readonly approvers: readonly string[]
   readonly ttlMs: number
   readonly series: readonly VelocitySeries[]
-}
-
-/** A request's identity: its route and its requestId. */
-export const decisionKey = (route: string, requestId: string) => `${route}\u0000${requestId}`
-
-export function requestLock(route: string, requestId: string): AggregateLock {
-  return { rank: LockRank.request, key: decisionKey(route, requestId) }
 }
 
 function seriesKey(series: VelocitySeries): string {
@@ -94,12 +88,20 @@ class BatchState {
     const wanted = new Set(jobs.map(({ facts }) => decisionKey(facts.route, facts.requestId)))
     for (const chunk of chunked(ids, 1)) {
       const rows = await db.selectFrom('decisions').selectAll().where('request_id', 'in', chunk).execute()
-      for (const row of rows) if (wanted.has(decisionKey(row.route, row.request_id))) this.rows.set(decisionKey(row.route, row.request_id), row)
+      for (const row of rows)
+        if (wanted.has(decisionKey(row.route, row.request_id)))
+          this.rows.set(decisionKey(row.route, row.request_id), row)
     }
     const rows = [...this.rows.values()]
-    const entries = await readEntriesByHash(this.session.db, rows.map((row) => row.audit_hash))
+    const entries = await readEntriesByHash(
+      this.session.db,
+      rows.map((row) => row.audit_hash),
+    )
     const held = rows.filter((row) => row.status === 'held')
-    const votes = await readVotesOf(this.session.db, held.map((row) => ({ route: row.route, requestId: row.request_id })))
+    const votes = await readVotesOf(
+      this.session.db,
+      held.map((row) => ({ route: row.route, requestId: row.request_id })),
+    )
     for (const row of rows) {
       const key = decisionKey(row.route, row.request_id)
       this.states.set(key, toState(row, votes.get(key) ?? [], matchesAudit(row, entries.get(row.audit_hash))))
@@ -147,7 +149,11 @@ class BatchState {
     }
   }
 
-  private record(facts: RequestFacts, series: readonly VelocitySeries[], plan: Extract<SettlePlan, { type: 'record' }>): Settlement {
+  private record(
+    facts: RequestFacts,
+    series: readonly VelocitySeries[],
+    plan: Extract<SettlePlan, { type: 'record' }>,
+  ): Settlement {
     const { verdict } = plan
     const figures = this.figuresOf(series)
     if (plan.reserve) this.reserve(facts, series, 1)
@@ -167,9 +173,15 @@ class BatchState {
       trace_json: JSON.stringify({
         trace: verdict.trace,
         // The figures the policy saw, kept with their series so `policy replay` can show them to a candidate.
-        velocity: series.map((item, index) => ({ windowId: item.windowId, groupKey: item.groupKey, ...figures[index]! })),
+        velocity: series.map((item, index) => ({
+          windowId: item.windowId,
+          groupKey: item.groupKey,
+          ...figures[index]!,
+        })),
       }),
-      hold_json: verdict.hold ? JSON.stringify({ ...verdict.hold, series: plan.reserve ? series : [] }) : null,
+      hold_json: verdict.hold
+        ? JSON.stringify({ ...verdict.hold, series: plan.reserve ? series : [] })
+        : null,
       audit_hash: '',
       decided_at: this.now,
       updated_at: this.now,
@@ -180,7 +192,13 @@ class BatchState {
   }
 
   private resolve(row: DecisionRow, plan: Extract<SettlePlan, { type: 'resolve' }>): Settlement {
-    const resolved: DecisionRow = { ...row, status: 'final', action: plan.action, reason: plan.reason, updated_at: this.now }
+    const resolved: DecisionRow = {
+      ...row,
+      status: 'final',
+      action: plan.action,
+      reason: plan.reason,
+      updated_at: this.now,
+    }
     if (plan.release) {
       this.releases.push({ route: row.route, requestId: row.request_id })
       this.reserve({ route: row.route, requestId: row.request_id }, storedHold(row).series, -1)
@@ -199,16 +217,29 @@ class BatchState {
   }
 
   /** Counts (or, with -1, uncounts) a request in its series, for the jobs after it and in the database. */
-  private reserve(request: { route: string; requestId: string }, series: readonly VelocitySeries[], sign: 1 | -1): void {
+  private reserve(
+    request: { route: string; requestId: string },
+    series: readonly VelocitySeries[],
+    sign: 1 | -1,
+  ): void {
     for (const item of series) {
-      if (sign === 1) this.reservations.push({ route: request.route, requestId: request.requestId, series: item })
+      if (sign === 1)
+        this.reservations.push({ route: request.route, requestId: request.requestId, series: item })
       const key = seriesKey(item)
       const figures = this.figures.get(key) ?? { sumUsdCents: 0, count: 0 }
-      this.figures.set(key, { sumUsdCents: figures.sumUsdCents + sign * item.amountUsdCents, count: figures.count + sign })
+      this.figures.set(key, {
+        sumUsdCents: figures.sumUsdCents + sign * item.amountUsdCents,
+        count: figures.count + sign,
+      })
     }
   }
 
-  private audit(event: AuditEvent['event'], requestId: string, body: Record<string, unknown>, row?: DecisionRow): void {
+  private audit(
+    event: AuditEvent['event'],
+    requestId: string,
+    body: Record<string, unknown>,
+    row?: DecisionRow,
+  ): void {
     if (row) this.recordedBy.set(this.events.length, row)
     this.events.push({ event, requestId, at: this.now, body })
   }
@@ -216,7 +247,8 @@ class BatchState {
   async write(): Promise<void> {
     const db = tables<DecisionTables>(this.session.db)
     await writeReservations(this.session.db, this.reservations, this.now)
-    for (const { route, requestId } of this.releases) await releaseReservations(this.session.db, route, requestId, this.now)
+    for (const { route, requestId } of this.releases)
+      await releaseReservations(this.session.db, route, requestId, this.now)
     const entries = await appendEvents(this.session, this.events)
     // A request decided and resolved in one batch keeps the hash of its last entry.
     const hashes = new Map<DecisionRow, string>()
@@ -229,7 +261,13 @@ class BatchState {
     for (const row of this.resolved) {
       await db
         .updateTable('decisions')
-        .set({ status: row.status, action: row.action, reason: row.reason, updated_at: row.updated_at, audit_hash: hashes.get(row)! })
+        .set({
+          status: row.status,
+          action: row.action,
+          reason: row.reason,
+          updated_at: row.updated_at,
+          audit_hash: hashes.get(row)!,
+        })
         .where('route', '=', row.route)
         .where('request_id', '=', row.request_id)
         .execute()
@@ -265,4 +303,3 @@ function toState(row: DecisionRow, votes: RecordedState['votes'], intact: boolea
     intact,
   }
 }
-

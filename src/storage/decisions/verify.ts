@@ -26,7 +26,10 @@ export async function verifyAuditAndDecisions(
         .limit(PAGE)
         .offset(offset)
         .execute()
-      const entries = await readEntriesByHash(db, rows.map((row) => row.audit_hash))
+      const entries = await readEntriesByHash(
+        db,
+        rows.map((row) => row.audit_hash),
+      )
       decisions += rows.length
       const broken = rows.find((row) => !matchesAudit(row, entries.get(row.audit_hash)))
       return { done: rows.length < PAGE, broken }

@@ -3,7 +3,7 @@ import { chunked } from '../database/index.js'
 import { tables, type Executor, type WriteSession } from '../database/index.js'
 import type { HoldRequirement, RecordedVote, Route } from './plan.js'
 import type { DecisionTables } from './schema.js'
-import { decisionKey as keyOf, requestLock } from './settle.js'
+import { decisionKey as keyOf, requestLock } from './identity.js'
 import { NotFound, StoreConflict } from '../errors.js'
 import type { ApprovalTables } from './votes-schema.js'
 
@@ -21,7 +21,6 @@ export interface HeldRequest {
 }
 
 type DecisionRow = DecisionTables['decisions']
-
 
 function toHeld(row: DecisionRow, votes: readonly RecordedVote[]): HeldRequest {
   const { quorum, approvers, ttlMs } = JSON.parse(row.hold_json!) as HoldRequirement
@@ -78,7 +77,10 @@ export async function listHeld(db: Executor): Promise<HeldRequest[]> {
     .where('status', '=', 'held')
     .orderBy('decided_at')
     .execute()
-  const votes = await readVotesOf(db, rows.map((row) => ({ route: row.route, requestId: row.request_id })))
+  const votes = await readVotesOf(
+    db,
+    rows.map((row) => ({ route: row.route, requestId: row.request_id })),
+  )
   return rows.map((row) => toHeld(row, votes.get(keyOf(row.route, row.request_id)) ?? []))
 }
 
@@ -101,7 +103,9 @@ async function findRoute(db: Executor, input: VoteInput): Promise<Route> {
   if (rows.length === 0) throw new NotFound(`no request with id ${input.requestId}`)
   const held = rows.filter((row) => row.status === 'held')
   if (held.length > 1)
-    throw new StoreConflict(`request ${input.requestId} is held on both routes: name the route (tx or config)`)
+    throw new StoreConflict(
+      `request ${input.requestId} is held on both routes: name the route (tx or config)`,
+    )
   return (held[0] ?? rows[0]!).route as Route
 }
 

@@ -177,7 +177,11 @@ export async function releaseReservations(
 }
 
 /** The velocity groups a request holds reservations in (to lock them before releasing). */
-export async function reservedSeriesLocks(db: Executor, route: string, requestId: string): Promise<AggregateLock[]> {
+export async function reservedSeriesLocks(
+  db: Executor,
+  route: string,
+  requestId: string,
+): Promise<AggregateLock[]> {
   const rows = await tables<VelocityTables>(db)
     .selectFrom('velocity_reservations')
     .select(['window_id', 'group_key'])

@@ -42,7 +42,12 @@ export const VELOCITY_MIGRATIONS: readonly Migration[] = [
         .addColumn('bucket_start', 'bigint', (column) => column.notNull())
         .addColumn('amount_usd_cents', 'bigint', (column) => column.notNull())
         .addColumn('released_at', 'bigint')
-        .addPrimaryKeyConstraint('velocity_reservations_pk', ['route', 'request_id', 'window_id', 'group_key'])
+        .addPrimaryKeyConstraint('velocity_reservations_pk', [
+          'route',
+          'request_id',
+          'window_id',
+          'group_key',
+        ])
         .execute()
     },
   },

@@ -19,7 +19,9 @@ describe.each(testDatabases)('velocity on $name', (database) => {
   it('never lets 200 concurrent 1,000 USD requests pass a 50,000 USD window together', async () => {
     await open()
     const limit = limitPlanner()
-    const results = await Promise.all(Array.from({ length: 200 }, (_, i) => store.settle(facts(`v-${i}`), limit)))
+    const results = await Promise.all(
+      Array.from({ length: 200 }, (_, i) => store.settle(facts(`v-${i}`), limit)),
+    )
     expect(results.filter((result) => result.action === 'APPROVE')).toHaveLength(50)
     await Promise.all(Array.from({ length: 50 }, (_, i) => store.settle(facts(`v-${i}`), limit)))
     expect((await store.settle(facts('v-late'), limit)).action).toBe('REJECT')
@@ -70,24 +72,29 @@ describe.each(testDatabases)('velocity on $name', (database) => {
       resolve,
     )
     expect((await store.settle(facts('h-big'), holding)).action).toBe('RETRY')
-    const small = await Promise.all(Array.from({ length: 50 }, (_, i) => store.settle(facts(`s-${i}`), limitPlanner())))
+    const small = await Promise.all(
+      Array.from({ length: 50 }, (_, i) => store.settle(facts(`s-${i}`), limitPlanner())),
+    )
     expect(small.filter((result) => result.action === 'APPROVE')).toHaveLength(30)
     await store.castVote({ requestId: 'h-big', approver: 'alice', vote: 'approve' })
     expect((await store.settle(facts('h-big'), holding)).action).toBe('APPROVE')
     // 20,000 + 30 × 1,000 = 50,000: exactly the limit, never past it.
-    expect((await store.settle(facts('after'), limitPlanner({ ...window50k, amountUsdCents: 1 }))).action).toBe(
-      'REJECT',
-    )
+    expect(
+      (await store.settle(facts('after'), limitPlanner({ ...window50k, amountUsdCents: 1 }))).action,
+    ).toBe('REJECT')
   })
 
   it('gives a rejected hold its room back', async () => {
     await open()
     const hold = { quorum: 1, approvers: ['alice'], ttlMs: 3_600_000 }
     const held = { ...window50k, amountUsdCents: 5_000_000 }
-    const holding = planner(() => verdict({ action: 'RETRY', reason: 'held', hold }), [held], (state) =>
-      state.recorded!.votes.length > 0
-        ? { type: 'resolve', action: 'REJECT', reason: 'vetoed', release: true, audit: {} }
-        : { type: 'repeat' },
+    const holding = planner(
+      () => verdict({ action: 'RETRY', reason: 'held', hold }),
+      [held],
+      (state) =>
+        state.recorded!.votes.length > 0
+          ? { type: 'resolve', action: 'REJECT', reason: 'vetoed', release: true, audit: {} }
+          : { type: 'repeat' },
     )
     await store.settle(facts('h-veto'), holding)
     expect((await store.settle(facts('blocked'), limitPlanner())).action).toBe('REJECT')
