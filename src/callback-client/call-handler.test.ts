@@ -11,7 +11,8 @@ import { testKeyPair } from '../../test/support/keys.js'
 import { makeSelfSignedCertificate } from '../../test/support/tls.js'
 import { PayloadInvalid } from '../protocol/index.js'
 import { spkiFingerprint } from '../keys/index.js'
-import { buildFixture, callHandler, type CallClock } from './index.js'
+import { buildFixture } from '../testing/index.js'
+import { callHandler, type CallClock } from './index.js'
 
 const cosigner = testKeyPair('cosigner')
 const handler = testKeyPair('handler')
@@ -84,7 +85,7 @@ describe('callHandler: the request a co-signer sends', () => {
 describe('callHandler: outcomes', () => {
   it('returns APPROVE with a one-exchange transcript that holds no token', async () => {
     const server = await testHandler()
-    const { payload } = buildFixture('eth-transfer')
+    const { payload } = buildFixture('eth-transfer-signing')
     const result = await callHandler({ url: server.url, route: 'tx', payload, ...keys })
     expect(result.outcome).toEqual({ type: 'decided', action: 'APPROVE' })
     expect(result.transcript).toHaveLength(1)
@@ -98,7 +99,7 @@ describe('callHandler: outcomes', () => {
 
   it('follows RETRY on the schedule until a human decides between retries', async () => {
     const server = await testHandler({ hold: true })
-    const { payload } = buildFixture('eth-transfer')
+    const { payload } = buildFixture('eth-transfer-signing')
     const clock = fakeClock((sleeps) => {
       if (sleeps.length === 2) server.release(String(payload.requestId))
     })
@@ -145,7 +146,7 @@ describe('callHandler: outcomes', () => {
   })
 
   it.each([
-    [Flaw.ignoresEverything, 'eth-transfer', /IGNORE is not a valid answer to a tx_signing request/],
+    [Flaw.ignoresEverything, 'eth-transfer-signing', /IGNORE is not a valid answer to a tx_signing request/],
     [Flaw.wrongRequestId, 'eth-transfer-approval', /names requestId .*-other", not the/],
     [Flaw.pascalCaseClaims, 'eth-transfer-approval', /response claims are not/],
     [Flaw.wrongSigningKey, 'eth-transfer-approval', /not signed by the handler public key/],

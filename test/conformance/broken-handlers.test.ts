@@ -7,7 +7,7 @@ import {
   CONFORMANCE_CHECKS,
   runConformance,
   type ConformanceReport,
-} from '../../src/callback-client/index.js'
+} from '../../src/testing/index.js'
 import { testKeyPair } from '../support/keys.js'
 import { ATTACK_CHECKS } from './certificate-support.js'
 import { Flaw, startTestHandler, type TestHandler } from './test-handler.js'

@@ -11,7 +11,7 @@ import {
   CONFORMANCE_CHECKS,
   runConformance,
   type ConformanceReport,
-} from '../../src/callback-client/index.js'
+} from '../../src/testing/index.js'
 import { CERT_SIGNER_ID, startTestHandler as startRealHandler } from '../handler/support.js'
 import { makeSelfSignedCertificate } from '../support/tls.js'
 import { SIGNATURE_CHECKS, pinOf } from './certificate-support.js'

@@ -1,12 +1,6 @@
 import type { Command } from 'commander'
-import {
-  CallbackInputInvalid,
-  CheckStatus,
-  loadCallbackKeys,
-  runConformance,
-  type CheckResult,
-  type ConformanceTarget,
-} from '../../callback-client/index.js'
+import { CallbackInputInvalid, loadCallbackKeys } from '../../callback-client/index.js'
+import { CheckStatus, runConformance, type CheckResult, type ConformanceTarget } from '../../testing/index.js'
 import { ExitCode, type Io } from '../io.js'
 import { action, type ProgramContext } from '../program.js'
 import { resolvePath } from './simulate.js'

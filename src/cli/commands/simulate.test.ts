@@ -25,7 +25,7 @@ const simulate = (url: string, ...args: string[]) => runCli(['simulate', '--url'
 describe('countersign simulate', () => {
   it('prints the exchange and the outcome, exits 0 on APPROVE, and never prints a token or key', async () => {
     const server = await handler()
-    const { code, out, err } = await simulate(server.url, '--fixture', 'eth-transfer')
+    const { code, out, err } = await simulate(server.url, '--fixture', 'eth-transfer-signing')
     expect(code).toBe(0)
     expect(err).toEqual([])
     expect(out[0]).toMatch(/^tx request [0-9a-f-]{36} \(jwt mode\)$/)
@@ -43,7 +43,13 @@ describe('countersign simulate', () => {
         if (count === 3) self.release(requestId) // the approver acts before the third delivery is answered
       },
     })
-    const { code, out } = await simulate(server.url, '--fixture', 'btc-transfer', '--retry-interval', '1ms')
+    const { code, out } = await simulate(
+      server.url,
+      '--fixture',
+      'btc-one-time-address',
+      '--retry-interval',
+      '1ms',
+    )
     expect(code).toBe(0)
     expect(
       out.filter((line) => line.startsWith('#')).map((line) => /HTTP 200 (\w+)/.exec(line)?.[1]),
@@ -73,14 +79,20 @@ describe('countersign simulate', () => {
     expect(
       (await simulate(server.url, '--fixture', 'eth-transfer-approval', '--request-id', 'req-42')).code,
     ).toBe(0)
-    const { code, out } = await simulate(server.url, '--fixture', 'eth-transfer', '--request-id', 'req-42')
+    const { code, out } = await simulate(
+      server.url,
+      '--fixture',
+      'eth-transfer-signing',
+      '--request-id',
+      'req-42',
+    )
     expect(code).toBe(1)
     expect(out.at(-1)).toBe('outcome: REJECT (altered)')
   })
 
   it('exits 3 on a protocol violation: IGNORE to a signing request', async () => {
     const server = await handler({ flaw: Flaw.ignoresEverything })
-    const { code, out } = await simulate(server.url, '--fixture', 'eth-transfer')
+    const { code, out } = await simulate(server.url, '--fixture', 'eth-transfer-signing')
     expect(code).toBe(3)
     expect(out.at(-1)).toBe(
       'outcome: the exchange failed (CS_CALLBACK_PROTOCOL): IGNORE is not a valid answer to a tx_signing request',
@@ -113,7 +125,7 @@ describe('countersign simulate', () => {
   })
 
   it.each([
-    [['--fixture', 'doge'], /^error: unknown fixture "doge"; choose one of: eth-transfer, /],
+    [['--fixture', 'doge'], /^error: unknown fixture "doge"; choose one of: btc-one-time-address, /],
     [
       ['--fixture', 'add-user', '--payload', 'x.json'],
       /^error: give exactly one of --payload FILE or --fixture NAME$/,

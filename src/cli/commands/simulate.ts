@@ -4,16 +4,14 @@ import type { Command } from 'commander'
 import {
   CALLBACK_DEFAULTS,
   CallbackInputInvalid,
-  FIXTURE_NAMES,
-  buildFixture,
   callHandler,
   loadCallbackKeys,
   systemClock,
-  type BuiltFixture,
   type CallHandlerOptions,
   type CallOutcome,
   type Exchange,
 } from '../../callback-client/index.js'
+import { FIXTURE_NAMES, buildFixture, type BuiltFixture } from '../../testing/index.js'
 import { formatDuration, parseDuration } from '../../policy/index.js'
 import type { CallbackRoute } from '../../protocol/index.js'
 import { ExitCode, type Io } from '../io.js'

@@ -5,11 +5,15 @@ import {
   type CallbackResponse,
   type CallbackRoute,
 } from '../protocol/index.js'
-import { CallbackTransportFailure } from './errors.js'
-import { handlerUrl } from './handler-url.js'
-import { postCallback } from './post-callback.js'
-import { claimedAction, readReply, type ReadReply } from './read-reply.js'
-import { normalizeSpkiPin } from './spki-pin.js'
+import {
+  CallbackTransportFailure,
+  handlerUrl,
+  normalizeSpkiPin,
+  postCallback,
+  readReply,
+  type ReadReply,
+} from '../callback-client/index.js'
+import { claimedAction } from './claimed-action.js'
 
 interface TargetBase {
   /** The BASE URL configured in the co-signer. */
