@@ -6,6 +6,7 @@
  */
 export { callHandler, systemClock, CALLBACK_DEFAULTS } from './call-handler.js'
 export type { CallClock, CallHandlerOptions, CallOutcome, CallResult, Exchange } from './call-handler.js'
+export type { RetrySchedule, RetryScheduleStore } from './retry-schedule.js'
 export { CallbackInputInvalid, CallbackProtocolViolation, CallbackTransportFailure } from './errors.js'
 export { handlerUrl } from './handler-url.js'
 export { postCallback } from './post-callback.js'

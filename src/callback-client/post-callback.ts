@@ -14,6 +14,8 @@ export interface PostOptions {
   readonly timeoutMs: number
   /** SHA-256 of the server's SPKI PEM (see `normalizeSpkiPin`); replaces CA validation when given. */
   readonly pinnedSpkiSha256?: string | undefined
+  /** The caller's cancellation: aborting stops the exchange at once, and the call rejects with its reason. */
+  readonly signal?: AbortSignal
 }
 
 export interface HttpReply {
@@ -30,14 +32,16 @@ export interface HttpReply {
 export async function postCallback(options: PostOptions): Promise<HttpReply> {
   const startedAt = performance.now()
   const deadline = AbortSignal.timeout(options.timeoutMs)
+  const stop = options.signal === undefined ? deadline : AbortSignal.any([deadline, options.signal])
   try {
     const socket =
       options.url.protocol === 'https:'
-        ? await connectTls(options.url, options.pinnedSpkiSha256, deadline)
+        ? await connectTls(options.url, options.pinnedSpkiSha256, stop)
         : undefined
-    const { status, body } = await send(options, socket, deadline)
+    const { status, body } = await send(options, socket, stop)
     return { status, body, durationMs: performance.now() - startedAt }
   } catch (error) {
+    if (options.signal?.aborted === true) throw options.signal.reason
     if (deadline.aborted) {
       throw new CallbackTransportFailure(`no answer from the handler within ${options.timeoutMs} ms`, {
         cause: error,

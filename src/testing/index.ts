@@ -29,6 +29,7 @@ export {
   forgeSignedByStranger,
   truncate,
 } from './forgeries.js'
+export { MemoryRetryScheduleStore } from './memory-retry-schedule-store.js'
 export { runConformance } from './run-conformance.js'
 export type { CheckResult, ConformanceReport } from './run-conformance.js'
 export { CONFORMANCE_CHECKS, CheckStatus } from './conformance-checks.js'

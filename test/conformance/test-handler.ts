@@ -70,6 +70,8 @@ export interface TestHandler {
   release(requestId: string): void
   /** How many requests each requestId received. */
   readonly deliveries: Map<string, number>
+  /** Every request body received, in order, exactly as sent. */
+  readonly bodies: string[]
   close(): Promise<void>
 }
 
@@ -84,6 +86,7 @@ export async function startTestHandler(
   const decided = new Map<string, { digest: string; response: CallbackResponse }>()
   const released = new Set<string>()
   const deliveries = new Map<string, number>()
+  const bodies: string[] = []
   const mode: AuthMode = options.mode ?? 'jwt'
   const listener = (request: IncomingMessage, reply: ServerResponse) => {
     const chunks: Buffer[] = []
@@ -95,7 +98,8 @@ export async function startTestHandler(
         return
       }
       if (options.flaw === Flaw.stallsConfigChanges && route === 'config') return
-      decide(route, Buffer.concat(chunks).toString('utf8'))
+      bodies.push(Buffer.concat(chunks).toString('utf8'))
+      decide(route, bodies.at(-1)!)
         .then(async (response) => {
           if (response === undefined) reply.writeHead(401).end()
           else
@@ -118,6 +122,7 @@ export async function startTestHandler(
     url: `${mode === 'jwt' ? 'http' : 'https'}://127.0.0.1:${(server.address() as AddressInfo).port}`,
     release: (requestId) => released.add(requestId),
     deliveries,
+    bodies,
     close: () =>
       new Promise((resolve) => {
         server.close(() => resolve())

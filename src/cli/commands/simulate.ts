@@ -132,10 +132,10 @@ async function simulate(io: Io, options: SimulateOptions): Promise<number> {
     ...(options.pin === undefined ? {} : { pinnedSpkiSha256: options.pin }),
     clock: {
       now: systemClock.now,
-      sleep: (ms: number) => {
+      sleep: (ms: number, signal?: AbortSignal) => {
         if (options.json !== true)
           io.out(`   RETRY: waiting ${formatDuration(ms)} before sending the identical request again`)
-        return systemClock.sleep(ms)
+        return systemClock.sleep(ms, signal)
       },
     },
     onExchange: (exchange: Exchange) => {
