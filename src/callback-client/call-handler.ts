@@ -114,9 +114,9 @@ export interface CallResult {
 export async function callHandler(options: CallHandlerOptions): Promise<CallResult> {
   options.signal?.throwIfAborted()
   const kind = requestKindOf(options.route, options.payload)
-  const pin = pinOf(options)
   const clock = options.clock ?? systemClock
   const fresh = await freshSeries(options, clock)
+  const pin = pinOf(options)
   const stored = await options.retryStore?.load(fresh.requestId)
   const series = stored === undefined ? fresh : resumable(stored, fresh)
   const request: AttemptRequest = {

@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { KEY_ARGS, keyDir, runCli } from '../../../test/conformance/cli-support.js'
 import { Flaw, startTestHandler, type TestHandlerOptions } from '../../../test/conformance/test-handler.js'
 import { testKeyPair } from '../../../test/support/keys.js'
+import { loadTxFixture } from '../../testing/index.js'
 
 const open: { close(): Promise<void> }[] = []
 afterEach(async () => {
@@ -115,13 +116,36 @@ describe('countersign simulate', () => {
     )
     expect(code).toBe(0)
     expect(out).toHaveLength(1)
-    const report = JSON.parse(out[0]!) as { route: string; outcome: unknown; transcript: { url: string }[] }
-    expect(report).toMatchObject({
-      route: 'config',
-      requestId: 'cfg-1',
-      outcome: { type: 'decided', action: 'APPROVE' },
-    })
+    const report = JSON.parse(out[0]!) as {
+      route: string
+      requestId: string
+      outcome: unknown
+      transcript: { url: string }[]
+    }
+    expect(report).toMatchObject({ route: 'config', outcome: { type: 'decided', action: 'APPROVE' } })
+    expect(report.requestId).toMatch(/^[0-9a-f-]{36}$/)
     expect(report.transcript[0]!.url).toMatch(/\/v2\/config_change_sign_request$/)
+  })
+
+  it('gives a payload file a fresh requestId and txId each run, so one file sends two requests', async () => {
+    const server = await handler()
+    const file = join(keyDir, 'transfer.json')
+    const template = loadTxFixture('eth-transfer-approval')
+    delete template.requestId
+    delete template.txId
+    writeFileSync(file, JSON.stringify({ ...template, requestId: 'from-file', txId: 'from-file' }))
+    const runs = [await simulate(server.url, '--payload', 'transfer.json', '--json')]
+    writeFileSync(file, JSON.stringify(template)) // no requestId at all
+    runs.push(await simulate(server.url, '--payload', 'transfer.json', '--json'))
+    const reports = runs.map(({ out }) => JSON.parse(out[0]!) as { requestId: string; outcome: unknown })
+    for (const report of reports) {
+      expect(report.requestId).toMatch(/^[0-9a-f-]{36}$/)
+      expect(report.outcome).toEqual({ type: 'decided', action: 'APPROVE' })
+    }
+    expect(reports[0]!.requestId).not.toBe(reports[1]!.requestId)
+    expect(server.deliveries.has('from-file')).toBe(false)
+    const pinned = await simulate(server.url, '--payload', 'transfer.json', '--request-id', 'req-9', '--json')
+    expect(JSON.parse(pinned.out[0]!)).toMatchObject({ requestId: 'req-9' })
   })
 
   it.each([

@@ -11,7 +11,7 @@ import {
   type CallOutcome,
   type Exchange,
 } from '../../callback-client/index.js'
-import { FIXTURE_NAMES, buildFixture, type BuiltFixture } from '../../testing/index.js'
+import { FIXTURE_NAMES, buildFixture, withFreshIds, type BuiltFixture } from '../../testing/index.js'
 import { formatDuration, parseDuration } from '../../policy/index.js'
 import type { CallbackRoute } from '../../protocol/index.js'
 import { ExitCode, type Io } from '../io.js'
@@ -88,7 +88,10 @@ async function loadRequest(io: Io, options: SimulateOptions): Promise<BuiltFixtu
   if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) {
     throw new CallbackInputInvalid(`--payload ${options.payload} must hold one JSON object`)
   }
-  return { route: kind ?? 'tx', payload: { ...(payload as Record<string, unknown>), ...ids } }
+  // Like a fixture, the file is a template: a fresh requestId (and txId) unless --request-id names one, so
+  // sending one file twice is two requests, not an altered replay of the first.
+  const route = kind ?? 'tx'
+  return { route, payload: withFreshIds(route, payload as Record<string, unknown>, ids) }
 }
 
 function describeExchange(exchange: Exchange): string {
@@ -187,7 +190,7 @@ export function registerSimulateCommands(program: Command, context: ProgramConte
     )
     .option('--cosigner-key <file>', 'co-signer private key that signs the request (JWT mode)')
     .option('--handler-pubkey <file>', 'handler public key that must have signed the answer (JWT mode)')
-    .option('--payload <file>', 'JSON payload to send as is')
+    .option('--payload <file>', 'JSON payload to send, with a fresh requestId (and txId) unless --request-id')
     .option('--fixture <name>', `a built-in payload: ${FIXTURE_NAMES.join(', ')}`)
     .option('--kind <kind>', 'tx or config (with --payload; default tx)')
     .option('--signer-id <id>', 'set signerId (the API user) in the payload')
