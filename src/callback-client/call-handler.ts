@@ -61,6 +61,8 @@ interface CommonOptions {
   readonly payload: Record<string, unknown>
   /** SHA-256 of the handler's TLS SPKI PEM; required in certificate mode, optional over https in JWT mode. */
   readonly pinnedSpkiSha256?: string
+  /** Certificates (PEM) trusted instead of the system's CAs: a handler on a private CA or self-signed. */
+  readonly trustedCa?: string
   readonly timeoutMs?: number
   readonly retry?: { readonly intervalMs?: number; readonly maxRetries?: number }
   readonly clock?: CallClock
@@ -128,6 +130,7 @@ export async function callHandler(options: CallHandlerOptions): Promise<CallResu
     body: series.body,
     timeoutMs: options.timeoutMs ?? CALLBACK_DEFAULTS.timeoutMs,
     pin,
+    ca: options.trustedCa,
     handlerPublicKey: options.mode === 'certificate' ? undefined : options.handlerPublicKey,
     signal: options.signal,
   }

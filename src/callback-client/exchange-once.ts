@@ -20,6 +20,7 @@ export interface AttemptRequest {
   readonly body: string
   readonly timeoutMs: number
   readonly pin: string | undefined
+  readonly ca: string | undefined
   readonly handlerPublicKey: KeyObject | undefined
   readonly signal: AbortSignal | undefined
 }
@@ -52,6 +53,7 @@ export async function exchangeOnce(request: AttemptRequest): Promise<AttemptResu
       contentType: request.contentType,
       timeoutMs: request.timeoutMs,
       pinnedSpkiSha256: request.pin,
+      ca: request.ca,
       ...(request.signal === undefined ? {} : { signal: request.signal }),
     })
     durationMs = reply.durationMs

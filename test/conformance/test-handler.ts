@@ -56,6 +56,8 @@ export interface TestHandlerOptions extends CommonOptions {
   readonly handlerPrivateKey: KeyObject
   /** Signs with this key under `wrong-signing-key`. */
   readonly otherPrivateKey?: KeyObject
+  /** Serves JWT mode over HTTPS with these certificate and key files (PEM). */
+  readonly tls?: { readonly cert: string; readonly key: string }
 }
 
 export interface CertificateTestHandlerOptions extends CommonOptions {
@@ -111,7 +113,7 @@ export async function startTestHandler(
     })
   }
   const server: Server =
-    options.mode === 'certificate'
+    options.tls !== undefined
       ? createTlsServer(
           { cert: readFileSync(options.tls.cert), key: readFileSync(options.tls.key) },
           listener,
@@ -119,7 +121,7 @@ export async function startTestHandler(
       : createServer(listener)
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   const self: TestHandler = {
-    url: `${mode === 'jwt' ? 'http' : 'https'}://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    url: `${options.tls === undefined ? 'http' : 'https'}://127.0.0.1:${(server.address() as AddressInfo).port}`,
     release: (requestId) => released.add(requestId),
     deliveries,
     bodies,

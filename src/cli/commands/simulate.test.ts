@@ -1,9 +1,11 @@
-import { writeFileSync } from 'node:fs'
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { KEY_ARGS, keyDir, runCli } from '../../../test/conformance/cli-support.js'
 import { Flaw, startTestHandler, type TestHandlerOptions } from '../../../test/conformance/test-handler.js'
 import { testKeyPair } from '../../../test/support/keys.js'
+import { makeSelfSignedCertificate } from '../../../test/support/tls.js'
 import { loadTxFixture } from '../../testing/index.js'
 
 const open: { close(): Promise<void> }[] = []
@@ -184,5 +186,19 @@ describe('countersign simulate', () => {
     expect(err).toEqual([
       expect.stringMatching(/^error: the co-signer key .*cosigner\.pub could not be read/),
     ])
+  })
+})
+
+describe('countersign simulate against a JWT-mode handler on a self-signed certificate', () => {
+  const tls = makeSelfSignedCertificate(mkdtempSync(join(tmpdir(), 'cs-cli-simulate-tls-')))
+
+  it('is refused as untrusted without --ca, and APPROVEd with --ca naming the certificate', async () => {
+    const server = await handler({ tls })
+    const untrusted = await simulate(server.url, '--fixture', 'eth-transfer-approval')
+    expect(untrusted.code).toBe(3)
+    expect(untrusted.out.at(-1)).toMatch(/CS_CALLBACK_TRANSPORT.*(SELF_SIGNED|certificate)/i)
+    const trusted = await simulate(server.url, '--fixture', 'eth-transfer-approval', '--ca', tls.cert)
+    expect(trusted.out.at(-1)).toBe('outcome: APPROVE')
+    expect(trusted.code).toBe(0)
   })
 })

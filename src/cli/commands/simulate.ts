@@ -28,6 +28,7 @@ interface SimulateOptions {
   requestId?: string
   mode: string
   pin?: string
+  ca?: string
   retryInterval: string
   maxRetries: string
   timeout: string
@@ -47,6 +48,45 @@ export function outcomeExitCode(outcome: CallOutcome): number {
 
 export function resolvePath(io: Io, path: string): string {
   return isAbsolute(path) ? path : resolve(io.cwd, path)
+}
+
+/** How the handler's TLS certificate is trusted, from `--pin` and `--ca` (both commands, both modes). */
+export interface TlsTrust {
+  readonly pinnedSpkiSha256?: string
+  readonly trustedCa?: string
+}
+
+export async function tlsTrustOf(
+  io: Io,
+  options: { readonly url: string; readonly mode: string; readonly pin?: string; readonly ca?: string },
+): Promise<TlsTrust> {
+  // Certificate mode refuses http itself, with its own reason (it sends plain JSON).
+  const tlsOptions = options.pin !== undefined || options.ca !== undefined
+  if (tlsOptions && options.mode !== 'certificate' && !/^https:/i.test(options.url)) {
+    throw new CallbackInputInvalid('--pin and --ca apply to TLS: give an https:// handler URL')
+  }
+  return {
+    ...(options.pin === undefined ? {} : { pinnedSpkiSha256: options.pin }),
+    ...(options.ca === undefined ? {} : { trustedCa: await readCaFile(io, options.ca) }),
+  }
+}
+
+async function readCaFile(io: Io, file: string): Promise<string> {
+  let text: string
+  try {
+    text = await readFile(resolvePath(io, file), 'utf8')
+  } catch (error) {
+    throw new CallbackInputInvalid(
+      `cannot read --ca ${file}: ${(error as { code?: string }).code ?? 'I/O error'}`,
+      {
+        cause: error,
+      },
+    )
+  }
+  if (!text.includes('-----BEGIN CERTIFICATE-----')) {
+    throw new CallbackInputInvalid(`--ca ${file} holds no PEM certificate (-----BEGIN CERTIFICATE-----)`)
+  }
+  return text
 }
 
 function durationOption(text: string, flag: string): number {
@@ -132,7 +172,7 @@ async function simulate(io: Io, options: SimulateOptions): Promise<number> {
     payload,
     timeoutMs: durationOption(options.timeout, '--timeout'),
     retry: { intervalMs, maxRetries },
-    ...(options.pin === undefined ? {} : { pinnedSpkiSha256: options.pin }),
+    ...(await tlsTrustOf(io, options)),
     clock: {
       now: systemClock.now,
       sleep: (ms: number, signal?: AbortSignal) => {
@@ -210,6 +250,7 @@ export function registerSimulateCommands(program: Command, context: ProgramConte
       'RETRY answers followed before giving up',
       String(CALLBACK_DEFAULTS.maxRetries),
     )
+    .option('--ca <file>', "PEM certificates to trust for the handler's TLS (a private CA or self-signed)")
     .option('--timeout <duration>', 'deadline of each attempt', formatDuration(CALLBACK_DEFAULTS.timeoutMs))
     .option('--json', 'print one JSON object (transcript and outcome) instead of lines')
     .action(action(context, (options: SimulateOptions) => simulate(context.io, options)))
