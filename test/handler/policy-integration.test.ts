@@ -62,10 +62,7 @@ describe('human quorum between retries', () => {
   /** Starts the simulator on a one-time-address transfer and resolves once the handler holds it. */
   async function simulateHeldTransfer() {
     const requestId = randomUUID()
-    writeFileSync(
-      join(h.dir, `${requestId}.json`),
-      JSON.stringify({ ...loadTxFixture('btc-one-time-address'), requestId }),
-    )
+    writeFileSync(join(h.dir, `${requestId}.json`), JSON.stringify(loadTxFixture('btc-one-time-address')))
     const simulation = runCli(
       [
         'simulate',
@@ -77,6 +74,8 @@ describe('human quorum between retries', () => {
         'handler.pub',
         '--payload',
         `${requestId}.json`,
+        '--request-id',
+        requestId,
         '--retry-interval',
         '1s',
         '--max-retries',
