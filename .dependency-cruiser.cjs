@@ -46,13 +46,25 @@ const PACKAGE_OWNERS = {
 const modules = Object.keys(MAY_IMPORT)
 const alternatives = (names) => names.map((name) => name.replace(/[-/]/g, '\\$&')).join('|')
 
-const directionRules = modules.map((module) => ({
-  name: `${module}-imports-only-what-design-allows`,
-  comment: `src/${module} may import ${MAY_IMPORT[module].join(', ') || 'nothing of the project'} (DESIGN.md)`,
-  severity: 'error',
-  from: { path: `^src/${module}/` },
-  to: { path: '^src/', pathNot: [`^src/(${alternatives([module, ...MAY_IMPORT[module]])})/`] },
-}))
+const directionRules = modules.flatMap((module) => {
+  const allowed = [module, ...MAY_IMPORT[module]]
+  return [
+    {
+      name: `${module}-imports-only-what-design-allows`,
+      comment: `src/${module} may import ${MAY_IMPORT[module].join(', ') || 'nothing of the project'} (DESIGN.md)`,
+      severity: 'error',
+      from: { path: `^src/${module}/`, pathNot: '\\.test\\.ts$' },
+      to: { path: '^src/', pathNot: [`^src/(${alternatives(allowed)})/`] },
+    },
+    {
+      name: `${module}-tests-import-only-what-design-allows`,
+      comment: `tests beside src/${module} may also use the testing kit (fixtures, builders, forgeries)`,
+      severity: 'error',
+      from: { path: `^src/${module}/.+\\.test\\.ts$` },
+      to: { path: '^src/', pathNot: [`^src/(${alternatives([...allowed, 'testing'])})/`] },
+    },
+  ]
+})
 
 const packageRules = Object.entries(PACKAGE_OWNERS).map(([pattern, owners]) => ({
   name: `only-${owners.join('-')}-imports-${pattern.split('|')[0].replace(/[^a-z0-9]+/gi, '')}`,

@@ -5,7 +5,7 @@
  */
 import { compilePolicy, decideNow, type PolicyInput } from '../src/policy/index.js'
 import { parseTxRequest, txRequestKind } from '../src/protocol/index.js'
-import { loadTxFixture } from '../test/fixtures/index.js'
+import { loadTxFixture } from '../src/testing/index.js'
 
 const RULES = 50
 const WARMUP = 5_000

@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { performance } from 'node:perf_hooks'
 import { Pool } from 'undici'
-import { loadTxFixture } from '../../test/fixtures/index.js'
+import { loadTxFixture } from '../../src/testing/index.js'
 import { importRsaPrivateKey, signCallbackRequest } from '../../src/protocol/index.js'
 
 export type GeneratorCommand =

@@ -11,8 +11,9 @@ import { testKeyPair } from '../../test/support/keys.js'
 import { makeSelfSignedCertificate } from '../../test/support/tls.js'
 import { PayloadInvalid } from '../protocol/index.js'
 import { spkiFingerprint } from '../keys/index.js'
-import { ManualClock, type Clock } from '../core/index.js'
-import { buildFixture, callHandler } from './index.js'
+import { MemoryRetryScheduleStore, buildFixture } from '../testing/index.js'
+import { systemClock, type Clock } from '../core/index.js'
+import { callHandler } from './index.js'
 
 const cosigner = testKeyPair('cosigner')
 const handler = testKeyPair('handler')
@@ -39,16 +40,19 @@ async function testHandler(
 }
 
 /** A clock that never waits: records each sleep and lets the test act "between retries". */
-function fakeClock(onSleep: (sleeps: number[]) => void = () => {}): Clock & { sleeps: number[] } {
-  const clock = new ManualClock(Date.UTC(2026, 10, 21))
+function fakeClock(
+  onSleep: (sleeps: number[]) => void = () => {},
+  start = Date.UTC(2026, 10, 21),
+): Clock & { sleeps: number[] } {
+  let now = start
   const sleeps: number[] = []
   return {
     sleeps,
-    now: () => clock.now(),
-    setTimer: (ms, callback) => clock.setTimer(ms, callback),
-    sleep: async (ms) => {
+    ...systemClock,
+    now: () => now,
+    sleep: async (ms: number) => {
       sleeps.push(ms)
-      clock.advance(ms)
+      now += ms
       onSleep(sleeps)
     },
   }
@@ -86,7 +90,7 @@ describe('callHandler: the request a co-signer sends', () => {
 describe('callHandler: outcomes', () => {
   it('returns APPROVE with a one-exchange transcript that holds no token', async () => {
     const server = await testHandler()
-    const { payload } = buildFixture('eth-transfer')
+    const { payload } = buildFixture('eth-transfer-signing')
     const result = await callHandler({ url: server.url, route: 'tx', payload, ...keys })
     expect(result.outcome).toEqual({ type: 'decided', action: 'APPROVE' })
     expect(result.transcript).toHaveLength(1)
@@ -100,7 +104,7 @@ describe('callHandler: outcomes', () => {
 
   it('follows RETRY on the schedule until a human decides between retries', async () => {
     const server = await testHandler({ hold: true })
-    const { payload } = buildFixture('eth-transfer')
+    const { payload } = buildFixture('eth-transfer-signing')
     const clock = fakeClock((sleeps) => {
       if (sleeps.length === 2) server.release(String(payload.requestId))
     })
@@ -147,7 +151,7 @@ describe('callHandler: outcomes', () => {
   })
 
   it.each([
-    [Flaw.ignoresEverything, 'eth-transfer', /IGNORE is not a valid answer to a tx_signing request/],
+    [Flaw.ignoresEverything, 'eth-transfer-signing', /IGNORE is not a valid answer to a tx_signing request/],
     [Flaw.wrongRequestId, 'eth-transfer-approval', /names requestId .*-other", not the/],
     [Flaw.pascalCaseClaims, 'eth-transfer-approval', /response claims are not/],
     [Flaw.wrongSigningKey, 'eth-transfer-approval', /not signed by the handler public key/],
@@ -274,5 +278,142 @@ describe('callHandler: certificate mode', () => {
         pinnedSpkiSha256: pin,
       }),
     ).rejects.toThrow(/https/)
+  })
+})
+
+describe('callHandler: a RETRY series survives a restart and stops on abort', () => {
+  const INTERVAL = 180_000
+
+  /** Runs a held request until attempt `k` has been answered RETRY, then aborts, as a daemon shutting down. */
+  async function interruptAfter(k: number, server: Awaited<ReturnType<typeof testHandler>>, maxRetries = 20) {
+    const store = new MemoryRetryScheduleStore()
+    const { payload } = buildFixture('eth-transfer-signing')
+    const shutdown = new AbortController()
+    const clock = fakeClock((sleeps) => {
+      if (sleeps.length === k) shutdown.abort(new Error('daemon stopping'))
+    })
+    const first = callHandler({
+      url: server.url,
+      route: 'tx',
+      payload,
+      ...keys,
+      clock,
+      retry: { intervalMs: INTERVAL, maxRetries },
+      retryStore: store,
+      signal: shutdown.signal,
+    })
+    await expect(first).rejects.toThrow('daemon stopping')
+    return { store, payload, stoppedAt: clock.now() }
+  }
+
+  it('resumes a series interrupted after attempt k at k+1, with the identical request, on the saved schedule', async () => {
+    const server = await testHandler({ hold: true })
+    const { store, payload, stoppedAt } = await interruptAfter(3, server)
+    const requestId = String(payload.requestId)
+    const saved = await store.load(requestId)
+    expect(saved).toMatchObject({ requestId, attempts: 3, intervalMs: INTERVAL, maxRetries: 20 })
+    expect(server.deliveries.get(requestId)).toBe(3)
+
+    // The restarted daemon: a new clock 60 s before the next attempt is due, the same request, default retry
+    // options (the saved schedule wins), and the handler decides after one more RETRY.
+    const restart = fakeClock((sleeps) => {
+      if (sleeps.length === 2) server.release(requestId)
+    }, saved!.nextAttemptAt - 60_000)
+    const resumed = await callHandler({
+      url: server.url,
+      route: 'tx',
+      payload: structuredClone(payload),
+      ...keys,
+      clock: restart,
+      retryStore: store,
+    })
+    expect(resumed.outcome).toEqual({ type: 'decided', action: 'APPROVE' })
+    expect(resumed.transcript.map((exchange) => [exchange.attempt, exchange.response?.action])).toEqual([
+      [4, 'RETRY'],
+      [5, 'APPROVE'],
+    ])
+    expect(restart.sleeps).toEqual([60_000, INTERVAL])
+    expect(resumed.transcript[0]!.sentAt).toBe(stoppedAt)
+    expect(server.deliveries.get(requestId)).toBe(5)
+    expect(new Set(server.bodies)).toEqual(new Set([saved!.body]))
+    expect(server.bodies).toHaveLength(5)
+    expect(store.requestIds).toEqual([])
+  })
+
+  it('counts attempts across the restart: maxRetries RETRYs in all, then it gives up', async () => {
+    const server = await testHandler({ hold: true })
+    const { store, payload } = await interruptAfter(2, server, 4)
+    const resumed = await callHandler({
+      url: server.url,
+      route: 'tx',
+      payload,
+      ...keys,
+      clock: fakeClock(),
+      retryStore: store,
+    })
+    expect(resumed.outcome).toEqual({ type: 'retries-exhausted', attempts: 5 })
+    expect(resumed.transcript.map((exchange) => exchange.attempt)).toEqual([3, 4, 5])
+    expect(server.deliveries.get(String(payload.requestId))).toBe(5)
+  })
+
+  it('refuses to resume a stored series with a different payload under the same requestId', async () => {
+    const server = await testHandler({ hold: true })
+    const { store, payload } = await interruptAfter(1, server)
+    const altered = { ...payload, amountStr: '1250' }
+    await expect(
+      callHandler({ url: server.url, route: 'tx', payload: altered, ...keys, retryStore: store }),
+    ).rejects.toThrow(/stored with another payload/)
+    expect(server.deliveries.get(String(payload.requestId))).toBe(1)
+  })
+
+  it('abort stops the wait between retries at once and keeps the series for a restart', async () => {
+    const server = await testHandler({ hold: true })
+    const store = new MemoryRetryScheduleStore()
+    const { payload } = buildFixture('eth-transfer-signing')
+    const started = performance.now()
+    const call = callHandler({
+      url: server.url,
+      route: 'tx',
+      payload,
+      ...keys,
+      retry: { intervalMs: 600_000 },
+      retryStore: store,
+      signal: AbortSignal.timeout(300),
+    })
+    await expect(call).rejects.toMatchObject({ name: 'TimeoutError' })
+    expect(performance.now() - started).toBeLessThan(5_000)
+    expect(server.deliveries.get(String(payload.requestId))).toBe(1)
+    expect(await store.load(String(payload.requestId))).toMatchObject({ attempts: 1 })
+  })
+
+  it('abort cancels the HTTP request in flight', async () => {
+    let closed = false
+    const host = await listen(
+      createHttpServer((request) => {
+        request.socket.once('close', () => (closed = true))
+      }),
+    )
+    const { payload } = buildFixture('eth-transfer-approval')
+    const controller = new AbortController()
+    const call = callHandler({
+      url: `http://${host}`,
+      route: 'tx',
+      payload,
+      ...keys,
+      signal: controller.signal,
+    })
+    setTimeout(() => controller.abort(new Error('cancelled by the operator')), 100)
+    await expect(call).rejects.toThrow('cancelled by the operator')
+    await expect.poll(() => closed).toBe(true)
+  })
+
+  it('an already aborted signal sends nothing', async () => {
+    const server = await testHandler()
+    const { payload } = buildFixture('eth-transfer-approval')
+    const signal = AbortSignal.abort(new Error('too late'))
+    await expect(callHandler({ url: server.url, route: 'tx', payload, ...keys, signal })).rejects.toThrow(
+      'too late',
+    )
+    expect(server.deliveries.size).toBe(0)
   })
 })

@@ -12,8 +12,12 @@ export interface PostOptions {
   readonly body: string
   readonly contentType: string
   readonly timeoutMs: number
-  /** SHA-256 of the server's SPKI PEM (see `normalizeSpkiPin`); replaces CA validation when given. */
+  /** SHA-256 of the server's SPKI PEM (see `normalizeSpkiPin`); replaces CA validation unless `ca` is given too. */
   readonly pinnedSpkiSha256?: string | undefined
+  /** Certificates (PEM) trusted instead of the system's CAs, for a handler on a private CA or self-signed. */
+  readonly ca?: string | undefined
+  /** The caller's cancellation: aborting stops the exchange at once, and the call rejects with its reason. */
+  readonly signal?: AbortSignal
 }
 
 export interface HttpReply {
@@ -30,14 +34,16 @@ export interface HttpReply {
 export async function postCallback(options: PostOptions): Promise<HttpReply> {
   const startedAt = performance.now()
   const deadline = AbortSignal.timeout(options.timeoutMs)
+  const stop = options.signal === undefined ? deadline : AbortSignal.any([deadline, options.signal])
   try {
     const socket =
       options.url.protocol === 'https:'
-        ? await connectTls(options.url, options.pinnedSpkiSha256, deadline)
+        ? await connectTls(options.url, { pin: options.pinnedSpkiSha256, ca: options.ca }, stop)
         : undefined
-    const { status, body } = await send(options, socket, deadline)
+    const { status, body } = await send(options, socket, stop)
     return { status, body, durationMs: performance.now() - startedAt }
   } catch (error) {
+    if (options.signal?.aborted === true) throw options.signal.reason
     if (deadline.aborted) {
       throw new CallbackTransportFailure(`no answer from the handler within ${options.timeoutMs} ms`, {
         cause: error,
@@ -56,14 +62,21 @@ function hostOf(url: URL): string {
   return url.hostname.replace(/^\[(.*)\]$/, '$1')
 }
 
-function connectTls(url: URL, pin: string | undefined, deadline: AbortSignal): Promise<TLSSocket> {
+function connectTls(
+  url: URL,
+  trust: { readonly pin: string | undefined; readonly ca: string | undefined },
+  deadline: AbortSignal,
+): Promise<TLSSocket> {
+  const { pin, ca } = trust
   return new Promise((resolve, reject) => {
     const host = hostOf(url)
     const socket = tlsConnect({
       host,
       port: Number(url.port || 443),
-      // A pinned key replaces CA validation (self-signed handler certificates are the norm there).
-      rejectUnauthorized: pin === undefined,
+      // A pinned key alone replaces CA validation (self-signed handler certificates are the norm there);
+      // with `ca` as well, the certificate must chain to it and match the pin.
+      rejectUnauthorized: pin === undefined || ca !== undefined,
+      ...(ca === undefined ? {} : { ca }),
       ALPNProtocols: ['http/1.1'],
       ...(isIP(host) === 0 ? { servername: host } : {}),
     })

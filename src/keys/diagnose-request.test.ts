@@ -8,7 +8,7 @@ import {
   sha256,
   signClaims,
 } from '../../test/keys/request-tokens.js'
-import { forgePs256 } from '../../test/support/forge.js'
+import { forgePs256 } from '../testing/index.js'
 import { testKeyPair } from '../../test/support/keys.js'
 import { diagnoseRequest, signRequest, type DiagnoseRequestInput } from './index.js'
 

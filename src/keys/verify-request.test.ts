@@ -8,7 +8,7 @@ import {
   forgeHs256WithPublicKey,
   forgePs256,
   truncate,
-} from '../../test/support/forge.js'
+} from '../testing/index.js'
 import { testKeyPair } from '../../test/support/keys.js'
 import {
   API_KEY,

@@ -11,7 +11,7 @@ import {
   txInput,
   usdInput,
 } from '../../test/policy/support.js'
-import { loadTxFixture } from '../../test/fixtures/index.js'
+import { loadTxFixture } from '../testing/index.js'
 import { velocityKey } from './velocity.js'
 
 const LIMIT_POLICY = `

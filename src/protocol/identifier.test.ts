@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { loadTxFixture } from '../../test/fixtures/index.js'
+import { loadTxFixture } from '../testing/index.js'
 import {
   MAX_IDENTIFIER_LENGTH,
   PayloadInvalid,

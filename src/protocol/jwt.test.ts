@@ -1,7 +1,7 @@
 import { generateKeyPairSync } from 'node:crypto'
 import { decodeProtectedHeader } from 'jose'
 import { describe, expect, it } from 'vitest'
-import { loadTxFixture } from '../../test/fixtures/index.js'
+import { loadTxFixture } from '../testing/index.js'
 import {
   alterPayload,
   b64url,
@@ -10,7 +10,7 @@ import {
   forgeHs256WithPublicKey,
   forgePs256,
   truncate,
-} from '../../test/support/forge.js'
+} from '../testing/index.js'
 import { testKeyPair } from '../../test/support/keys.js'
 import {
   JwtAlgorithmNotAllowed,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { loadTxFixture } from '../../test/fixtures/index.js'
+import { loadTxFixture } from '../testing/index.js'
 import { RequestKind, parseTxRequest, txRequestKind } from './index.js'
 
 /** Issue 11 item 11: a request is the approval stage only when unambiguously one; otherwise signing. */

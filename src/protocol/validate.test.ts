@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { CONFIG_FIXTURES, TX_FIXTURES, loadConfigFixture, loadTxFixture } from '../../test/fixtures/index.js'
+import { CONFIG_FIXTURES, TX_FIXTURES, loadConfigFixture, loadTxFixture } from '../testing/index.js'
 import {
   CONFIG_CHANGE_TYPES,
   PayloadInvalid,

@@ -3,11 +3,7 @@
  * passes everything, and each deliberately broken one fails exactly the checks named for its flaw.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import {
-  CONFORMANCE_CHECKS,
-  runConformance,
-  type ConformanceReport,
-} from '../../src/callback-client/index.js'
+import { CONFORMANCE_CHECKS, runConformance, type ConformanceReport } from '../../src/testing/index.js'
 import { testKeyPair } from '../support/keys.js'
 import { ATTACK_CHECKS } from './certificate-support.js'
 import { Flaw, startTestHandler, type TestHandler } from './test-handler.js'

@@ -7,11 +7,7 @@ import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import {
-  CONFORMANCE_CHECKS,
-  runConformance,
-  type ConformanceReport,
-} from '../../src/callback-client/index.js'
+import { CONFORMANCE_CHECKS, runConformance, type ConformanceReport } from '../../src/testing/index.js'
 import { CERT_SIGNER_ID, startTestHandler as startRealHandler } from '../handler/support.js'
 import { makeSelfSignedCertificate } from '../support/tls.js'
 import { SIGNATURE_CHECKS, pinOf } from './certificate-support.js'

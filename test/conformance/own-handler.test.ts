@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { CONFORMANCE_CHECKS } from '../../src/callback-client/index.js'
+import { CONFORMANCE_CHECKS } from '../../src/testing/index.js'
 import { spawnCli, type CliProcess } from '../support/process.js'
 import { runCli } from './cli-support.js'
 
@@ -57,7 +57,7 @@ describe('countersign simulate against a held request', () => {
       url,
       ...keyArgs,
       '--fixture',
-      'btc-transfer',
+      'btc-one-time-address',
       '--request-id',
       requestId,
       '--retry-interval',

@@ -56,6 +56,8 @@ export interface TestHandlerOptions extends CommonOptions {
   readonly handlerPrivateKey: KeyObject
   /** Signs with this key under `wrong-signing-key`. */
   readonly otherPrivateKey?: KeyObject
+  /** Serves JWT mode over HTTPS with these certificate and key files (PEM). */
+  readonly tls?: { readonly cert: string; readonly key: string }
 }
 
 export interface CertificateTestHandlerOptions extends CommonOptions {
@@ -70,6 +72,8 @@ export interface TestHandler {
   release(requestId: string): void
   /** How many requests each requestId received. */
   readonly deliveries: Map<string, number>
+  /** Every request body received, in order, exactly as sent. */
+  readonly bodies: string[]
   close(): Promise<void>
 }
 
@@ -84,6 +88,7 @@ export async function startTestHandler(
   const decided = new Map<string, { digest: string; response: CallbackResponse }>()
   const released = new Set<string>()
   const deliveries = new Map<string, number>()
+  const bodies: string[] = []
   const mode: AuthMode = options.mode ?? 'jwt'
   const listener = (request: IncomingMessage, reply: ServerResponse) => {
     const chunks: Buffer[] = []
@@ -95,7 +100,8 @@ export async function startTestHandler(
         return
       }
       if (options.flaw === Flaw.stallsConfigChanges && route === 'config') return
-      decide(route, Buffer.concat(chunks).toString('utf8'))
+      bodies.push(Buffer.concat(chunks).toString('utf8'))
+      decide(route, bodies.at(-1)!)
         .then(async (response) => {
           if (response === undefined) reply.writeHead(401).end()
           else
@@ -107,7 +113,7 @@ export async function startTestHandler(
     })
   }
   const server: Server =
-    options.mode === 'certificate'
+    options.tls !== undefined
       ? createTlsServer(
           { cert: readFileSync(options.tls.cert), key: readFileSync(options.tls.key) },
           listener,
@@ -115,9 +121,10 @@ export async function startTestHandler(
       : createServer(listener)
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   const self: TestHandler = {
-    url: `${mode === 'jwt' ? 'http' : 'https'}://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    url: `${options.tls === undefined ? 'http' : 'https'}://127.0.0.1:${(server.address() as AddressInfo).port}`,
     release: (requestId) => released.add(requestId),
     deliveries,
+    bodies,
     close: () =>
       new Promise((resolve) => {
         server.close(() => resolve())

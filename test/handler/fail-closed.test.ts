@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto'
 import pino from 'pino'
 import { afterEach, describe, expect, it } from 'vitest'
-import { loadTxFixture } from '../fixtures/index.js'
+import { loadTxFixture } from '../../src/testing/index.js'
 import { buildServer } from '../../src/handler/index.js'
 import { loadPolicyFile, type CompiledPolicy } from '../../src/policy/index.js'
 import { callbackPath, signCallbackRequest, verifyCallbackResponse } from '../../src/protocol/index.js'

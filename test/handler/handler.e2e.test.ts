@@ -1,13 +1,13 @@
 import { randomUUID } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { CONFIG_FIXTURES, TX_FIXTURES, loadConfigFixture, loadTxFixture } from '../fixtures/index.js'
+import { CONFIG_FIXTURES, TX_FIXTURES, loadConfigFixture, loadTxFixture } from '../../src/testing/index.js'
 import {
   alterPayload,
   forgeAlgNone,
   forgeHs256WithPublicKey,
   forgePs256,
   truncate,
-} from '../support/forge.js'
+} from '../../src/testing/index.js'
 import { testKeyPair } from '../support/keys.js'
 import { signCallbackRequest, verifyCallbackResponse } from '../../src/protocol/index.js'
 import { CERT_SIGNER_ID, startTestHandler, type TestHandler } from './support.js'

@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { loadTxFixture } from '../fixtures/index.js'
+import { loadTxFixture } from '../../src/testing/index.js'
 import { runCli } from '../support/cli.js'
 import { verifyCallbackResponse } from '../../src/protocol/index.js'
 import { openStore } from '../../src/storage/index.js'
@@ -62,10 +62,7 @@ describe('human quorum between retries', () => {
   /** Starts the simulator on a one-time-address transfer and resolves once the handler holds it. */
   async function simulateHeldTransfer() {
     const requestId = randomUUID()
-    writeFileSync(
-      join(h.dir, `${requestId}.json`),
-      JSON.stringify({ ...loadTxFixture('btc-one-time-address'), requestId }),
-    )
+    writeFileSync(join(h.dir, `${requestId}.json`), JSON.stringify(loadTxFixture('btc-one-time-address')))
     const simulation = runCli(
       [
         'simulate',
@@ -77,6 +74,8 @@ describe('human quorum between retries', () => {
         'handler.pub',
         '--payload',
         `${requestId}.json`,
+        '--request-id',
+        requestId,
         '--retry-interval',
         '1s',
         '--max-retries',

@@ -20,7 +20,7 @@ import {
   type AuthMode,
   type CallbackRoute,
 } from '../../src/protocol/index.js'
-import { loadTxFixture } from '../fixtures/index.js'
+import { loadTxFixture } from '../../src/testing/index.js'
 import { testKeyPair, type TestKeyPair } from '../support/keys.js'
 import { makeSelfSignedCertificate } from '../support/tls.js'
 

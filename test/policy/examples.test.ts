@@ -7,7 +7,7 @@ import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { loadPolicyFile } from '../../src/policy/index.js'
 import { parseConfigChangeRequest, parseTxRequest, txRequestKind } from '../../src/protocol/index.js'
-import { CONFIG_FIXTURES, loadConfigFixture, loadTxFixture, TX_FIXTURES } from '../fixtures/index.js'
+import { CONFIG_FIXTURES, loadConfigFixture, loadTxFixture, TX_FIXTURES } from '../../src/testing/index.js'
 import { runCli } from '../support/cli.js'
 import { decideWith, NOW, policyDir } from './support.js'
 

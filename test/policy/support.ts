@@ -12,7 +12,7 @@ import {
   type VelocityFigures,
 } from '../../src/policy/index.js'
 import { parseConfigChangeRequest, parseTxRequest, txRequestKind } from '../../src/protocol/index.js'
-import { loadConfigFixture, loadTxFixture } from '../fixtures/index.js'
+import { loadConfigFixture, loadTxFixture } from '../../src/testing/index.js'
 
 export const NOW = new Date('2026-11-24T10:00:00Z')
 

@@ -2,7 +2,7 @@ import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import { CONFORMANCE_CHECKS } from '../../callback-client/index.js'
+import { CONFORMANCE_CHECKS } from '../../testing/index.js'
 import { spkiFingerprint } from '../../keys/index.js'
 import { SIGNATURE_CHECKS, pinOf } from '../../../test/conformance/certificate-support.js'
 import { KEY_ARGS, runCli } from '../../../test/conformance/cli-support.js'
@@ -35,6 +35,56 @@ async function certificateHandlerUrl(): Promise<string> {
 }
 
 const statusColumns = (out: string[]) => out.slice(1, -1).map((line) => line.split(/\s+/).slice(0, 2))
+
+/** A JWT-mode handler over HTTPS on the self-signed certificate, as a handler on a private CA looks. */
+async function jwtOverTlsUrl(): Promise<string> {
+  const server = await startTestHandler({
+    cosignerPublicKey: testKeyPair('cosigner').publicKey,
+    handlerPrivateKey: testKeyPair('handler').privateKey,
+    tls,
+  })
+  open.push(server)
+  return server.url
+}
+
+describe('countersign conformance: a JWT-mode handler on a self-signed or private-CA certificate', () => {
+  it('cannot reach it without --ca or --pin: the certificate is not trusted', async () => {
+    const { code, out } = await runCli(['conformance', '--url', await jwtOverTlsUrl(), ...KEY_ARGS])
+    expect(code).toBe(1)
+    expect(out.find((line) => line.startsWith('routes-answer'))).toMatch(
+      /FAIL.*SELF_SIGNED|FAIL.*certificate/i,
+    )
+  })
+
+  it.each([
+    ['--ca', () => tls.cert],
+    ['--pin', () => pin],
+  ])('grades it with %s, every check passing', async (flag, value) => {
+    const { code, out } = await runCli([
+      'conformance',
+      '--url',
+      await jwtOverTlsUrl(),
+      ...KEY_ARGS,
+      flag,
+      value(),
+    ])
+    expect(statusColumns(out).filter(([, status]) => status === 'FAIL')).toEqual([])
+    expect(code).toBe(0)
+  })
+
+  it('refuses --pin or --ca with a plain http URL', async () => {
+    const { code, err } = await runCli([
+      'conformance',
+      '--url',
+      'http://127.0.0.1:9',
+      ...KEY_ARGS,
+      '--pin',
+      pin,
+    ])
+    expect(err).toEqual(['error: --pin and --ca apply to TLS: give an https:// handler URL'])
+    expect(code).toBe(2)
+  })
+})
 
 describe('countersign conformance', () => {
   it('prints a table of PASS rows and exits 0 for a correct handler', async () => {
@@ -111,7 +161,11 @@ describe('countersign conformance', () => {
       ['--mode', 'certificate', '--pin', 'nope'],
       'the pin must be a SHA-256 of 64 hexadecimal digits (colons allowed)',
     ],
-    [['--mode', 'jwt', ...KEY_ARGS, '--pin', 'a'.repeat(64)], '--pin is for --mode certificate'],
+    [['--mode', 'jwt', ...KEY_ARGS, '--ca', 'missing.pem'], 'cannot read --ca missing.pem: ENOENT'],
+    [
+      ['--mode', 'jwt', ...KEY_ARGS, '--ca', 'cosigner.pub'],
+      '--ca cosigner.pub holds no PEM certificate (-----BEGIN CERTIFICATE-----)',
+    ],
     [['--mode', 'jws', ...KEY_ARGS], '--mode must be jwt or certificate, not "jws"'],
     [['--cosigner-key', 'cosigner.key'], 'JWT mode needs --cosigner-key and --handler-pubkey'],
   ])('exits 2 with one sentence on unusable options %j', async (args, message) => {

@@ -1,15 +1,9 @@
 import type { Command } from 'commander'
-import {
-  CallbackInputInvalid,
-  CheckStatus,
-  loadCallbackKeys,
-  runConformance,
-  type CheckResult,
-  type ConformanceTarget,
-} from '../../callback-client/index.js'
+import { CallbackInputInvalid, loadCallbackKeys } from '../../callback-client/index.js'
+import { CheckStatus, runConformance, type CheckResult, type ConformanceTarget } from '../../testing/index.js'
 import { ExitCode, type Io } from '../io.js'
 import { action, type ProgramContext } from '../program.js'
-import { resolvePath } from './simulate.js'
+import { resolvePath, tlsTrustOf } from './simulate.js'
 
 interface ConformanceOptions {
   url: string
@@ -17,6 +11,7 @@ interface ConformanceOptions {
   cosignerKey?: string
   handlerPubkey?: string
   pin?: string
+  ca?: string
   signerId?: string
   json?: boolean
 }
@@ -32,15 +27,17 @@ function printTable(io: Io, results: readonly CheckResult[]): void {
   )
 }
 
-/** JWT mode needs both key files and no pin; certificate mode needs the pin and no keys. */
+/** JWT mode needs both key files; certificate mode needs the pin and no keys. `--ca` works in both. */
 async function targetOf(io: Io, options: ConformanceOptions): Promise<ConformanceTarget> {
+  const trust = await tlsTrustOf(io, options)
   const common = {
     url: options.url,
     ...(options.signerId === undefined ? {} : { signerId: options.signerId }),
+    ...(trust.trustedCa === undefined ? {} : { trustedCa: trust.trustedCa }),
   }
   const hasKeys = options.cosignerKey !== undefined || options.handlerPubkey !== undefined
   if (options.mode === 'certificate') {
-    if (options.pin === undefined) {
+    if (trust.pinnedSpkiSha256 === undefined) {
       throw new CallbackInputInvalid(
         "certificate mode needs --pin, the SHA-256 of the handler's TLS SPKI PEM",
       )
@@ -50,12 +47,11 @@ async function targetOf(io: Io, options: ConformanceOptions): Promise<Conformanc
         'certificate mode uses no keys: drop --cosigner-key and --handler-pubkey',
       )
     }
-    return { ...common, mode: 'certificate', pinnedSpkiSha256: options.pin }
+    return { ...common, mode: 'certificate', pinnedSpkiSha256: trust.pinnedSpkiSha256 }
   }
   if (options.mode !== 'jwt') {
     throw new CallbackInputInvalid(`--mode must be jwt or certificate, not "${options.mode}"`)
   }
-  if (options.pin !== undefined) throw new CallbackInputInvalid('--pin is for --mode certificate')
   if (options.cosignerKey === undefined || options.handlerPubkey === undefined) {
     throw new CallbackInputInvalid('JWT mode needs --cosigner-key and --handler-pubkey')
   }
@@ -63,7 +59,12 @@ async function targetOf(io: Io, options: ConformanceOptions): Promise<Conformanc
     cosignerKeyPath: resolvePath(io, options.cosignerKey),
     handlerPublicKeyPath: resolvePath(io, options.handlerPubkey),
   })
-  return { ...common, mode: 'jwt', ...keys }
+  return {
+    ...common,
+    mode: 'jwt',
+    ...keys,
+    ...(trust.pinnedSpkiSha256 === undefined ? {} : { pinnedSpkiSha256: trust.pinnedSpkiSha256 }),
+  }
 }
 
 /** Exit 0 when no check failed (skips allowed), 1 on any FAIL, 2 on unusable input. */
@@ -87,8 +88,9 @@ export function registerConformanceCommands(program: Command, context: ProgramCo
     .option('--handler-pubkey <file>', 'JWT mode: the handler public key registered for the API user')
     .option(
       '--pin <sha256>',
-      "certificate mode: SHA-256 of the handler's TLS SPKI PEM (as `countersign keys fingerprint cert.pem` prints)",
+      "SHA-256 of the handler's TLS SPKI PEM (as `countersign keys fingerprint cert.pem` prints); required in certificate mode, optional over https in JWT mode",
     )
+    .option('--ca <file>', "PEM certificates to trust for the handler's TLS (a private CA or self-signed)")
     .option('--signer-id <id>', 'signerId (API user) to put in every payload')
     .option('--json', 'print the report as JSON')
     .action(action(context, (options: ConformanceOptions) => conformance(context.io, options)))

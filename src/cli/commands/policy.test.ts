@@ -2,11 +2,10 @@ import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { runCli, type CliResult } from '../../../test/support/cli.js'
-import { loadTxFixture } from '../../../test/fixtures/index.js'
+import { FIXTURES_DIR, loadTxFixture } from '../../testing/index.js'
 import { policyDir } from '../../../test/policy/support.js'
 
 const ROOT = join(import.meta.dirname, '..', '..', '..')
-const FIXTURES = join(ROOT, 'test', 'fixtures')
 
 const POLICY = `version: 7
 defaults: { tx_approval: REJECT, tx_signing: REJECT, config_change: REJECT }
@@ -87,7 +86,8 @@ cases:
     expect: { action: REJECT, rule: limit }
 `,
     })
-    const result = await runCli(['policy', 'test', 'p.yaml', '--fixtures', FIXTURES], dir)
+    // No --fixtures, and the working directory is a scratch folder: the fixtures shipped with the package.
+    const result = await runCli(['policy', 'test', 'p.yaml'], dir)
     expect(result.out.split('\n')).toEqual([
       'PASS small — APPROVE by small',
       'PASS over the limit — REJECT by limit',
@@ -125,7 +125,7 @@ cases:
   - { name: add user, fixture: add-user, expect: { action: REJECT } }
 `,
     })
-    const result = await runCli(['policy', 'test', 'p.yaml', '--fixtures', FIXTURES], dir)
+    const result = await runCli(['policy', 'test', 'p.yaml', '--fixtures', FIXTURES_DIR], dir)
     expect(result.code).toBe(1)
     expect(result.out).toMatch(/^\s+evaluation error in rule asset: No such key: asset$/m)
   })
@@ -159,7 +159,7 @@ cases:
     ['broken YAML', 'cases: [', /is not valid YAML/],
   ])('exit 2 for %s', async (_name, cases, message) => {
     const dir = workspace({ 'p.yaml': POLICY, 'p.test.yaml': cases })
-    expectUnusable(await runCli(['policy', 'test', 'p.yaml', '--fixtures', FIXTURES], dir), message)
+    expectUnusable(await runCli(['policy', 'test', 'p.yaml', '--fixtures', FIXTURES_DIR], dir), message)
   })
 
   it('exit 2 for a policy that does not load', async () => {

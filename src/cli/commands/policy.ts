@@ -12,6 +12,7 @@ import {
   type CasesReport,
 } from '../../policy/index.js'
 import { parseInstant } from '../../core/index.js'
+import { FIXTURES_DIR } from '../../testing/index.js'
 import { ExitCode, type Io } from '../io.js'
 import { action, newCommand, type ProgramContext } from '../program.js'
 
@@ -82,14 +83,14 @@ function registerTest(policy: Command, context: ProgramContext): void {
     .argument('[cases]', 'cases file (default: <file>.test.yaml next to the policy)')
     .option(
       '--fixtures <dir>',
-      "directory of fixture payloads (default: the cases file's `fixtures`, else test/fixtures)",
+      "directory of fixture payloads (default: the cases file's `fixtures`, else the fixtures shipped with countersign)",
     )
     .action(
       action(context, (file: string, casesFile: string | undefined, options: { fixtures?: string }) => {
         const path = resolve(context.io.cwd, file)
         const compiled = loadPolicyFile(path)
         const cases = loadPolicyCases(resolve(context.io.cwd, casesFile ?? defaultCasesPath(file)), {
-          defaultFixturesDir: resolve(context.io.cwd, 'test/fixtures'),
+          defaultFixturesDir: FIXTURES_DIR,
           ...(options.fixtures === undefined
             ? {}
             : { fixturesDir: resolve(context.io.cwd, options.fixtures) }),

@@ -1,9 +1,12 @@
-import { writeFileSync } from 'node:fs'
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { KEY_ARGS, keyDir, runCli } from '../../../test/conformance/cli-support.js'
 import { Flaw, startTestHandler, type TestHandlerOptions } from '../../../test/conformance/test-handler.js'
 import { testKeyPair } from '../../../test/support/keys.js'
+import { makeSelfSignedCertificate } from '../../../test/support/tls.js'
+import { loadTxFixture } from '../../testing/index.js'
 
 const open: { close(): Promise<void> }[] = []
 afterEach(async () => {
@@ -25,7 +28,7 @@ const simulate = (url: string, ...args: string[]) => runCli(['simulate', '--url'
 describe('countersign simulate', () => {
   it('prints the exchange and the outcome, exits 0 on APPROVE, and never prints a token or key', async () => {
     const server = await handler()
-    const { code, out, err } = await simulate(server.url, '--fixture', 'eth-transfer')
+    const { code, out, err } = await simulate(server.url, '--fixture', 'eth-transfer-signing')
     expect(code).toBe(0)
     expect(err).toEqual([])
     expect(out[0]).toMatch(/^tx request [0-9a-f-]{36} \(jwt mode\)$/)
@@ -43,7 +46,13 @@ describe('countersign simulate', () => {
         if (count === 3) self.release(requestId) // the approver acts before the third delivery is answered
       },
     })
-    const { code, out } = await simulate(server.url, '--fixture', 'btc-transfer', '--retry-interval', '1ms')
+    const { code, out } = await simulate(
+      server.url,
+      '--fixture',
+      'btc-one-time-address',
+      '--retry-interval',
+      '1ms',
+    )
     expect(code).toBe(0)
     expect(
       out.filter((line) => line.startsWith('#')).map((line) => /HTTP 200 (\w+)/.exec(line)?.[1]),
@@ -73,14 +82,20 @@ describe('countersign simulate', () => {
     expect(
       (await simulate(server.url, '--fixture', 'eth-transfer-approval', '--request-id', 'req-42')).code,
     ).toBe(0)
-    const { code, out } = await simulate(server.url, '--fixture', 'eth-transfer', '--request-id', 'req-42')
+    const { code, out } = await simulate(
+      server.url,
+      '--fixture',
+      'eth-transfer-signing',
+      '--request-id',
+      'req-42',
+    )
     expect(code).toBe(1)
     expect(out.at(-1)).toBe('outcome: REJECT (altered)')
   })
 
   it('exits 3 on a protocol violation: IGNORE to a signing request', async () => {
     const server = await handler({ flaw: Flaw.ignoresEverything })
-    const { code, out } = await simulate(server.url, '--fixture', 'eth-transfer')
+    const { code, out } = await simulate(server.url, '--fixture', 'eth-transfer-signing')
     expect(code).toBe(3)
     expect(out.at(-1)).toBe(
       'outcome: the exchange failed (CS_CALLBACK_PROTOCOL): IGNORE is not a valid answer to a tx_signing request',
@@ -103,17 +118,40 @@ describe('countersign simulate', () => {
     )
     expect(code).toBe(0)
     expect(out).toHaveLength(1)
-    const report = JSON.parse(out[0]!) as { route: string; outcome: unknown; transcript: { url: string }[] }
-    expect(report).toMatchObject({
-      route: 'config',
-      requestId: 'cfg-1',
-      outcome: { type: 'decided', action: 'APPROVE' },
-    })
+    const report = JSON.parse(out[0]!) as {
+      route: string
+      requestId: string
+      outcome: unknown
+      transcript: { url: string }[]
+    }
+    expect(report).toMatchObject({ route: 'config', outcome: { type: 'decided', action: 'APPROVE' } })
+    expect(report.requestId).toMatch(/^[0-9a-f-]{36}$/)
     expect(report.transcript[0]!.url).toMatch(/\/v2\/config_change_sign_request$/)
   })
 
+  it('gives a payload file a fresh requestId and txId each run, so one file sends two requests', async () => {
+    const server = await handler()
+    const file = join(keyDir, 'transfer.json')
+    const template = loadTxFixture('eth-transfer-approval')
+    delete template.requestId
+    delete template.txId
+    writeFileSync(file, JSON.stringify({ ...template, requestId: 'from-file', txId: 'from-file' }))
+    const runs = [await simulate(server.url, '--payload', 'transfer.json', '--json')]
+    writeFileSync(file, JSON.stringify(template)) // no requestId at all
+    runs.push(await simulate(server.url, '--payload', 'transfer.json', '--json'))
+    const reports = runs.map(({ out }) => JSON.parse(out[0]!) as { requestId: string; outcome: unknown })
+    for (const report of reports) {
+      expect(report.requestId).toMatch(/^[0-9a-f-]{36}$/)
+      expect(report.outcome).toEqual({ type: 'decided', action: 'APPROVE' })
+    }
+    expect(reports[0]!.requestId).not.toBe(reports[1]!.requestId)
+    expect(server.deliveries.has('from-file')).toBe(false)
+    const pinned = await simulate(server.url, '--payload', 'transfer.json', '--request-id', 'req-9', '--json')
+    expect(JSON.parse(pinned.out[0]!)).toMatchObject({ requestId: 'req-9' })
+  })
+
   it.each([
-    [['--fixture', 'doge'], /^error: unknown fixture "doge"; choose one of: eth-transfer, /],
+    [['--fixture', 'doge'], /^error: unknown fixture "doge"; choose one of: btc-one-time-address, /],
     [
       ['--fixture', 'add-user', '--payload', 'x.json'],
       /^error: give exactly one of --payload FILE or --fixture NAME$/,
@@ -151,5 +189,19 @@ describe('countersign simulate', () => {
     expect(err).toEqual([
       expect.stringMatching(/^error: the co-signer key .*cosigner\.pub could not be read/),
     ])
+  })
+})
+
+describe('countersign simulate against a JWT-mode handler on a self-signed certificate', () => {
+  const tls = makeSelfSignedCertificate(mkdtempSync(join(tmpdir(), 'cs-cli-simulate-tls-')))
+
+  it('is refused as untrusted without --ca, and APPROVEd with --ca naming the certificate', async () => {
+    const server = await handler({ tls })
+    const untrusted = await simulate(server.url, '--fixture', 'eth-transfer-approval')
+    expect(untrusted.code).toBe(3)
+    expect(untrusted.out.at(-1)).toMatch(/CS_CALLBACK_TRANSPORT.*(SELF_SIGNED|certificate)/i)
+    const trusted = await simulate(server.url, '--fixture', 'eth-transfer-approval', '--ca', tls.cert)
+    expect(trusted.out.at(-1)).toBe('outcome: APPROVE')
+    expect(trusted.code).toBe(0)
   })
 })

@@ -4,16 +4,14 @@ import type { Command } from 'commander'
 import {
   CALLBACK_DEFAULTS,
   CallbackInputInvalid,
-  FIXTURE_NAMES,
-  buildFixture,
   callHandler,
   loadCallbackKeys,
-  type BuiltFixture,
   type CallHandlerOptions,
   type CallOutcome,
   type Exchange,
 } from '../../callback-client/index.js'
 import { formatDuration, parseDuration, systemClock } from '../../core/index.js'
+import { FIXTURE_NAMES, buildFixture, withFreshIds, type BuiltFixture } from '../../testing/index.js'
 import type { CallbackRoute } from '../../protocol/index.js'
 import { ExitCode, type Io } from '../io.js'
 import { action, type ProgramContext } from '../program.js'
@@ -29,6 +27,7 @@ interface SimulateOptions {
   requestId?: string
   mode: string
   pin?: string
+  ca?: string
   retryInterval: string
   maxRetries: string
   timeout: string
@@ -48,6 +47,45 @@ export function outcomeExitCode(outcome: CallOutcome): number {
 
 export function resolvePath(io: Io, path: string): string {
   return isAbsolute(path) ? path : resolve(io.cwd, path)
+}
+
+/** How the handler's TLS certificate is trusted, from `--pin` and `--ca` (both commands, both modes). */
+export interface TlsTrust {
+  readonly pinnedSpkiSha256?: string
+  readonly trustedCa?: string
+}
+
+export async function tlsTrustOf(
+  io: Io,
+  options: { readonly url: string; readonly mode: string; readonly pin?: string; readonly ca?: string },
+): Promise<TlsTrust> {
+  // Certificate mode refuses http itself, with its own reason (it sends plain JSON).
+  const tlsOptions = options.pin !== undefined || options.ca !== undefined
+  if (tlsOptions && options.mode !== 'certificate' && !/^https:/i.test(options.url)) {
+    throw new CallbackInputInvalid('--pin and --ca apply to TLS: give an https:// handler URL')
+  }
+  return {
+    ...(options.pin === undefined ? {} : { pinnedSpkiSha256: options.pin }),
+    ...(options.ca === undefined ? {} : { trustedCa: await readCaFile(io, options.ca) }),
+  }
+}
+
+async function readCaFile(io: Io, file: string): Promise<string> {
+  let text: string
+  try {
+    text = await readFile(resolvePath(io, file), 'utf8')
+  } catch (error) {
+    throw new CallbackInputInvalid(
+      `cannot read --ca ${file}: ${(error as { code?: string }).code ?? 'I/O error'}`,
+      {
+        cause: error,
+      },
+    )
+  }
+  if (!text.includes('-----BEGIN CERTIFICATE-----')) {
+    throw new CallbackInputInvalid(`--ca ${file} holds no PEM certificate (-----BEGIN CERTIFICATE-----)`)
+  }
+  return text
 }
 
 function routeOf(kind: string | undefined): CallbackRoute | undefined {
@@ -83,7 +121,10 @@ async function loadRequest(io: Io, options: SimulateOptions): Promise<BuiltFixtu
   if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) {
     throw new CallbackInputInvalid(`--payload ${options.payload} must hold one JSON object`)
   }
-  return { route: kind ?? 'tx', payload: { ...(payload as Record<string, unknown>), ...ids } }
+  // Like a fixture, the file is a template: a fresh requestId (and txId) unless --request-id names one, so
+  // sending one file twice is two requests, not an altered replay of the first.
+  const route = kind ?? 'tx'
+  return { route, payload: withFreshIds(route, payload as Record<string, unknown>, ids) }
 }
 
 function describeExchange(exchange: Exchange): string {
@@ -124,13 +165,13 @@ async function simulate(io: Io, options: SimulateOptions): Promise<number> {
     payload,
     timeoutMs: parseDuration(options.timeout, '--timeout'),
     retry: { intervalMs, maxRetries },
-    ...(options.pin === undefined ? {} : { pinnedSpkiSha256: options.pin }),
+    ...(await tlsTrustOf(io, options)),
     clock: {
       ...systemClock,
-      sleep: (ms: number) => {
+      sleep: (ms: number, signal?: AbortSignal) => {
         if (options.json !== true)
           io.out(`   RETRY: waiting ${formatDuration(ms)} before sending the identical request again`)
-        return systemClock.sleep(ms)
+        return systemClock.sleep(ms, signal)
       },
     },
     onExchange: (exchange: Exchange) => {
@@ -182,7 +223,7 @@ export function registerSimulateCommands(program: Command, context: ProgramConte
     )
     .option('--cosigner-key <file>', 'co-signer private key that signs the request (JWT mode)')
     .option('--handler-pubkey <file>', 'handler public key that must have signed the answer (JWT mode)')
-    .option('--payload <file>', 'JSON payload to send as is')
+    .option('--payload <file>', 'JSON payload to send, with a fresh requestId (and txId) unless --request-id')
     .option('--fixture <name>', `a built-in payload: ${FIXTURE_NAMES.join(', ')}`)
     .option('--kind <kind>', 'tx or config (with --payload; default tx)')
     .option('--signer-id <id>', 'set signerId (the API user) in the payload')
@@ -202,6 +243,7 @@ export function registerSimulateCommands(program: Command, context: ProgramConte
       'RETRY answers followed before giving up',
       String(CALLBACK_DEFAULTS.maxRetries),
     )
+    .option('--ca <file>', "PEM certificates to trust for the handler's TLS (a private CA or self-signed)")
     .option('--timeout <duration>', 'deadline of each attempt', formatDuration(CALLBACK_DEFAULTS.timeoutMs))
     .option('--json', 'print one JSON object (transcript and outcome) instead of lines')
     .action(action(context, (options: SimulateOptions) => simulate(context.io, options)))

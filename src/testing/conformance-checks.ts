@@ -4,7 +4,13 @@ import {
   type AuthMode,
   type CallbackRoute,
 } from '../protocol/index.js'
-import { algNone, hs256WithPublicKey, signedByStranger, truncated, withSwappedPayload } from './forgeries.js'
+import {
+  alterPayload,
+  forgeAlgNone,
+  forgeHs256WithPublicKey,
+  forgeSignedByStranger,
+  truncate,
+} from './forgeries.js'
 import { buildFixture, configChangePayload, multiDestinationPayload } from './fixtures.js'
 import { answerOf, describeProbe, type JwtKeys, type Probe, type Prober } from './prober.js'
 
@@ -200,24 +206,24 @@ export const CONFORMANCE_CHECKS: readonly ConformanceCheck[] = [
     },
   },
   attack('forged-signature', 'a request signed by another RSA key is never approved', async (prober) =>
-    prober.raw('tx', await signedByStranger(approvalPayload(prober))),
+    prober.raw('tx', await forgeSignedByStranger(approvalPayload(prober))),
   ),
   attack('tampered-payload', 'a payload altered after signing is never approved', async (prober, keys) => {
     const payload = approvalPayload(prober)
     const token = await signCallbackRequest(payload, keys.cosignerKey)
-    return prober.raw('tx', withSwappedPayload(token, inflateAmount(payload)))
+    return prober.raw('tx', alterPayload(token, inflateAmount(payload)))
   }),
   attack('alg-none', 'an alg:none token is never approved', async (prober) =>
-    prober.raw('tx', algNone(approvalPayload(prober))),
+    prober.raw('tx', forgeAlgNone(approvalPayload(prober))),
   ),
   attack(
     'hs256-public-key',
     'HS256 keyed with the co-signer public key is never approved',
     async (prober, keys) =>
-      prober.raw('tx', hs256WithPublicKey(approvalPayload(prober), keys.cosignerPublicKey)),
+      prober.raw('tx', forgeHs256WithPublicKey(approvalPayload(prober), keys.cosignerPublicKey)),
   ),
   attack('truncated-token', 'a truncated token is never approved', async (prober, keys) =>
-    prober.raw('tx', truncated(await signCallbackRequest(approvalPayload(prober), keys.cosignerKey))),
+    prober.raw('tx', truncate(await signCallbackRequest(approvalPayload(prober), keys.cosignerKey))),
   ),
   attack('unsigned-json', 'an unsigned JSON body is never approved', async (prober) =>
     prober.raw('tx', JSON.stringify(approvalPayload(prober)), 'application/json'),
@@ -260,7 +266,7 @@ export const CONFORMANCE_CHECKS: readonly ConformanceCheck[] = [
     needsBaseline: true,
     run: async (prober) => {
       const results: string[] = []
-      for (const name of ['eth-transfer', 'btc-transfer']) {
+      for (const name of ['eth-transfer-signing', 'btc-one-time-address']) {
         const { payload } = buildFixture(name, signerOf(prober))
         const probe = await prober.send('tx', payload)
         if (probe.claimedAction === 'IGNORE') return fail(`${name} (signing stage) was answered IGNORE`)

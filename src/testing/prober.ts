@@ -5,11 +5,15 @@ import {
   type CallbackResponse,
   type CallbackRoute,
 } from '../protocol/index.js'
-import { CallbackTransportFailure } from './errors.js'
-import { handlerUrl } from './handler-url.js'
-import { postCallback } from './post-callback.js'
-import { claimedAction, readReply, type ReadReply } from './read-reply.js'
-import { normalizeSpkiPin } from './spki-pin.js'
+import {
+  CallbackTransportFailure,
+  handlerUrl,
+  normalizeSpkiPin,
+  postCallback,
+  readReply,
+  type ReadReply,
+} from '../callback-client/index.js'
+import { claimedAction } from './claimed-action.js'
 
 interface TargetBase {
   /** The BASE URL configured in the co-signer. */
@@ -17,6 +21,8 @@ interface TargetBase {
   readonly signerId?: string
   /** Per-request deadline; the co-signer's is 30 s. */
   readonly timeoutMs?: number
+  /** Certificates (PEM) trusted instead of the system's CAs: a handler on a private CA or self-signed. */
+  readonly trustedCa?: string
 }
 
 /**
@@ -25,7 +31,13 @@ interface TargetBase {
  */
 export type ConformanceTarget = TargetBase &
   (
-    | { readonly mode?: 'jwt'; readonly cosignerKey: KeyObject; readonly handlerPublicKey: KeyObject }
+    | {
+        readonly mode?: 'jwt'
+        readonly cosignerKey: KeyObject
+        readonly handlerPublicKey: KeyObject
+        /** Optional over https: the handler's TLS key pinned as in certificate mode. */
+        readonly pinnedSpkiSha256?: string
+      }
     | {
         readonly mode: 'certificate'
         /** SHA-256 of the handler's TLS SPKI PEM (any form `normalizeSpkiPin` accepts). */
@@ -55,7 +67,7 @@ export interface JwtKeys {
 export interface Prober {
   readonly target: ConformanceTarget
   readonly mode: AuthMode
-  /** The normalized pin in certificate mode. */
+  /** The normalized pin: always in certificate mode, when given in JWT mode. */
   readonly pin: string | undefined
   /** The body a co-signer sends for `payload`: a signed JWT, or the JSON itself in certificate mode. */
   encode(payload: unknown): Promise<string>
@@ -74,7 +86,7 @@ export function createProber(target: ConformanceTarget): Prober {
   const mode: AuthMode = target.mode ?? 'jwt'
   const timeoutMs = target.timeoutMs ?? 30_000
   const urls = { tx: handlerUrl(target.url, mode, 'tx'), config: handlerUrl(target.url, mode, 'config') }
-  const pin = target.mode === 'certificate' ? normalizeSpkiPin(target.pinnedSpkiSha256) : undefined
+  const pin = target.pinnedSpkiSha256 === undefined ? undefined : normalizeSpkiPin(target.pinnedSpkiSha256)
   const handlerPublicKey = target.mode === 'certificate' ? undefined : target.handlerPublicKey
   const keys: JwtKeys | undefined =
     target.mode === 'certificate'
@@ -91,7 +103,14 @@ export function createProber(target: ConformanceTarget): Prober {
     const url = urls[route]
     timing.requests += 1
     try {
-      const reply = await postCallback({ url, body, contentType, timeoutMs, pinnedSpkiSha256: pin })
+      const reply = await postCallback({
+        url,
+        body,
+        contentType,
+        timeoutMs,
+        pinnedSpkiSha256: pin,
+        ca: target.trustedCa,
+      })
       timing.slowestMs = Math.max(timing.slowestMs, reply.durationMs)
       timing.answered += 1
       return {
