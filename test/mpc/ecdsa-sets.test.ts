@@ -44,7 +44,9 @@ describe('ECDSA key sets', () => {
   })
 
   it('refuses shares mixed across sets', async () => {
-    const mixed = [setA[0], setA[1], setB[2]] as EcdsaKeyShare[]
+    // Bob's share of set B presented as Alice's share of set A.
+    const impostor = { ...(setB[2] as EcdsaKeyShare), self: 'alice', holders: (setA[2] as EcdsaKeyShare).holders }
+    const mixed = [setA[0], setA[1], impostor] as EcdsaKeyShare[]
     await expect(signAndCheck(mixed)).rejects.toMatchObject({ code: expect.stringMatching(/CS_MPC_(PEER_CHEATED|KEY_MISMATCH)/) })
   })
 
@@ -126,6 +128,6 @@ describe('ECDSA key sets', () => {
     expect(refreshed.map((s) => s.party.pk)).toEqual(setA.map((s) => s.party.pk))
     const { address } = await signAndCheck(refreshed)
     expect(address).toBe(derivedAddress(setA[0] as EcdsaKeyShare, PATH))
-    await expect(signAndCheck([refreshed[0], refreshed[1], setA[2]] as EcdsaKeyShare[])).rejects.toMatchObject({ code: expect.stringMatching(/CS_MPC_/) })
+    await expect(signAndCheck([refreshed[0], refreshed[1], setA[2]] as EcdsaKeyShare[])).rejects.toMatchObject({ code: expect.stringMatching(/CS_MPC_(PEER_CHEATED|KEY_MISMATCH)/) })
   }, 60_000)
 })

@@ -21,7 +21,9 @@ export async function runProtocol<R>(
 ): Promise<Map<string, R>> {
   const session = newSessionId()
   const parties = await makeParties(session)
-  const pins = new Map(parties.map((p) => [p.self, keysOf(p.self).publicKey]))
+  // Every party named by the protocol is pinned, present or not: a missing party's messages simply go nowhere.
+  const names = new Set(parties.flatMap((p) => [p.self, ...p.senders(1), ...p.senders(2)]))
+  const pins = new Map([...names].map((name) => [name, keysOf(name).publicKey]))
   const sessions = new Map(parties.map((p) => [p.self, new MpcSession(p, new SessionChannel(keysOf(p.self), session, pins))]))
   let queue: Envelope[] = []
   for (const s of sessions.values()) queue.push(...(await s.start()))
