@@ -51,6 +51,8 @@ export function createDklsEcdsaEngine(options: { readonly keygenInWorker?: boole
       return new DklsPresignParty(await derive(share, path), presignatureId(session), session, path)
     },
     async sign(share, store, id, hash) {
+      // Checked before the pre-signature is taken, so a bad argument does not burn one.
+      if (hash.length !== 32) throw new MpcError('CS_MPC_BAD_INPUT', 'ECDSA signs a 32-byte message hash')
       const presignature = await takePresignature<EcdsaPresignature>(store, id)
       return new DklsSignParty(await derive(share, presignature.path), presignature, hash)
     },
