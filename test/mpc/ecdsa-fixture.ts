@@ -6,13 +6,11 @@ import {
   ecdsaChainCode,
   ecdsaPublicKey,
   MemoryPresignatureStore,
-  presignatureId,
-  storePresignature,
   type EcdsaKeyShare,
   type EcdsaSignature,
   type PresignatureStore,
 } from '../../src/mpc/index.js'
-import { honestRelay, runProtocol, type Relay } from './harness.js'
+import { honestRelay, presignAll, runProtocol, type Relay } from './harness.js'
 
 export const engine = createDklsEcdsaEngine()
 
@@ -39,15 +37,8 @@ export async function reshare(from: EcdsaKeyShare[], customer: string): Promise<
 /** Each party's own pre-signature store, as each machine would have. */
 export const storesFor = (shares: EcdsaKeyShare[]) => new Map<string, PresignatureStore>(shares.map((s) => [s.self, new MemoryPresignatureStore()]))
 
-export async function presign(shares: EcdsaKeyShare[], stores: Map<string, PresignatureStore>, path: number[], relay: Relay = honestRelay): Promise<string> {
-  let id = ''
-  const results = await runProtocol(async (session) => {
-    id = presignatureId(session)
-    return Promise.all(shares.map((s) => engine.presign(s, path, session)))
-  }, relay)
-  for (const [self, presignature] of results) await storePresignature(stores.get(self) as PresignatureStore, presignature)
-  return id
-}
+export const presign = (shares: EcdsaKeyShare[], stores: ReadonlyMap<string, PresignatureStore>, path: number[], relay: Relay = honestRelay): Promise<string> =>
+  presignAll(engine, shares, stores, path, relay)
 
 export async function sign(shares: EcdsaKeyShare[], stores: Map<string, PresignatureStore>, id: string, hash: Uint8Array, relay: Relay = honestRelay): Promise<EcdsaSignature> {
   const results = await runProtocol(() => Promise.all(shares.map((s) => engine.sign(s, stores.get(s.self) as PresignatureStore, id, hash))), relay)

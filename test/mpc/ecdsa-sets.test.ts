@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto'
 import { recoverAddress } from 'viem'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { assertThreeOfThree, dklsGeneration, encode, MpcSession, newSessionId, SessionChannel, type EcdsaKeyShare, type Envelope } from '../../src/mpc/index.js'
+import { crashMidSignature } from './crash-harness.js'
 import { derivedAddress, dkg, engine, presign, reshare, sign, storesFor } from './ecdsa-fixture.js'
 import { hostileRelay, keysOf } from './harness.js'
 
@@ -70,6 +71,24 @@ describe('ECDSA key sets', () => {
     const { stores, id } = await signAndCheck(setA)
     await expect(sign(setA, stores, id, hashOf())).rejects.toMatchObject({ code: 'CS_MPC_PRESIGNATURE_USED' })
   })
+
+  it('refuses a pre-signature taken by a signer killed mid-signature, after its restart; no two signatures share an r', async () => {
+    const observed = await crashMidSignature({
+      algorithm: 'ecdsa',
+      shares: setA,
+      sign: (share, store, id, hash) => engine.sign(share, store, id, hash),
+      presign: (stores) => presign(setA, stores, PATH),
+    })
+    expect(observed.refusals).toEqual(['CS_MPC_PRESIGNATURE_USED', 'CS_MPC_PRESIGNATURE_USED', 'CS_MPC_PRESIGNATURE_USED'])
+    const pk = Buffer.from((await engine.derive(setA[0] as EcdsaKeyShare, PATH)).party.pk, 'hex')
+    const [first, second] = observed.messages
+    expect(secp256k1.verify(observed.fromKilledSession.compact, first, pk, { prehash: false })).toBe(true)
+    for (const signature of observed.afterRestart) expect(secp256k1.verify(signature.compact, second, pk, { prehash: false })).toBe(true)
+    const signatures = [observed.fromKilledSession, ...observed.afterRestart]
+    const distinct = new Set(signatures.map((s) => hex(s.compact)))
+    expect(new Set(signatures.map((s) => hex(s.r))).size).toBe(distinct.size)
+    expect(distinct.size).toBe(2)
+  }, 60_000)
 
   it('refuses t = 1, t = 2 and any set but [cloud1, cloud2, customer]', () => {
     expect(() => assertThreeOfThree(['cloud1', 'cloud2', 'alice'], 1)).toThrow(expect.objectContaining({ code: 'CS_MPC_TOPOLOGY' }))

@@ -1,8 +1,9 @@
 import { ed25519 } from '@noble/curves/ed25519.js'
 import { randomBytes } from 'node:crypto'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { createFrostEddsaEngine, eddsaPublicKey, MemoryPresignatureStore, presignatureId, storePresignature, type EddsaKeyShare, type PresignatureStore } from '../../src/mpc/index.js'
-import { hostileRelay, runProtocol, type Relay } from './harness.js'
+import { createFrostEddsaEngine, eddsaPublicKey, MemoryPresignatureStore, type EddsaKeyShare, type PresignatureStore } from '../../src/mpc/index.js'
+import { crashMidSignature } from './crash-harness.js'
+import { hostileRelay, presignAll, runProtocol, type Relay } from './harness.js'
 
 const engine = createFrostEddsaEngine()
 const PATH = [7, 3]
@@ -21,12 +22,7 @@ async function keygen(holders: string[], from?: EddsaKeyShare[]): Promise<EddsaK
 
 async function signWith(shares: EddsaKeyShare[], message: Uint8Array, relay?: Relay) {
   const stores = new Map<string, PresignatureStore>(shares.map((s) => [s.self, new MemoryPresignatureStore()]))
-  let id = ''
-  const presignatures = await runProtocol(async (session) => {
-    id = presignatureId(session)
-    return Promise.all(shares.map((s) => engine.presign(s, PATH, session)))
-  }, relay)
-  for (const [self, p] of presignatures) await storePresignature(stores.get(self) as PresignatureStore, p)
+  const id = await presignAll(engine, shares, stores, PATH, relay)
   const run = () => runProtocol(() => Promise.all(shares.map((s) => engine.sign(s, stores.get(s.self) as PresignatureStore, id, message))), relay)
   const signature = [...(await run()).values()][0] as Uint8Array
   return { signature, again: run }
@@ -59,6 +55,24 @@ describe('Ed25519 key sets', () => {
     await expect(signWith([setA[0], setA[1], impostor] as EddsaKeyShare[], new Uint8Array(8))).rejects.toMatchObject({ code: 'CS_MPC_PEER_CHEATED' })
     await expect(signWith([setA[0], setA[1]] as EddsaKeyShare[], new Uint8Array(8))).rejects.toMatchObject({ code: 'CS_MPC_MESSAGE_MISSING' })
   })
+
+  it('refuses nonces taken by a signer killed mid-signature, after its restart; no two signatures share a nonce commitment', async () => {
+    const observed = await crashMidSignature({
+      algorithm: 'eddsa',
+      shares: setA,
+      sign: (share, store, id, message) => engine.sign(share, store, id, message),
+      presign: (stores) => presignAll(engine, setA, stores, PATH),
+    })
+    expect(observed.refusals).toEqual(['CS_MPC_PRESIGNATURE_USED', 'CS_MPC_PRESIGNATURE_USED', 'CS_MPC_PRESIGNATURE_USED'])
+    const child = eddsaPublicKey(await engine.derive(setA[0] as EddsaKeyShare, PATH))
+    const [first, second] = observed.messages
+    expect(ed25519.verify(observed.fromKilledSession, first, child)).toBe(true)
+    for (const signature of observed.afterRestart) expect(ed25519.verify(signature, second, child)).toBe(true)
+    const signatures = [observed.fromKilledSession, ...observed.afterRestart].map((s) => Buffer.from(s).toString('hex'))
+    // The first 32 bytes of an Ed25519 signature are R, the aggregate nonce commitment.
+    expect(new Set(signatures.map((s) => s.slice(0, 64))).size).toBe(new Set(signatures).size)
+    expect(new Set(signatures).size).toBe(2)
+  }, 60_000)
 
   it('refresh changes every share, keeps the key; a hostile relay never yields a signature for another message', async () => {
     const refreshed = await keygen(['cloud1', 'cloud2', 'alice'], setA)

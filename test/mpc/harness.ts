@@ -1,4 +1,16 @@
-import { generatePartyKeys, MpcError, MpcSession, newSessionId, SessionChannel, type Envelope, type PartyKeys, type RoundParty } from '../../src/mpc/index.js'
+import {
+  generatePartyKeys,
+  MpcError,
+  MpcSession,
+  newSessionId,
+  presignatureId,
+  SessionChannel,
+  storePresignature,
+  type Envelope,
+  type PartyKeys,
+  type PresignatureStore,
+  type RoundParty,
+} from '../../src/mpc/index.js'
 
 /** Long-term envelope keys, one per party name, pinned by every other party. */
 const keys = new Map<string, PartyKeys>()
@@ -64,4 +76,25 @@ export function hostileRelay(seed: number, rates: { drop: number; duplicate: num
     }
     return out.sort(() => random() - 0.5)
   }
+}
+
+interface Presigner<S> {
+  presign(share: S, path: readonly number[], session: Uint8Array): Promise<RoundParty<{ readonly id: string }>>
+}
+
+/** Runs one pre-signature session of `shares` and stores each party's part in its own store; returns the id. */
+export async function presignAll<S extends { readonly self: string }>(
+  engine: Presigner<S>,
+  shares: readonly S[],
+  stores: ReadonlyMap<string, PresignatureStore>,
+  path: readonly number[],
+  relay: Relay = honestRelay,
+): Promise<string> {
+  let id = ''
+  const results = await runProtocol(async (session) => {
+    id = presignatureId(session)
+    return Promise.all(shares.map((s) => engine.presign(s, path, session)))
+  }, relay)
+  for (const [self, presignature] of results) await storePresignature(stores.get(self) as PresignatureStore, presignature)
+  return id
 }
