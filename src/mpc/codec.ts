@@ -5,7 +5,18 @@ import { MpcError } from './errors.js'
  * `Uint8Array`, which `JSON.stringify` corrupts (the wasm then panics on the receiving side); this codec keeps
  * both, refuses anything it cannot round-trip, and bounds what it decodes.
  */
-const Tag = { null: 0, false: 1, true: 2, number: 3, string: 4, bytes: 5, array: 6, object: 7, map: 8, bigint: 9 } as const
+const Tag = {
+  null: 0,
+  false: 1,
+  true: 2,
+  number: 3,
+  string: 4,
+  bytes: 5,
+  array: 6,
+  object: 7,
+  map: 8,
+  bigint: 9,
+} as const
 const MAX_DEPTH = 32
 const textEncoder = new TextEncoder()
 const textDecoder = new TextDecoder('utf-8', { fatal: true })
@@ -129,7 +140,8 @@ function read(r: Reader, depth: number): unknown {
       for (let i = 0; i < n; i++) {
         if (take(r, 1)[0] !== Tag.string) throw malformed('object key is not a string')
         const key = readString(r)
-        if (key === '__proto__' || Object.hasOwn(obj, key)) throw malformed(`forbidden or repeated key ${key}`)
+        if (key === '__proto__' || Object.hasOwn(obj, key))
+          throw malformed(`forbidden or repeated key ${key}`)
         obj[key] = read(r, depth + 1)
       }
       return obj

@@ -37,9 +37,13 @@ export class DklsKeygenParty implements RoundParty<EcdsaKeyShare | undefined> {
     this.self = options.self
     this.holders = assertThreeOfThree(options.holders)
     this.dealers = options.reshare === undefined ? this.holders : assertThreeOfThree(options.reshare.dealers)
-    if (!this.isReceiver && !this.isDealer) throw new MpcError('CS_MPC_TOPOLOGY', `${this.self} neither deals nor receives in this session`)
+    if (!this.isReceiver && !this.isDealer)
+      throw new MpcError('CS_MPC_TOPOLOGY', `${this.self} neither deals nor receives in this session`)
     if (options.reshare !== undefined && this.isDealer && options.reshare.share?.self !== this.self)
-      throw new MpcError('CS_MPC_BAD_INPUT', `${this.self} deals in a reshare but was not given its own share`)
+      throw new MpcError(
+        'CS_MPC_BAD_INPUT',
+        `${this.self} deals in a reshare but was not given its own share`,
+      )
     this.sessionData = {
       parameters: { threshold: THRESHOLD, share_count: THRESHOLD },
       party_index: this.isReceiver ? partyIndex(this.holders, this.self) : 0,
@@ -65,7 +69,10 @@ export class DklsKeygenParty implements RoundParty<EcdsaKeyShare | undefined> {
     return this.isReceiver ? next(messages) : finish(undefined, messages)
   }
 
-  async receive(round: number, inbound: ReadonlyMap<string, unknown>): Promise<RoundStep<EcdsaKeyShare | undefined>> {
+  async receive(
+    round: number,
+    inbound: ReadonlyMap<string, unknown>,
+  ): Promise<RoundStep<EcdsaKeyShare | undefined>> {
     if (round === 1) return next(await this.phase2(inbound))
     if (round === 2) return next(await this.phase3(inbound))
     return finish(await this.phase4(inbound))
@@ -78,7 +85,10 @@ export class DklsKeygenParty implements RoundParty<EcdsaKeyShare | undefined> {
       return sendTo(this.holders, (to) => ({ fragment: fragments[partyIndex(this.holders, to) - 1] }))
     }
     const { party } = reshare.share
-    const weighted = Fn.mul(lagrangeAtZero(Fn, partyIndex(this.dealers, this.self), THRESHOLD), BigInt(`0x${party.poly_point}`))
+    const weighted = Fn.mul(
+      lagrangeAtZero(Fn, partyIndex(this.dealers, this.self), THRESHOLD),
+      BigInt(`0x${party.poly_point}`),
+    )
     const coefficients = [weighted, ...Array.from({ length: THRESHOLD - 1 }, randomScalar)]
     const chainCode = ecdsaChainCode(reshare.share)
     return sendTo(this.holders, (to) => ({
@@ -108,7 +118,9 @@ export class DklsKeygenParty implements RoundParty<EcdsaKeyShare | undefined> {
     const p3 = (await withDkls((w) => w.phase3_wasm_binding(this.sessionData, p2[2], p2[4]))) as unknown[]
     this.state.p3 = p3
     const forParty = (list: unknown, to: string) =>
-      (list as { parties: { receiver: number } }[]).filter((m) => m.parties.receiver === partyIndex(this.holders, to))
+      (list as { parties: { receiver: number } }[]).filter(
+        (m) => m.parties.receiver === partyIndex(this.holders, to),
+      )
     const message = (to: string) => ({ zero: forParty(p3[1], to), mul: forParty(p3[3], to), bip: p3[4] })
     this.state.template3 = message(this.someoneElse())
     this.round2 = inbound
@@ -121,7 +133,9 @@ export class DklsKeygenParty implements RoundParty<EcdsaKeyShare | undefined> {
     this.validateRound(inbound, this.state.template3)
     const p2 = this.required(this.state.p2)
     const p3 = this.required(this.state.p3)
-    const r2 = this.holders.map((h) => this.round2.get(h) as { proof: unknown; zero: unknown[]; bip: unknown })
+    const r2 = this.holders.map(
+      (h) => this.round2.get(h) as { proof: unknown; zero: unknown[]; bip: unknown },
+    )
     const r3 = this.holders.map((h) => inbound.get(h) as { zero: unknown[]; mul: unknown[]; bip: unknown })
     const indices = this.holders.map((_, i) => i + 1)
     const outcome = (await withDkls((w) =>
@@ -140,30 +154,46 @@ export class DklsKeygenParty implements RoundParty<EcdsaKeyShare | undefined> {
     )) as { Ok?: DklsParty; Err?: { description?: string } }
     this.state = {}
     if (outcome.Ok === undefined) throw cheated(outcome.Err?.description, this.holders)
-    return { algorithm: 'ecdsa-secp256k1', holders: this.holders, self: this.self, party: this.adoptDealtKey(outcome.Ok) }
+    return {
+      algorithm: 'ecdsa-secp256k1',
+      holders: this.holders,
+      self: this.self,
+      party: this.adoptDealtKey(outcome.Ok),
+    }
   }
 
   /** After a reshare the new set must carry the dealers' public key, and it takes their chain code. */
   private adoptDealtKey(party: DklsParty): DklsParty {
     if (this.dealt === undefined) return party
     if (party.pk !== this.dealt.pk)
-      throw new MpcError('CS_MPC_KEY_MISMATCH', 'the reshared set does not carry the dealers’ public key: a dealer dealt a wrong share')
+      throw new MpcError(
+        'CS_MPC_KEY_MISMATCH',
+        'the reshared set does not carry the dealers’ public key: a dealer dealt a wrong share',
+      )
     party.derivation_data.chain_code = Array.from(this.dealt.chainCode)
     return party
   }
 
   private checkFragment(dealer: string, value: unknown): string {
-    const reject = (why: string) => new MpcError('CS_MPC_BAD_MESSAGE', `fragment from ${dealer} rejected: ${why}`, { party: dealer })
+    const reject = (why: string) =>
+      new MpcError('CS_MPC_BAD_MESSAGE', `fragment from ${dealer} rejected: ${why}`, { party: dealer })
     if (value === null || typeof value !== 'object') throw reject('not an object')
     const { fragment, pk, chainCode } = value as Partial<DealtFragment>
-    if (typeof fragment !== 'string' || !/^[0-9A-F]{64}$/i.test(fragment) || BigInt(`0x${fragment}`) >= Fn.ORDER) throw reject('not a scalar')
+    if (
+      typeof fragment !== 'string' ||
+      !/^[0-9A-F]{64}$/i.test(fragment) ||
+      BigInt(`0x${fragment}`) >= Fn.ORDER
+    )
+      throw reject('not a scalar')
     if (this.options.reshare === undefined) {
       if (Object.keys(value).length !== 1) throw reject('unexpected fields')
       return fragment
     }
-    if (typeof pk !== 'string' || !(chainCode instanceof Uint8Array) || chainCode.length !== 32) throw reject('no public key and chain code')
+    if (typeof pk !== 'string' || !(chainCode instanceof Uint8Array) || chainCode.length !== 32)
+      throw reject('no public key and chain code')
     const expected = this.options.reshare.expectedPublicKey ?? this.dealt?.pk ?? pk
-    if (pk.toUpperCase() !== expected.toUpperCase()) throw reject('its public key differs from the other dealers’')
+    if (pk.toUpperCase() !== expected.toUpperCase())
+      throw reject('its public key differs from the other dealers’')
     if (this.dealt !== undefined && !Buffer.from(chainCode).equals(Buffer.from(this.dealt.chainCode)))
       throw reject('its chain code differs from the other dealers’')
     this.dealt ??= { fragment, pk: pk.toUpperCase(), chainCode }
@@ -173,7 +203,8 @@ export class DklsKeygenParty implements RoundParty<EcdsaKeyShare | undefined> {
   private validateRound(inbound: ReadonlyMap<string, unknown>, template: unknown): void {
     const to = partyIndex(this.holders, this.self)
     for (const from of this.holders)
-      if (from !== this.self) assertSameShape(template, inbound.get(from), { from: partyIndex(this.holders, from), to }, from)
+      if (from !== this.self)
+        assertSameShape(template, inbound.get(from), { from: partyIndex(this.holders, from), to }, from)
   }
 
   private someoneElse(): string {
@@ -181,7 +212,8 @@ export class DklsKeygenParty implements RoundParty<EcdsaKeyShare | undefined> {
   }
 
   private required<T>(value: T | undefined): T {
-    if (value === undefined) throw new MpcError('CS_MPC_SESSION_FINISHED', 'key generation state is gone: rounds out of order')
+    if (value === undefined)
+      throw new MpcError('CS_MPC_SESSION_FINISHED', 'key generation state is gone: rounds out of order')
     return value
   }
 }
@@ -192,5 +224,9 @@ const randomScalar = (): bigint => Fn.fromBytes(secp256k1.utils.randomSecretKey(
 export function cheated(description: string | undefined, holders: Holders): MpcError {
   const index = /Party (\d+)/.exec(description ?? '')?.[1]
   const party = index === undefined ? undefined : holders[Number(index) - 1]
-  return new MpcError('CS_MPC_PEER_CHEATED', `protocol aborted${party === undefined ? '' : ` because of ${party}`}: ${description ?? 'no reason given'}`, party === undefined ? undefined : { party })
+  return new MpcError(
+    'CS_MPC_PEER_CHEATED',
+    `protocol aborted${party === undefined ? '' : ` because of ${party}`}: ${description ?? 'no reason given'}`,
+    party === undefined ? undefined : { party },
+  )
 }

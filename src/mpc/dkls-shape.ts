@@ -16,26 +16,44 @@ export interface Addressing {
 const HEX = /^[0-9A-Fa-f]*$/
 const ORDER = secp256k1.Point.Fn.ORDER
 
-export function assertSameShape(template: unknown, value: unknown, addressing: Addressing, sender: string, path = '$'): void {
+export function assertSameShape(
+  template: unknown,
+  value: unknown,
+  addressing: Addressing,
+  sender: string,
+  path = '$',
+): void {
   const fail = (why: string): never => {
-    throw new MpcError('CS_MPC_BAD_MESSAGE', `message from ${sender} rejected at ${path}: ${why}`, { party: sender })
+    throw new MpcError('CS_MPC_BAD_MESSAGE', `message from ${sender} rejected at ${path}: ${why}`, {
+      party: sender,
+    })
   }
   if (typeof template === 'string') return checkString(template, value, fail)
   if (typeof template === 'number') {
-    if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > 0xffffffff) fail('not an unsigned integer')
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > 0xffffffff)
+      fail('not an unsigned integer')
     return
   }
   if (typeof template === 'boolean') return void (typeof value !== 'boolean' && fail('not a boolean'))
   if (template instanceof Uint8Array) {
-    if (!(value instanceof Uint8Array) || value.length !== template.length) fail(`not ${template.length} bytes`)
+    if (!(value instanceof Uint8Array) || value.length !== template.length)
+      fail(`not ${template.length} bytes`)
     return
   }
   if (Array.isArray(template)) return checkArray(template, value, addressing, sender, path, fail)
   if (template !== null && typeof template === 'object' && !(template instanceof Map)) {
-    if (value === null || typeof value !== 'object' || Array.isArray(value) || value instanceof Uint8Array || value instanceof Map) fail('not an object')
+    if (
+      value === null ||
+      typeof value !== 'object' ||
+      Array.isArray(value) ||
+      value instanceof Uint8Array ||
+      value instanceof Map
+    )
+      fail('not an object')
     const expected = Object.keys(template).sort()
     const actual = Object.keys(value as object).sort()
-    if (expected.join() !== actual.join()) fail(`fields [${actual.join(', ')}] instead of [${expected.join(', ')}]`)
+    if (expected.join() !== actual.join())
+      fail(`fields [${actual.join(', ')}] instead of [${expected.join(', ')}]`)
     for (const key of expected) {
       const item = (value as Record<string, unknown>)[key]
       assertSameShape((template as Record<string, unknown>)[key], item, addressing, sender, `${path}.${key}`)
@@ -47,7 +65,8 @@ export function assertSameShape(template: unknown, value: unknown, addressing: A
 }
 
 function checkString(template: string, value: unknown, fail: (why: string) => never): void {
-  if (typeof value !== 'string' || value.length !== template.length || !HEX.test(value)) fail(`not ${template.length} hex digits`)
+  if (typeof value !== 'string' || value.length !== template.length || !HEX.test(value))
+    fail(`not ${template.length} hex digits`)
   const hex = value as string
   if (hex.length === 66) {
     try {
@@ -72,7 +91,8 @@ function checkArray(
   const isBytes = template.length > 0 && template.every((x) => typeof x === 'number' && x <= 255)
   items.forEach((item, i) => {
     if (isBytes) {
-      if (typeof item !== 'number' || !Number.isInteger(item) || item < 0 || item > 255) fail(`element ${i} is not a byte`)
+      if (typeof item !== 'number' || !Number.isInteger(item) || item < 0 || item > 255)
+        fail(`element ${i} is not a byte`)
       return
     }
     assertSameShape(template[i], item, addressing, sender, `${path}[${i}]`)
@@ -81,7 +101,14 @@ function checkArray(
 
 const SENDER_FIELDS = new Set(['sender', 'sender_index', 'index'])
 
-function checkAddressing(key: string, value: unknown, addressing: Addressing, fail: (why: string) => never): void {
-  if (SENDER_FIELDS.has(key) && value !== addressing.from) fail(`${key} ${String(value)} is not the sender ${addressing.from}`)
-  if (key === 'receiver' && value !== addressing.to) fail(`receiver ${String(value)} is not this party ${addressing.to}`)
+function checkAddressing(
+  key: string,
+  value: unknown,
+  addressing: Addressing,
+  fail: (why: string) => never,
+): void {
+  if (SENDER_FIELDS.has(key) && value !== addressing.from)
+    fail(`${key} ${String(value)} is not the sender ${addressing.from}`)
+  if (key === 'receiver' && value !== addressing.to)
+    fail(`receiver ${String(value)} is not this party ${addressing.to}`)
 }

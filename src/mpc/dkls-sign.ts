@@ -66,7 +66,11 @@ export class DklsPresignParty implements RoundParty<EcdsaPresignature> {
   }
 
   async start(): Promise<RoundStep<EcdsaPresignature>> {
-    const [unique, kept, transmit] = (await withDkls((w) => w.sign_phase1(this.share.party, this.data))) as [unknown, unknown, Transmit[]]
+    const [unique, kept, transmit] = (await withDkls((w) => w.sign_phase1(this.share.party, this.data))) as [
+      unknown,
+      unknown,
+      Transmit[],
+    ]
     this.state = { unique, kept }
     return next(this.addressed(transmit))
   }
@@ -76,16 +80,29 @@ export class DklsPresignParty implements RoundParty<EcdsaPresignature> {
     const { unique, kept } = this.state
     this.state = {}
     if (round === 1) {
-      const outcome = (await withDkls((w) => w.sign_phase2(this.share.party, this.data, unique, kept, received))) as Outcome<[unknown, unknown, Transmit[]]>
+      const outcome = (await withDkls((w) =>
+        w.sign_phase2(this.share.party, this.data, unique, kept, received),
+      )) as Outcome<[unknown, unknown, Transmit[]]>
       const [unique2, kept2, transmit] = unwrap(outcome, this.share)
       this.state = { unique: unique2, kept: kept2 }
       return next(this.addressed(transmit))
     }
-    return finish({ id: this.id, self: this.self, publicKey: this.share.party.pk, path: this.path, signId: this.signId, unique, kept, received })
+    return finish({
+      id: this.id,
+      self: this.self,
+      publicKey: this.share.party.pk,
+      path: this.path,
+      signId: this.signId,
+      unique,
+      kept,
+      received,
+    })
   }
 
   private addressed(transmit: Transmit[]): ReadonlyMap<string, unknown> {
-    const messages = sendTo(this.others, (to) => transmit.find((m) => m.parties.receiver === partyIndex(this.share.holders, to)))
+    const messages = sendTo(this.others, (to) =>
+      transmit.find((m) => m.parties.receiver === partyIndex(this.share.holders, to)),
+    )
     this.state.template = messages.get(this.others[0] as string)
     return messages
   }
@@ -127,10 +144,13 @@ export class DklsSignParty implements RoundParty<EcdsaSignature> {
 
   async start(): Promise<RoundStep<EcdsaSignature>> {
     const presignature = this.presignature
-    if (presignature === undefined) throw new MpcError('CS_MPC_SESSION_FINISHED', 'this signing session already ran its online round')
+    if (presignature === undefined)
+      throw new MpcError('CS_MPC_SESSION_FINISHED', 'this signing session already ran its online round')
     this.presignature = undefined
     const { unique, kept, received } = presignature
-    const outcome = (await withDkls((w) => w.sign_phase3(this.share.party, this.data, unique, kept, received))) as Outcome<[string, unknown]>
+    const outcome = (await withDkls((w) =>
+      w.sign_phase3(this.share.party, this.data, unique, kept, received),
+    )) as Outcome<[string, unknown]>
     const [r, broadcast] = unwrap(outcome, this.share)
     this.r = r
     this.template = { r, broadcast }
@@ -146,16 +166,23 @@ export class DklsSignParty implements RoundParty<EcdsaSignature> {
         throw new MpcError('CS_MPC_PEER_CHEATED', `${from} announced another nonce point`, { party: from })
       return message.broadcast
     })
-    const outcome = (await withDkls((w) => w.sign_phase4(this.share.party, this.data, this.r, broadcasts, true))) as Outcome<[string, number]>
+    const outcome = (await withDkls((w) =>
+      w.sign_phase4(this.share.party, this.data, this.r, broadcasts, true),
+    )) as Outcome<[string, number]>
     const [s, recovery] = unwrap(outcome, this.share)
     return finish(this.checked(s, recovery))
   }
 
   private checked(s: string, recovery: number): EcdsaSignature {
     const compact = Uint8Array.from(Buffer.from(this.r.padStart(64, '0') + s.padStart(64, '0'), 'hex'))
-    const ok = secp256k1.verify(compact, this.hash, Buffer.from(this.share.party.pk, 'hex'), { prehash: false })
+    const ok = secp256k1.verify(compact, this.hash, Buffer.from(this.share.party.pk, 'hex'), {
+      prehash: false,
+    })
     if (!ok || (recovery !== 0 && recovery !== 1))
-      throw new MpcError('CS_MPC_KEY_MISMATCH', 'the protocol produced a signature that does not verify under the set’s public key')
+      throw new MpcError(
+        'CS_MPC_KEY_MISMATCH',
+        'the protocol produced a signature that does not verify under the set’s public key',
+      )
     return { r: compact.slice(0, 32), s: compact.slice(32), recovery, compact }
   }
 }

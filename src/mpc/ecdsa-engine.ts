@@ -19,9 +19,18 @@ export interface EcdsaEngine {
   /** Non-hardened BIP32 derivation of a share; the set's signatures then verify under the child key. */
   derive(share: EcdsaKeyShare, path: readonly number[]): Promise<EcdsaKeyShare>
   /** The rounds before the message is known; `session` (fresh, 32 random bytes) names the pre-signature. */
-  presign(share: EcdsaKeyShare, path: readonly number[], session: Uint8Array): Promise<RoundParty<EcdsaPresignature>>
+  presign(
+    share: EcdsaKeyShare,
+    path: readonly number[],
+    session: Uint8Array,
+  ): Promise<RoundParty<EcdsaPresignature>>
   /** The online round: takes the pre-signature out of `store` (marking it used) before anything else. */
-  sign(share: EcdsaKeyShare, store: PresignatureStore, presignatureId: string, hash: Uint8Array): Promise<RoundParty<EcdsaSignature>>
+  sign(
+    share: EcdsaKeyShare,
+    store: PresignatureStore,
+    presignatureId: string,
+    hash: Uint8Array,
+  ): Promise<RoundParty<EcdsaSignature>>
 }
 
 export const presignatureId = (session: Uint8Array): string => Buffer.from(session).toString('hex')
@@ -33,8 +42,12 @@ export function createDklsEcdsaEngine(options: { readonly keygenInWorker?: boole
     assertThreeOfThree(share.holders)
     let party = share.party
     for (const index of path) {
-      const outcome = (await withDkls((w) => w.derive_child_keyshare(party, index))) as { Ok?: DklsParty; Err?: { description?: string } }
-      if (outcome.Ok === undefined) throw new MpcError('CS_MPC_BAD_INPUT', `derivation failed: ${outcome.Err?.description ?? 'unknown'}`)
+      const outcome = (await withDkls((w) => w.derive_child_keyshare(party, index))) as {
+        Ok?: DklsParty
+        Err?: { description?: string }
+      }
+      if (outcome.Ok === undefined)
+        throw new MpcError('CS_MPC_BAD_INPUT', `derivation failed: ${outcome.Err?.description ?? 'unknown'}`)
       party = outcome.Ok
     }
     return { ...share, party }
@@ -43,7 +56,10 @@ export function createDklsEcdsaEngine(options: { readonly keygenInWorker?: boole
     keygen(keygenOptions: DklsKeygenOptions) {
       const local = new DklsKeygenParty(keygenOptions) // validates the topology in this thread, before any work
       if (!keygenInWorker) return local
-      const script = new URL(`./dkls-keygen-worker.${import.meta.url.endsWith('.ts') ? 'ts' : 'js'}`, import.meta.url)
+      const script = new URL(
+        `./dkls-keygen-worker.${import.meta.url.endsWith('.ts') ? 'ts' : 'js'}`,
+        import.meta.url,
+      )
       return new WorkerRoundParty(keygenOptions.self, script, keygenOptions, (round) => local.senders(round))
     },
     derive,

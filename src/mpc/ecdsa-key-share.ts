@@ -18,13 +18,18 @@ export interface EcdsaKeyShare {
   readonly party: DklsParty
 }
 
-export const ecdsaPublicKey = (share: EcdsaKeyShare): Uint8Array => Uint8Array.from(Buffer.from(share.party.pk, 'hex'))
-export const ecdsaChainCode = (share: EcdsaKeyShare): Uint8Array => Uint8Array.from(share.party.derivation_data.chain_code)
+export const ecdsaPublicKey = (share: EcdsaKeyShare): Uint8Array =>
+  Uint8Array.from(Buffer.from(share.party.pk, 'hex'))
+export const ecdsaChainCode = (share: EcdsaKeyShare): Uint8Array =>
+  Uint8Array.from(share.party.derivation_data.chain_code)
 
 export function assertDerivationPath(path: readonly number[]): void {
   for (const index of path)
     if (!Number.isInteger(index) || index < 0 || index >= 2 ** 31)
-      throw new MpcError('CS_MPC_BAD_INPUT', `derivation index ${index} refused: only non-hardened indices 0 … 2^31 − 1`)
+      throw new MpcError(
+        'CS_MPC_BAD_INPUT',
+        `derivation index ${index} refused: only non-hardened indices 0 … 2^31 − 1`,
+      )
 }
 
 export const toHex64 = (n: bigint): string => n.toString(16).toUpperCase().padStart(64, '0')

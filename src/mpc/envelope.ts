@@ -1,4 +1,12 @@
-import { createCipheriv, createDecipheriv, createPublicKey, diffieHellman, generateKeyPairSync, hkdfSync, randomBytes } from 'node:crypto'
+import {
+  createCipheriv,
+  createDecipheriv,
+  createPublicKey,
+  diffieHellman,
+  generateKeyPairSync,
+  hkdfSync,
+  randomBytes,
+} from 'node:crypto'
 import type { KeyObject } from 'node:crypto'
 import { MpcError } from './errors.js'
 
@@ -38,7 +46,10 @@ export function newSessionId(): Uint8Array {
 }
 
 function pairKey(self: PartyKeys, peerPublicKey: Uint8Array, peer: string, session: Uint8Array): Buffer {
-  const peerKey = createPublicKey({ key: { kty: 'OKP', crv: 'X25519', x: Buffer.from(peerPublicKey).toString('base64url') }, format: 'jwk' })
+  const peerKey = createPublicKey({
+    key: { kty: 'OKP', crv: 'X25519', x: Buffer.from(peerPublicKey).toString('base64url') },
+    format: 'jwk',
+  })
   const shared = diffieHellman({ privateKey: self.privateKey, publicKey: peerKey })
   const [low, high] = [self.name, peer].sort()
   return Buffer.from(hkdfSync('sha256', shared, session, `countersign mpc envelope v1|${low}|${high}`, 32))
@@ -58,8 +69,10 @@ export class SessionChannel {
     readonly session: Uint8Array,
     peers: ReadonlyMap<string, Uint8Array>,
   ) {
-    if (session.length !== SESSION_ID_BYTES) throw new MpcError('CS_MPC_BAD_INPUT', `a session id is ${SESSION_ID_BYTES} random bytes`)
-    for (const [name, publicKey] of peers) if (name !== self.name) this.keys.set(name, pairKey(self, publicKey, name, session))
+    if (session.length !== SESSION_ID_BYTES)
+      throw new MpcError('CS_MPC_BAD_INPUT', `a session id is ${SESSION_ID_BYTES} random bytes`)
+    for (const [name, publicKey] of peers)
+      if (name !== self.name) this.keys.set(name, pairKey(self, publicKey, name, session))
   }
 
   seal(to: string, round: number, plaintext: Uint8Array): Envelope {
@@ -75,21 +88,31 @@ export class SessionChannel {
   open(envelope: Envelope): Uint8Array {
     const { from, to, round, body } = envelope
     if (to !== this.self.name || !Buffer.from(envelope.session).equals(Buffer.from(this.session)))
-      throw new MpcError('CS_MPC_BAD_MESSAGE', `envelope addressed to ${to} in another session`, { party: from })
+      throw new MpcError('CS_MPC_BAD_MESSAGE', `envelope addressed to ${to} in another session`, {
+        party: from,
+      })
     const replayKey = `${from}|${round}`
-    if (this.opened.has(replayKey)) throw new MpcError('CS_MPC_BAD_MESSAGE', `replayed message of round ${round}`, { party: from })
-    if (body.length < NONCE_BYTES + TAG_BYTES) throw new MpcError('CS_MPC_BAD_MESSAGE', 'envelope too short', { party: from })
+    if (this.opened.has(replayKey))
+      throw new MpcError('CS_MPC_BAD_MESSAGE', `replayed message of round ${round}`, { party: from })
+    if (body.length < NONCE_BYTES + TAG_BYTES)
+      throw new MpcError('CS_MPC_BAD_MESSAGE', 'envelope too short', { party: from })
     const key = this.keys.get(from)
-    if (key === undefined) throw new MpcError('CS_MPC_BAD_MESSAGE', `envelope from ${from}, who is not in this session`)
+    if (key === undefined)
+      throw new MpcError('CS_MPC_BAD_MESSAGE', `envelope from ${from}, who is not in this session`)
     try {
       const decipher = createDecipheriv('aes-256-gcm', key, body.subarray(0, NONCE_BYTES))
       decipher.setAAD(associatedData(this.session, from, to, round))
       decipher.setAuthTag(body.subarray(body.length - TAG_BYTES))
-      const plaintext = Buffer.concat([decipher.update(body.subarray(NONCE_BYTES, body.length - TAG_BYTES)), decipher.final()])
+      const plaintext = Buffer.concat([
+        decipher.update(body.subarray(NONCE_BYTES, body.length - TAG_BYTES)),
+        decipher.final(),
+      ])
       this.opened.add(replayKey)
       return new Uint8Array(plaintext)
     } catch {
-      throw new MpcError('CS_MPC_BAD_MESSAGE', `envelope of round ${round} failed authentication`, { party: from })
+      throw new MpcError('CS_MPC_BAD_MESSAGE', `envelope of round ${round} failed authentication`, {
+        party: from,
+      })
     }
   }
 

@@ -2,7 +2,8 @@ import { CountersignError, defineErrorCodes } from '../core/index.js'
 
 export const MPC_ERRORS = defineErrorCodes('mpc', {
   CS_MPC_TOPOLOGY: {
-    meaning: 'the parameters ask for something other than a 3-of-3 set {cloud1, cloud2, customer} (t < 2 gives every party the whole key)',
+    meaning:
+      'the parameters ask for something other than a 3-of-3 set {cloud1, cloud2, customer} (t < 2 gives every party the whole key)',
     fix: 'use exactly three distinct holders: cloud1, cloud2 and one customer co-signer, threshold 3',
   },
   CS_MPC_BAD_MESSAGE: {
@@ -22,7 +23,8 @@ export const MPC_ERRORS = defineErrorCodes('mpc', {
     fix: 'start a new session with a fresh id; signing state is never used twice',
   },
   CS_MPC_PRESIGNATURE_USED: {
-    meaning: 'the pre-signature or nonce is unknown or was already used (reusing one reveals the private key)',
+    meaning:
+      'the pre-signature or nonce is unknown or was already used (reusing one reveals the private key)',
     fix: 'run a new pre-signature session and sign with its id',
   },
   CS_MPC_KEY_MISMATCH: {

@@ -15,8 +15,10 @@ export interface EddsaKeyShare {
   readonly chainCode: Uint8Array
 }
 
-export const frostId = (holders: Holders, name: string): string => ed25519_FROST.Identifier.fromNumber(holders.indexOf(name) + 1)
-export const eddsaPublicKey = (share: EddsaKeyShare): Uint8Array => share.key.public.commitments[0] as Uint8Array
+export const frostId = (holders: Holders, name: string): string =>
+  ed25519_FROST.Identifier.fromNumber(holders.indexOf(name) + 1)
+export const eddsaPublicKey = (share: EddsaKeyShare): Uint8Array =>
+  share.key.public.commitments[0] as Uint8Array
 
 const Fn = ed25519_FROST.utils.Fn
 const Point = ed25519.Point
@@ -42,13 +44,19 @@ function tweak(share: EddsaKeyShare, index: number): EddsaKeyShare {
   const t = Fn.create(Fn.fromBytes(mac.slice(0, 32), true))
   const shift = (point: Uint8Array) => Point.fromBytes(point).add(Point.BASE.multiply(t)).toBytes()
   const { public: pub, secret } = share.key
-  const verifyingShares = Object.fromEntries(Object.entries(pub.verifyingShares).map(([id, point]) => [id, shift(point)]))
+  const verifyingShares = Object.fromEntries(
+    Object.entries(pub.verifyingShares).map(([id, point]) => [id, shift(point)]),
+  )
   const signingShare = Fn.toBytes(Fn.add(Fn.fromBytes(secret.signingShare), t))
   return {
     ...share,
     chainCode: mac.slice(32),
     key: {
-      public: { signers: pub.signers, commitments: [shift(groupKey), ...pub.commitments.slice(1)], verifyingShares },
+      public: {
+        signers: pub.signers,
+        commitments: [shift(groupKey), ...pub.commitments.slice(1)],
+        verifyingShares,
+      },
       secret: { identifier: secret.identifier, signingShare },
     } as FrostKey,
   }

@@ -18,7 +18,10 @@ function blame<T>(party: string, what: string, run: () => T): T {
     return run()
   } catch (cause) {
     if (cause instanceof MpcError) throw cause
-    throw new MpcError('CS_MPC_PEER_CHEATED', `${what} from ${party} rejected: ${(cause as Error).message}`, { party, cause })
+    throw new MpcError('CS_MPC_PEER_CHEATED', `${what} from ${party} rejected: ${(cause as Error).message}`, {
+      party,
+      cause,
+    })
   }
 }
 
@@ -32,7 +35,10 @@ export class FrostDkgParty implements RoundParty<EddsaKeyShare> {
   private readonly others: string[]
   private state: ReturnType<typeof FROST.DKG.round1>['secret'] | undefined
   private readonly contribution = new Uint8Array(randomBytes(32))
-  private round1 = new Map<string, { round1: ReturnType<typeof FROST.DKG.round1>['public']; commit: Uint8Array }>()
+  private round1 = new Map<
+    string,
+    { round1: ReturnType<typeof FROST.DKG.round1>['public']; commit: Uint8Array }
+  >()
 
   constructor(options: KeygenOptions<EddsaKeyShare>) {
     this.self = options.self
@@ -52,31 +58,62 @@ export class FrostDkgParty implements RoundParty<EddsaKeyShare> {
 
   async receive(round: number, inbound: ReadonlyMap<string, unknown>): Promise<RoundStep<EddsaKeyShare>> {
     const secret = this.state
-    if (secret === undefined) throw new MpcError('CS_MPC_SESSION_FINISHED', 'this key generation already ended')
+    if (secret === undefined)
+      throw new MpcError('CS_MPC_SESSION_FINISHED', 'this key generation already ended')
     if (round === 1) {
       for (const from of this.others) this.round1.set(from, this.checkRound1(from, inbound.get(from)))
-      const packages = blame('a peer', 'round 1', () => FROST.DKG.round2(secret, this.others.map((o) => this.round1.get(o)?.round1 as never)))
-      return next(sendTo(this.others, (to) => ({ round2: packages[frostId(this.holders, to)], contribution: this.contribution })))
+      const packages = blame('a peer', 'round 1', () =>
+        FROST.DKG.round2(
+          secret,
+          this.others.map((o) => this.round1.get(o)?.round1 as never),
+        ),
+      )
+      return next(
+        sendTo(this.others, (to) => ({
+          round2: packages[frostId(this.holders, to)],
+          contribution: this.contribution,
+        })),
+      )
     }
     this.state = undefined
     const contributions = new Map<string, Uint8Array>([[this.self, this.contribution]])
     const round2 = this.others.map((from) => {
       const message = inbound.get(from) as { round2?: unknown; contribution?: unknown } | undefined
       const contribution = message?.contribution
-      if (!(contribution instanceof Uint8Array) || !Buffer.from(sha256(contribution)).equals(Buffer.from(this.round1.get(from)?.commit ?? [])))
-        throw new MpcError('CS_MPC_PEER_CHEATED', `${from} revealed a chain-code contribution it had not committed to`, { party: from })
+      if (
+        !(contribution instanceof Uint8Array) ||
+        !Buffer.from(sha256(contribution)).equals(Buffer.from(this.round1.get(from)?.commit ?? []))
+      )
+        throw new MpcError(
+          'CS_MPC_PEER_CHEATED',
+          `${from} revealed a chain-code contribution it had not committed to`,
+          { party: from },
+        )
       contributions.set(from, contribution)
       return message?.round2 as never
     })
-    const key = blame('a peer', 'round 2', () => FROST.DKG.round3(secret, this.others.map((o) => this.round1.get(o)?.round1 as never), round2))
+    const key = blame('a peer', 'round 2', () =>
+      FROST.DKG.round3(
+        secret,
+        this.others.map((o) => this.round1.get(o)?.round1 as never),
+        round2,
+      ),
+    )
     const chainCode = sha256(Buffer.concat(this.holders.map((h) => contributions.get(h) as Uint8Array)))
     return finish({ algorithm: 'eddsa-ed25519', holders: this.holders, self: this.self, key, chainCode })
   }
 
   private checkRound1(from: string, value: unknown) {
     const message = value as { round1?: { identifier?: unknown }; commit?: unknown } | undefined
-    if (message?.round1?.identifier !== frostId(this.holders, from) || !(message.commit instanceof Uint8Array))
-      throw new MpcError('CS_MPC_BAD_MESSAGE', `round-1 message from ${from} does not carry its identifier and commitment`, { party: from })
+    if (
+      message?.round1?.identifier !== frostId(this.holders, from) ||
+      !(message.commit instanceof Uint8Array)
+    )
+      throw new MpcError(
+        'CS_MPC_BAD_MESSAGE',
+        `round-1 message from ${from} does not carry its identifier and commitment`,
+        { party: from },
+      )
     return message as { round1: ReturnType<typeof FROST.DKG.round1>['public']; commit: Uint8Array }
   }
 }
@@ -103,7 +140,10 @@ export class FrostReshareParty implements RoundParty<EddsaKeyShare | undefined> 
     this.holders = assertThreeOfThree(options.holders)
     this.dealers = assertThreeOfThree(options.reshare?.dealers ?? [])
     if (this.dealers.includes(this.self) && options.reshare?.share?.self !== this.self)
-      throw new MpcError('CS_MPC_BAD_INPUT', `${this.self} deals in a reshare but was not given its own share`)
+      throw new MpcError(
+        'CS_MPC_BAD_INPUT',
+        `${this.self} deals in a reshare but was not given its own share`,
+      )
   }
 
   senders(): readonly string[] {
@@ -117,7 +157,10 @@ export class FrostReshareParty implements RoundParty<EddsaKeyShare | undefined> 
   }
 
   private deal(share: EddsaKeyShare): ReadonlyMap<string, unknown> {
-    const weighted = Fn.mul(lagrangeAtZero(Fn, this.dealers.indexOf(this.self) + 1, THRESHOLD), Fn.fromBytes(share.key.secret.signingShare))
+    const weighted = Fn.mul(
+      lagrangeAtZero(Fn, this.dealers.indexOf(this.self) + 1, THRESHOLD),
+      Fn.fromBytes(share.key.secret.signingShare),
+    )
     const { coefficients, commitment } = FROST.utils.generateSecretPolynomial(signers, Fn.toBytes(weighted))
     return sendTo(this.holders, (to) => ({
       commitment,
@@ -127,41 +170,89 @@ export class FrostReshareParty implements RoundParty<EddsaKeyShare | undefined> 
     }))
   }
 
-  async receive(_round: number, inbound: ReadonlyMap<string, unknown>): Promise<RoundStep<EddsaKeyShare | undefined>> {
+  async receive(
+    _round: number,
+    inbound: ReadonlyMap<string, unknown>,
+  ): Promise<RoundStep<EddsaKeyShare | undefined>> {
     const dealings = this.dealers.map((d) => [d, inbound.get(d) as Dealing] as const)
     const first = dealings[0]?.[1] as Dealing
-    const groupKey = this.options.reshare?.expectedPublicKey ?? Buffer.from(first.groupPublic.commitments[0] as Uint8Array).toString('hex')
+    const groupKey =
+      this.options.reshare?.expectedPublicKey ??
+      Buffer.from(first.groupPublic.commitments[0] as Uint8Array).toString('hex')
     const me = BigInt(this.holders.indexOf(this.self) + 1)
     let signingShare = 0n
     const commitments: ReturnType<typeof Point.fromBytes>[] = []
     for (const [dealer, dealing] of dealings) {
       blame(dealer, 'dealing', () => this.verifyDealing(dealer, dealing, first, groupKey, me))
       signingShare = Fn.add(signingShare, Fn.fromBytes(dealing.share))
-      dealing.commitment.forEach((c, k) => (commitments[k] = commitments[k] === undefined ? Point.fromBytes(c) : (commitments[k] as typeof Point.BASE).add(Point.fromBytes(c))))
+      dealing.commitment.forEach(
+        (c, k) =>
+          (commitments[k] =
+            commitments[k] === undefined
+              ? Point.fromBytes(c)
+              : (commitments[k] as typeof Point.BASE).add(Point.fromBytes(c))),
+      )
     }
     const pub = {
       signers,
       commitments: commitments.map((c) => c.toBytes()),
-      verifyingShares: Object.fromEntries(this.holders.map((h, i) => [frostId(this.holders, h), evaluatePoints(commitments, BigInt(i + 1)).toBytes()])),
+      verifyingShares: Object.fromEntries(
+        this.holders.map((h, i) => [
+          frostId(this.holders, h),
+          evaluatePoints(commitments, BigInt(i + 1)).toBytes(),
+        ]),
+      ),
     }
-    const key = { public: pub, secret: { identifier: frostId(this.holders, this.self), signingShare: Fn.toBytes(signingShare) } } as EddsaKeyShare['key']
+    const key = {
+      public: pub,
+      secret: { identifier: frostId(this.holders, this.self), signingShare: Fn.toBytes(signingShare) },
+    } as EddsaKeyShare['key']
     FROST.validateSecret(key.secret, key.public)
-    const share: EddsaKeyShare = { algorithm: 'eddsa-ed25519', holders: this.holders, self: this.self, key, chainCode: first.chainCode }
+    const share: EddsaKeyShare = {
+      algorithm: 'eddsa-ed25519',
+      holders: this.holders,
+      self: this.self,
+      key,
+      chainCode: first.chainCode,
+    }
     if (Buffer.from(eddsaPublicKey(share)).toString('hex') !== groupKey)
       throw new MpcError('CS_MPC_KEY_MISMATCH', 'the reshared set does not carry the dealers’ public key')
     return finish(share)
   }
 
-  private verifyDealing(dealer: string, dealing: Dealing, first: Dealing, groupKey: string, me: bigint): void {
+  private verifyDealing(
+    dealer: string,
+    dealing: Dealing,
+    first: Dealing,
+    groupKey: string,
+    me: bigint,
+  ): void {
     const d = this.dealers.indexOf(dealer) + 1
-    if (Buffer.from(dealing.groupPublic.commitments[0] as Uint8Array).toString('hex') !== groupKey || !Buffer.from(dealing.chainCode).equals(Buffer.from(first.chainCode)))
-      throw new MpcError('CS_MPC_PEER_CHEATED', `${dealer} deals for another key or chain code`, { party: dealer })
-    if (dealing.commitment.length !== THRESHOLD) throw new MpcError('CS_MPC_PEER_CHEATED', `${dealer} committed to a polynomial of the wrong degree`, { party: dealer })
-    const dealerShare = Point.fromBytes(dealing.groupPublic.verifyingShares[frostId(this.dealers, dealer)] as Uint8Array)
+    if (
+      Buffer.from(dealing.groupPublic.commitments[0] as Uint8Array).toString('hex') !== groupKey ||
+      !Buffer.from(dealing.chainCode).equals(Buffer.from(first.chainCode))
+    )
+      throw new MpcError('CS_MPC_PEER_CHEATED', `${dealer} deals for another key or chain code`, {
+        party: dealer,
+      })
+    if (dealing.commitment.length !== THRESHOLD)
+      throw new MpcError('CS_MPC_PEER_CHEATED', `${dealer} committed to a polynomial of the wrong degree`, {
+        party: dealer,
+      })
+    const dealerShare = Point.fromBytes(
+      dealing.groupPublic.verifyingShares[frostId(this.dealers, dealer)] as Uint8Array,
+    )
     const constant = Point.fromBytes(dealing.commitment[0] as Uint8Array)
     const commitmentPoints = dealing.commitment.map((c) => Point.fromBytes(c))
-    if (!constant.equals(dealerShare.multiply(lagrangeAtZero(Fn, d, THRESHOLD))) || !Point.BASE.multiply(Fn.fromBytes(dealing.share)).equals(evaluatePoints(commitmentPoints, me)))
-      throw new MpcError('CS_MPC_PEER_CHEATED', `${dealer} dealt a fragment that does not match its commitments`, { party: dealer })
+    if (
+      !constant.equals(dealerShare.multiply(lagrangeAtZero(Fn, d, THRESHOLD))) ||
+      !Point.BASE.multiply(Fn.fromBytes(dealing.share)).equals(evaluatePoints(commitmentPoints, me))
+    )
+      throw new MpcError(
+        'CS_MPC_PEER_CHEATED',
+        `${dealer} dealt a fragment that does not match its commitments`,
+        { party: dealer },
+      )
   }
 }
 

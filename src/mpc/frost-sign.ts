@@ -41,11 +41,17 @@ export class FrostPresignParty implements RoundParty<EddsaPresignature> {
     return next(sendTo(this.others, () => this.generated?.commitments))
   }
 
-  async receive(_round: number, inbound: ReadonlyMap<string, unknown>): Promise<RoundStep<EddsaPresignature>> {
+  async receive(
+    _round: number,
+    inbound: ReadonlyMap<string, unknown>,
+  ): Promise<RoundStep<EddsaPresignature>> {
     const generated = this.generated
-    if (generated === undefined) throw new MpcError('CS_MPC_SESSION_FINISHED', 'this pre-signature session already ended')
+    if (generated === undefined)
+      throw new MpcError('CS_MPC_SESSION_FINISHED', 'this pre-signature session already ended')
     this.generated = undefined
-    const commitments = this.share.holders.map((h) => (h === this.self ? generated.commitments : this.checkCommitment(h, inbound.get(h))))
+    const commitments = this.share.holders.map((h) =>
+      h === this.self ? generated.commitments : this.checkCommitment(h, inbound.get(h)),
+    )
     return finish({ id: this.id, self: this.self, path: this.path, nonces: generated.nonces, commitments })
   }
 
@@ -59,7 +65,9 @@ export class FrostPresignParty implements RoundParty<EddsaPresignature> {
       }
     }
     if (c?.identifier !== frostId(this.share.holders, from) || !isPoint(c.hiding) || !isPoint(c.binding))
-      throw new MpcError('CS_MPC_BAD_MESSAGE', `nonce commitment from ${from} is malformed or not its own`, { party: from })
+      throw new MpcError('CS_MPC_BAD_MESSAGE', `nonce commitment from ${from} is malformed or not its own`, {
+        party: from,
+      })
     return c as Commitments
   }
 }
@@ -75,7 +83,8 @@ export class FrostSignParty implements RoundParty<Uint8Array> {
     presignature: EddsaPresignature,
     private readonly message: Uint8Array,
   ) {
-    if (presignature.self !== share.self) throw new MpcError('CS_MPC_BAD_INPUT', 'this pre-signature belongs to another holder')
+    if (presignature.self !== share.self)
+      throw new MpcError('CS_MPC_BAD_INPUT', 'this pre-signature belongs to another holder')
     this.self = share.self
     this.presignature = presignature
     this.commitments = presignature.commitments
@@ -87,7 +96,8 @@ export class FrostSignParty implements RoundParty<Uint8Array> {
 
   async start(): Promise<RoundStep<Uint8Array>> {
     const presignature = this.presignature
-    if (presignature === undefined) throw new MpcError('CS_MPC_SESSION_FINISHED', 'this signing session already ran its online round')
+    if (presignature === undefined)
+      throw new MpcError('CS_MPC_SESSION_FINISHED', 'this signing session already ran its online round')
     this.presignature = undefined
     const { secret, public: pub } = this.share.key
     const signatureShare = FROST.signShare(secret, pub, presignature.nonces, this.commitments, this.message)
@@ -100,13 +110,22 @@ export class FrostSignParty implements RoundParty<Uint8Array> {
     for (const holder of this.share.holders) {
       const value = inbound.get(holder)
       const id = frostId(this.share.holders, holder)
-      if (!(value instanceof Uint8Array) || value.length !== 32 || !FROST.verifyShare(pub, this.commitments, this.message, id, value))
-        throw new MpcError('CS_MPC_PEER_CHEATED', `${holder} sent an invalid signature share`, { party: holder })
+      if (
+        !(value instanceof Uint8Array) ||
+        value.length !== 32 ||
+        !FROST.verifyShare(pub, this.commitments, this.message, id, value)
+      )
+        throw new MpcError('CS_MPC_PEER_CHEATED', `${holder} sent an invalid signature share`, {
+          party: holder,
+        })
       shares[id] = value
     }
     const signature = FROST.aggregate(pub, this.commitments, this.message, shares)
     if (!ed25519.verify(signature, this.message, pub.commitments[0] as Uint8Array))
-      throw new MpcError('CS_MPC_KEY_MISMATCH', 'the aggregated signature does not verify under the set’s public key')
+      throw new MpcError(
+        'CS_MPC_KEY_MISMATCH',
+        'the aggregated signature does not verify under the set’s public key',
+      )
     return finish(signature)
   }
 }

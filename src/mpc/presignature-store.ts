@@ -20,7 +20,8 @@ export class MemoryPresignatureStore implements PresignatureStore {
   private readonly taken = new Set<string>()
 
   put(id: string, state: Uint8Array): Promise<void> {
-    if (this.waiting.has(id) || this.taken.has(id)) return Promise.reject(new MpcError('CS_MPC_PRESIGNATURE_USED', `pre-signature ${id} already exists`))
+    if (this.waiting.has(id) || this.taken.has(id))
+      return Promise.reject(new MpcError('CS_MPC_PRESIGNATURE_USED', `pre-signature ${id} already exists`))
     this.waiting.set(id, state)
     return Promise.resolve()
   }
@@ -33,13 +34,20 @@ export class MemoryPresignatureStore implements PresignatureStore {
   }
 }
 
-export async function storePresignature(store: PresignatureStore, presignature: { readonly id: string }): Promise<void> {
+export async function storePresignature(
+  store: PresignatureStore,
+  presignature: { readonly id: string },
+): Promise<void> {
   await store.put(presignature.id, encode(presignature))
 }
 
 /** Takes `id` out of the store (marking it used) and decodes it; refuses an id already used. */
 export async function takePresignature<T>(store: PresignatureStore, id: string): Promise<T> {
   const state = await store.take(id)
-  if (state === undefined) throw new MpcError('CS_MPC_PRESIGNATURE_USED', `pre-signature ${id} is unknown or already used; run a new pre-signature session`)
+  if (state === undefined)
+    throw new MpcError(
+      'CS_MPC_PRESIGNATURE_USED',
+      `pre-signature ${id} is unknown or already used; run a new pre-signature session`,
+    )
   return decode(state) as T
 }

@@ -15,10 +15,15 @@ export interface RoundParty<R> {
   receive(round: number, inbound: ReadonlyMap<string, unknown>): Promise<RoundStep<R>>
 }
 
-export const sendTo = (recipients: readonly string[], payload: (to: string) => unknown): ReadonlyMap<string, unknown> =>
-  new Map(recipients.map((to) => [to, payload(to)]))
+export const sendTo = (
+  recipients: readonly string[],
+  payload: (to: string) => unknown,
+): ReadonlyMap<string, unknown> => new Map(recipients.map((to) => [to, payload(to)]))
 
-export const next = <R>(messages: ReadonlyMap<string, unknown>): RoundStep<R> => ({ finished: false, messages })
+export const next = <R>(messages: ReadonlyMap<string, unknown>): RoundStep<R> => ({
+  finished: false,
+  messages,
+})
 
 export const finish = <R>(result: R, messages: ReadonlyMap<string, unknown> = new Map()): RoundStep<R> => ({
   finished: true,

@@ -27,7 +27,8 @@ export class MpcSession<R> {
 
   /** The protocol's result, once `finished`. */
   get result(): R {
-    if (this.state !== 'finished') throw new MpcError('CS_MPC_SESSION_FINISHED', 'the session has no result: it has not finished')
+    if (this.state !== 'finished')
+      throw new MpcError('CS_MPC_SESSION_FINISHED', 'the session has no result: it has not finished')
     return this.outcome as R
   }
 
@@ -42,17 +43,25 @@ export class MpcSession<R> {
   /** Envelopes to send in reply (often none). Throws CS_MPC_BAD_MESSAGE for a dropped envelope. */
   deliver(envelope: Envelope): Promise<Envelope[]> {
     return this.serialised(async () => {
-      if (this.state === 'finished' || this.state === 'failed') throw new MpcError('CS_MPC_SESSION_FINISHED', 'the session has ended')
+      if (this.state === 'finished' || this.state === 'failed')
+        throw new MpcError('CS_MPC_SESSION_FINISHED', 'the session has ended')
       const plaintext = this.channel.open(envelope)
       return this.guarded(async () => {
         let payload: unknown
         try {
           payload = decode(plaintext)
         } catch (cause) {
-          throw new MpcError('CS_MPC_BAD_MESSAGE', `undecodable message from ${envelope.from}`, { party: envelope.from, cause })
+          throw new MpcError('CS_MPC_BAD_MESSAGE', `undecodable message from ${envelope.from}`, {
+            party: envelope.from,
+            cause,
+          })
         }
         if (!this.party.senders(envelope.round).includes(envelope.from) || envelope.round < this.collecting)
-          throw new MpcError('CS_MPC_BAD_MESSAGE', `${envelope.from} sent an unexpected message for round ${envelope.round}`, { party: envelope.from })
+          throw new MpcError(
+            'CS_MPC_BAD_MESSAGE',
+            `${envelope.from} sent an unexpected message for round ${envelope.round}`,
+            { party: envelope.from },
+          )
         this.box(envelope.round).set(envelope.from, payload)
         return this.state === 'running' ? this.advance() : []
       })
@@ -69,7 +78,11 @@ export class MpcSession<R> {
   abandon(): MpcError {
     const missing = this.missing()
     this.retire()
-    return new MpcError('CS_MPC_MESSAGE_MISSING', `round ${this.collecting} incomplete: no message from ${missing.join(', ') || 'nobody'}`, missing.length === 1 ? { party: missing[0] as string } : undefined)
+    return new MpcError(
+      'CS_MPC_MESSAGE_MISSING',
+      `round ${this.collecting} incomplete: no message from ${missing.join(', ') || 'nobody'}`,
+      missing.length === 1 ? { party: missing[0] as string } : undefined,
+    )
   }
 
   private async advance(): Promise<Envelope[]> {

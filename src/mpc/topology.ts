@@ -19,11 +19,21 @@ export function holdersOf(customer: string): Holders {
 /** Refuses anything but exactly three distinct holders shaped {cloud1, cloud2, customer}, threshold 3. */
 export function assertThreeOfThree(holders: readonly string[], threshold: number = THRESHOLD): Holders {
   if (!Number.isInteger(threshold) || threshold < 2)
-    throw new MpcError('CS_MPC_TOPOLOGY', `threshold ${threshold} refused: below 2 every party holds the whole key`)
+    throw new MpcError(
+      'CS_MPC_TOPOLOGY',
+      `threshold ${threshold} refused: below 2 every party holds the whole key`,
+    )
   if (threshold !== THRESHOLD || holders.length !== THRESHOLD)
-    throw new MpcError('CS_MPC_TOPOLOGY', `only 3-of-3 sets are allowed, got ${threshold}-of-${holders.length}`)
+    throw new MpcError(
+      'CS_MPC_TOPOLOGY',
+      `only 3-of-3 sets are allowed, got ${threshold}-of-${holders.length}`,
+    )
   const [a, b, c] = holders
-  if (a !== CLOUD1 || b !== CLOUD2 || c === undefined) throw new MpcError('CS_MPC_TOPOLOGY', `holders must be [cloud1, cloud2, customer], got [${holders.join(', ')}]`)
+  if (a !== CLOUD1 || b !== CLOUD2 || c === undefined)
+    throw new MpcError(
+      'CS_MPC_TOPOLOGY',
+      `holders must be [cloud1, cloud2, customer], got [${holders.join(', ')}]`,
+    )
   return holdersOf(c)
 }
 

@@ -3,7 +3,13 @@ import { randomBytes } from 'node:crypto'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { encode, MemoryPresignatureStore, type PresignatureStore, type RoundParty, type RoundStep } from '../../src/mpc/index.js'
+import {
+  encode,
+  MemoryPresignatureStore,
+  type PresignatureStore,
+  type RoundParty,
+  type RoundStep,
+} from '../../src/mpc/index.js'
 import type { CrashSignerArguments, CrashSignerReply } from './crash-signer.js'
 import { FilePresignatureStore } from './file-presignature-store.js'
 
@@ -15,7 +21,12 @@ class SignerProcess {
   private readonly exited: Promise<void>
 
   constructor(args: CrashSignerArguments) {
-    this.child = fork(SCRIPT, [JSON.stringify(args)], { execPath: process.execPath, execArgv: ['--import', 'tsx'], serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+    this.child = fork(SCRIPT, [JSON.stringify(args)], {
+      execPath: process.execPath,
+      execArgv: ['--import', 'tsx'],
+      serialization: 'advanced',
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    })
     this.exited = new Promise((resolve) => this.child.once('exit', () => resolve()))
   }
 
@@ -41,7 +52,12 @@ class SignerProcess {
   }
 }
 
-type OnlineSigner<S, R> = (share: S, store: PresignatureStore, id: string, message: Uint8Array) => Promise<RoundParty<R>>
+type OnlineSigner<S, R> = (
+  share: S,
+  store: PresignatureStore,
+  id: string,
+  message: Uint8Array,
+) => Promise<RoundParty<R>>
 
 export interface CrashScenario<S extends { readonly self: string }, R> {
   readonly algorithm: CrashSignerArguments['algorithm']
@@ -67,35 +83,68 @@ export interface CrashObservation<R> {
  * restarts it on the same durable store and tries to reuse that pre-signature for another message; then signs
  * a fresh one with the restarted process.
  */
-export async function crashMidSignature<S extends { readonly self: string }, R>(scenario: CrashScenario<S, R>): Promise<CrashObservation<R>> {
+export async function crashMidSignature<S extends { readonly self: string }, R>(
+  scenario: CrashScenario<S, R>,
+): Promise<CrashObservation<R>> {
   const directory = mkdtempSync(join(tmpdir(), 'countersign-mpc-crash-'))
   const [childShare, ...localShares] = scenario.shares as [S, ...S[]]
   const shareFile = join(directory, 'share.bin')
   writeFileSync(shareFile, encode(childShare), { mode: 0o600 })
   const storeDirectory = join(directory, 'store')
-  const stores = new Map<string, PresignatureStore>(localShares.map((s) => [s.self, new MemoryPresignatureStore()]))
+  const stores = new Map<string, PresignatureStore>(
+    localShares.map((s) => [s.self, new MemoryPresignatureStore()]),
+  )
   stores.set(childShare.self, new FilePresignatureStore(storeDirectory))
-  const messages: [Uint8Array, Uint8Array] = [new Uint8Array(randomBytes(32)), new Uint8Array(randomBytes(32))]
+  const messages: [Uint8Array, Uint8Array] = [
+    new Uint8Array(randomBytes(32)),
+    new Uint8Array(randomBytes(32)),
+  ]
   const spawnSigner = (presignatureId: string, message: Uint8Array) =>
-    new SignerProcess({ algorithm: scenario.algorithm, shareFile, storeDirectory, presignatureId, message: Buffer.from(message).toString('hex') })
-  const localParties = (id: string, message: Uint8Array) => Promise.all(localShares.map((s) => scenario.sign(s, stores.get(s.self) as PresignatureStore, id, message)))
+    new SignerProcess({
+      algorithm: scenario.algorithm,
+      shareFile,
+      storeDirectory,
+      presignatureId,
+      message: Buffer.from(message).toString('hex'),
+    })
+  const localParties = (id: string, message: Uint8Array) =>
+    Promise.all(
+      localShares.map((s) => scenario.sign(s, stores.get(s.self) as PresignatureStore, id, message)),
+    )
   const signers: SignerProcess[] = []
   try {
     const used = await scenario.presign(stores)
     const killed = spawnSigner(used, messages[0])
     signers.push(killed)
-    const fromKilledSession = await onlineRound(childShare.self, killed, await localParties(used, messages[0]), { killAfterFirstMessage: true })
+    const fromKilledSession = await onlineRound(
+      childShare.self,
+      killed,
+      await localParties(used, messages[0]),
+      { killAfterFirstMessage: true },
+    )
 
     const restarted = spawnSigner(used, messages[1])
     signers.push(restarted)
     const refusals = [await restarted.next().then(codeOf)]
-    for (const s of localShares) refusals.push(await scenario.sign(s, stores.get(s.self) as PresignatureStore, used, messages[1]).then(() => 'signed', codeOf))
+    for (const s of localShares)
+      refusals.push(
+        await scenario
+          .sign(s, stores.get(s.self) as PresignatureStore, used, messages[1])
+          .then(() => 'signed', codeOf),
+      )
 
     const fresh = await scenario.presign(stores)
     const again = spawnSigner(fresh, messages[1])
     signers.push(again)
-    const afterRestart = await onlineRound(childShare.self, again, await localParties(fresh, messages[1]), { killAfterFirstMessage: false })
-    return { fromKilledSession, refusals, afterRestart: [afterRestart, ...(await again.next().then(resultOf<R>))], messages }
+    const afterRestart = await onlineRound(childShare.self, again, await localParties(fresh, messages[1]), {
+      killAfterFirstMessage: false,
+    })
+    return {
+      fromKilledSession,
+      refusals,
+      afterRestart: [afterRestart, ...(await again.next().then(resultOf<R>))],
+      messages,
+    }
   } finally {
     for (const signer of signers) await signer.kill()
     rmSync(directory, { recursive: true, force: true })
@@ -106,11 +155,17 @@ export async function crashMidSignature<S extends { readonly self: string }, R>(
  * One online round between the child's signer and two local parties: every party's message is delivered to
  * every party (its own included). Returns the first local party's result.
  */
-async function onlineRound<R>(childName: string, child: SignerProcess, local: RoundParty<R>[], options: { killAfterFirstMessage: boolean }): Promise<R> {
+async function onlineRound<R>(
+  childName: string,
+  child: SignerProcess,
+  local: RoundParty<R>[],
+  options: { killAfterFirstMessage: boolean },
+): Promise<R> {
   const steps = new Map<string, RoundStep<R>['messages']>()
   for (const party of local) steps.set(party.self, (await party.start()).messages)
   const reply = await child.next()
-  if (reply.kind !== 'round') throw new Error(`the signer process answered ${reply.kind}: ${'message' in reply ? reply.message : ''}`)
+  if (reply.kind !== 'round')
+    throw new Error(`the signer process answered ${reply.kind}: ${'message' in reply ? reply.message : ''}`)
   steps.set(childName, reply.messages)
   if (options.killAfterFirstMessage) await child.kill()
   const inboundFor = (to: string) => new Map([...steps].map(([from, out]) => [from, out.get(to)]))
@@ -122,9 +177,12 @@ async function onlineRound<R>(childName: string, child: SignerProcess, local: Ro
 }
 
 const codeOf = (value: unknown): string =>
-  typeof value === 'object' && value !== null && 'code' in value ? String((value as { code: unknown }).code) : `no refusal: ${JSON.stringify(value)}`
+  typeof value === 'object' && value !== null && 'code' in value
+    ? String((value as { code: unknown }).code)
+    : `no refusal: ${JSON.stringify(value)}`
 
 function resultOf<R>(reply: CrashSignerReply): R[] {
-  if (reply.kind !== 'result') throw new Error(`the restarted signer did not sign: ${'message' in reply ? reply.message : reply.kind}`)
+  if (reply.kind !== 'result')
+    throw new Error(`the restarted signer did not sign: ${'message' in reply ? reply.message : reply.kind}`)
   return [reply.result as R]
 }

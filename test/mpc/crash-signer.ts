@@ -5,7 +5,15 @@
  * Argument: JSON { algorithm, shareFile, storeDirectory, presignatureId, message (hex) }.
  */
 import { readFileSync } from 'node:fs'
-import { createDklsEcdsaEngine, createFrostEddsaEngine, decode, MpcError, type EcdsaKeyShare, type EddsaKeyShare, type RoundParty } from '../../src/mpc/index.js'
+import {
+  createDklsEcdsaEngine,
+  createFrostEddsaEngine,
+  decode,
+  MpcError,
+  type EcdsaKeyShare,
+  type EddsaKeyShare,
+  type RoundParty,
+} from '../../src/mpc/index.js'
 import { FilePresignatureStore } from './file-presignature-store.js'
 
 export interface CrashSignerArguments {
@@ -36,7 +44,9 @@ async function main(): Promise<void> {
   const party = await onlineParty(JSON.parse(process.argv[2] ?? '{}') as CrashSignerArguments)
   const step = await party.start()
   send({ kind: 'round', messages: step.messages })
-  const inbound = await new Promise<ReadonlyMap<string, unknown>>((resolve) => process.once('message', resolve))
+  const inbound = await new Promise<ReadonlyMap<string, unknown>>((resolve) =>
+    process.once('message', resolve),
+  )
   const last = await party.receive(1, inbound)
   if (last.finished) send({ kind: 'result', result: last.result })
 }
@@ -44,7 +54,11 @@ async function main(): Promise<void> {
 main().then(
   () => process.disconnect?.(),
   (error: unknown) => {
-    send({ kind: 'error', code: error instanceof MpcError ? error.code : 'unexpected', message: error instanceof Error ? error.message : String(error) })
+    send({
+      kind: 'error',
+      code: error instanceof MpcError ? error.code : 'unexpected',
+      message: error instanceof Error ? error.message : String(error),
+    })
     process.disconnect?.()
   },
 )

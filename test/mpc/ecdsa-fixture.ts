@@ -16,7 +16,9 @@ export const engine = createDklsEcdsaEngine()
 
 export async function dkg(customer: string): Promise<EcdsaKeyShare[]> {
   const holders = ['cloud1', 'cloud2', customer]
-  const results = await runProtocol((session) => holders.map((self) => engine.keygen({ self, session, holders })))
+  const results = await runProtocol((session) =>
+    holders.map((self) => engine.keygen({ self, session, holders })),
+  )
   return holders.map((h) => results.get(h) as EcdsaKeyShare)
 }
 
@@ -28,20 +30,39 @@ export async function reshare(from: EcdsaKeyShare[], customer: string): Promise<
   const results = await runProtocol((session) =>
     everyone.map((self) => {
       const share = from.find((s) => s.self === self)
-      return engine.keygen({ self, session, holders, reshare: { dealers, ...(share === undefined ? {} : { share }) } })
+      return engine.keygen({
+        self,
+        session,
+        holders,
+        reshare: { dealers, ...(share === undefined ? {} : { share }) },
+      })
     }),
   )
   return holders.map((h) => results.get(h) as EcdsaKeyShare)
 }
 
 /** Each party's own pre-signature store, as each machine would have. */
-export const storesFor = (shares: EcdsaKeyShare[]) => new Map<string, PresignatureStore>(shares.map((s) => [s.self, new MemoryPresignatureStore()]))
+export const storesFor = (shares: EcdsaKeyShare[]) =>
+  new Map<string, PresignatureStore>(shares.map((s) => [s.self, new MemoryPresignatureStore()]))
 
-export const presign = (shares: EcdsaKeyShare[], stores: ReadonlyMap<string, PresignatureStore>, path: number[], relay: Relay = honestRelay): Promise<string> =>
-  presignAll(engine, shares, stores, path, relay)
+export const presign = (
+  shares: EcdsaKeyShare[],
+  stores: ReadonlyMap<string, PresignatureStore>,
+  path: number[],
+  relay: Relay = honestRelay,
+): Promise<string> => presignAll(engine, shares, stores, path, relay)
 
-export async function sign(shares: EcdsaKeyShare[], stores: Map<string, PresignatureStore>, id: string, hash: Uint8Array, relay: Relay = honestRelay): Promise<EcdsaSignature> {
-  const results = await runProtocol(() => Promise.all(shares.map((s) => engine.sign(s, stores.get(s.self) as PresignatureStore, id, hash))), relay)
+export async function sign(
+  shares: EcdsaKeyShare[],
+  stores: Map<string, PresignatureStore>,
+  id: string,
+  hash: Uint8Array,
+  relay: Relay = honestRelay,
+): Promise<EcdsaSignature> {
+  const results = await runProtocol(
+    () => Promise.all(shares.map((s) => engine.sign(s, stores.get(s.self) as PresignatureStore, id, hash))),
+    relay,
+  )
   return [...results.values()][0] as EcdsaSignature
 }
 

@@ -1,4 +1,14 @@
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs'
+import {
+  closeSync,
+  existsSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs'
 import { join } from 'node:path'
 import { MpcError, type PresignatureStore } from '../../src/mpc/index.js'
 
@@ -62,6 +72,7 @@ export class FilePresignatureStore implements PresignatureStore {
 }
 
 function assertId(id: string): string {
-  if (!/^[0-9a-f]{64}$/.test(id)) throw new MpcError('CS_MPC_BAD_INPUT', `pre-signature id ${id} is not 64 hex digits`)
+  if (!/^[0-9a-f]{64}$/.test(id))
+    throw new MpcError('CS_MPC_BAD_INPUT', `pre-signature id ${id} is not 64 hex digits`)
   return id
 }

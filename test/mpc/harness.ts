@@ -36,7 +36,9 @@ export async function runProtocol<R>(
   // Every party named by the protocol is pinned, present or not: a missing party's messages simply go nowhere.
   const names = new Set(parties.flatMap((p) => [p.self, ...p.senders(1), ...p.senders(2)]))
   const pins = new Map([...names].map((name) => [name, keysOf(name).publicKey]))
-  const sessions = new Map(parties.map((p) => [p.self, new MpcSession(p, new SessionChannel(keysOf(p.self), session, pins))]))
+  const sessions = new Map(
+    parties.map((p) => [p.self, new MpcSession(p, new SessionChannel(keysOf(p.self), session, pins))]),
+  )
   let queue: Envelope[] = []
   for (const s of sessions.values()) queue.push(...(await s.start()))
   while (queue.length > 0) {
@@ -48,7 +50,12 @@ export async function runProtocol<R>(
       try {
         queue.push(...(await target.deliver(envelope)))
       } catch (error) {
-        if (!(error instanceof MpcError && error.code === 'CS_MPC_BAD_MESSAGE' && /authentication|replayed/.test(error.message))) throw error
+        if (!(
+          error instanceof MpcError &&
+          error.code === 'CS_MPC_BAD_MESSAGE' &&
+          /authentication|replayed/.test(error.message)
+        ))
+          throw error
       }
     }
   }
@@ -57,9 +64,12 @@ export async function runProtocol<R>(
 }
 
 /** A relay that drops, duplicates, reorders and flips bits, driven by a seeded generator so failures replay. */
-export function hostileRelay(seed: number, rates: { drop: number; duplicate: number; tamper: number }): Relay {
+export function hostileRelay(
+  seed: number,
+  rates: { drop: number; duplicate: number; tamper: number },
+): Relay {
   let state = seed
-  const random = () => ((state = (state * 1103515245 + 12345) % 2 ** 31) / 2 ** 31)
+  const random = () => (state = (state * 1103515245 + 12345) % 2 ** 31) / 2 ** 31
   return (batch) => {
     const out: Envelope[] = []
     for (const envelope of batch) {
@@ -79,7 +89,11 @@ export function hostileRelay(seed: number, rates: { drop: number; duplicate: num
 }
 
 interface Presigner<S> {
-  presign(share: S, path: readonly number[], session: Uint8Array): Promise<RoundParty<{ readonly id: string }>>
+  presign(
+    share: S,
+    path: readonly number[],
+    session: Uint8Array,
+  ): Promise<RoundParty<{ readonly id: string }>>
 }
 
 /** Runs one pre-signature session of `shares` and stores each party's part in its own store; returns the id. */
@@ -95,6 +109,7 @@ export async function presignAll<S extends { readonly self: string }>(
     id = presignatureId(session)
     return Promise.all(shares.map((s) => engine.presign(s, path, session)))
   }, relay)
-  for (const [self, presignature] of results) await storePresignature(stores.get(self) as PresignatureStore, presignature)
+  for (const [self, presignature] of results)
+    await storePresignature(stores.get(self) as PresignatureStore, presignature)
   return id
 }
