@@ -18,6 +18,8 @@ const Tag = {
   bigint: 9,
 } as const
 const MAX_DEPTH = 32
+/** Far above the largest value the protocols produce (a DKLs key share, ≈100 KB; a DKG round-3 message, ≈300 KB). */
+export const MAX_ENCODED_BYTES = 8 * 1024 * 1024
 const textEncoder = new TextEncoder()
 const textDecoder = new TextDecoder('utf-8', { fatal: true })
 
@@ -77,6 +79,8 @@ function writeSized(tag: number, bytes: Uint8Array, out: Uint8Array[]): void {
 }
 
 export function decode(bytes: Uint8Array): unknown {
+  if (bytes.length > MAX_ENCODED_BYTES)
+    throw malformed(`${bytes.length} bytes, above the ${MAX_ENCODED_BYTES}-byte limit`)
   const reader = { buf: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), pos: 0 }
   const value = read(reader, 0)
   if (reader.pos !== reader.buf.length) throw malformed('trailing bytes')
