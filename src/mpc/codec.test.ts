@@ -26,12 +26,16 @@ describe('codec', () => {
         [2, new Map([[3, null]])],
       ]),
       list: [true, false, null, -1.5, 2 ** 40, 'é ☃'],
+      byteLists: [[0, 255, 7], [256], [1.5], [-1], [], [0, -0]],
       big: 2n ** 200n,
     }
     const decoded = decode(encode(value)) as typeof value
     expect(decoded).toEqual(value)
     expect(decoded.bytes).toBeInstanceOf(Uint8Array)
     expect(decoded.map).toBeInstanceOf(Map)
+    expect(Object.is(decoded.byteLists[5]?.[1], -0)).toBe(true)
+    // A list of bytes costs a byte per element, not a 9-byte number each.
+    expect(encode(new Array(1000).fill(200)).length).toBeLessThan(1010)
     expect((decoded.map.get(2) as Map<number, unknown>).get(3)).toBeNull()
   })
 

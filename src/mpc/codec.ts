@@ -16,6 +16,7 @@ const Tag = {
   object: 7,
   map: 8,
   bigint: 9,
+  byteList: 10,
 } as const
 const MAX_DEPTH = 32
 /** Far above the largest value the protocols produce (a DKLs key share, ≈100 KB; a DKG round-3 message, ≈300 KB). */
@@ -42,6 +43,8 @@ function write(value: unknown, out: Uint8Array[], depth: number): void {
   if (typeof value === 'bigint') return writeSized(Tag.bigint, textEncoder.encode(value.toString(16)), out)
   if (typeof value === 'string') return writeSized(Tag.string, textEncoder.encode(value), out)
   if (value instanceof Uint8Array) return writeSized(Tag.bytes, value, out)
+  // The wasm's Vec<u8> values are arrays of numbers; one byte each instead of a 9-byte number apiece.
+  if (isByteList(value)) return writeSized(Tag.byteList, Uint8Array.from(value), out)
   if (Array.isArray(value)) {
     out.push(header(Tag.array, value.length))
     for (const item of value) write(item, out, depth + 1)
@@ -65,6 +68,10 @@ function write(value: unknown, out: Uint8Array[], depth: number): void {
     return
   }
   throw new MpcError('CS_MPC_BAD_INPUT', `cannot encode a value of type ${typeof value}`)
+}
+
+function isByteList(value: unknown): value is number[] {
+  return Array.isArray(value) && value.length > 0 && value.every((x) => Number.isInteger(x) && x >= 0 && x <= 255 && !Object.is(x, -0))
 }
 
 function header(tag: number, length: number): Uint8Array {
@@ -126,6 +133,8 @@ function read(r: Reader, depth: number): unknown {
       return readString(r)
     case Tag.bytes:
       return new Uint8Array(take(r, readLength(r)))
+    case Tag.byteList:
+      return Array.from(take(r, readLength(r)))
     case Tag.array: {
       const n = readLength(r)
       const items: unknown[] = []
