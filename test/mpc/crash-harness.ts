@@ -73,15 +73,15 @@ export interface CrashObservation<R> {
   readonly fromKilledSession: R
   /** The restarted signer and the other two, asked to use the same pre-signature for another message. */
   readonly refusals: readonly string[]
-  /** A fresh pre-signature, signed by the restarted signer process and the other two. */
+  /** The fresh pre-signature, signed by the restarted signer process and the other two. */
   readonly afterRestart: readonly R[]
   readonly messages: readonly [Uint8Array, Uint8Array]
 }
 
 /**
  * Kills the child's signer with SIGKILL right after it took its pre-signature and sent its online message,
- * restarts it on the same durable store and tries to reuse that pre-signature for another message; then signs
- * a fresh one with the restarted process.
+ * restarts it on the same durable store and has it try to reuse that pre-signature for another message, then
+ * sign that message with a fresh pre-signature made before the crash.
  */
 export async function crashMidSignature<S extends { readonly self: string }, R>(
   scenario: CrashScenario<S, R>,
@@ -99,13 +99,13 @@ export async function crashMidSignature<S extends { readonly self: string }, R>(
     new Uint8Array(randomBytes(32)),
     new Uint8Array(randomBytes(32)),
   ]
-  const spawnSigner = (presignatureId: string, message: Uint8Array) =>
+  const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString('hex')
+  const spawnSigner = (attempts: [string, Uint8Array][]) =>
     new SignerProcess({
       algorithm: scenario.algorithm,
       shareFile,
       storeDirectory,
-      presignatureId,
-      message: Buffer.from(message).toString('hex'),
+      attempts: attempts.map(([presignatureId, message]) => ({ presignatureId, message: hex(message) })),
     })
   const localParties = (id: string, message: Uint8Array) =>
     Promise.all(
@@ -114,16 +114,22 @@ export async function crashMidSignature<S extends { readonly self: string }, R>(
   const signers: SignerProcess[] = []
   try {
     const used = await scenario.presign(stores)
-    const killed = spawnSigner(used, messages[0])
+    const fresh = await scenario.presign(stores)
+    const killed = spawnSigner([[used, messages[0]]])
     signers.push(killed)
     const fromKilledSession = await onlineRound(
       childShare.self,
       killed,
       await localParties(used, messages[0]),
-      { killAfterFirstMessage: true },
+      {
+        killAfterFirstMessage: true,
+      },
     )
 
-    const restarted = spawnSigner(used, messages[1])
+    const restarted = spawnSigner([
+      [used, messages[1]],
+      [fresh, messages[1]],
+    ])
     signers.push(restarted)
     const refusals = [await restarted.next().then(codeOf)]
     for (const s of localShares)
@@ -133,16 +139,18 @@ export async function crashMidSignature<S extends { readonly self: string }, R>(
           .then(() => 'signed', codeOf),
       )
 
-    const fresh = await scenario.presign(stores)
-    const again = spawnSigner(fresh, messages[1])
-    signers.push(again)
-    const afterRestart = await onlineRound(childShare.self, again, await localParties(fresh, messages[1]), {
-      killAfterFirstMessage: false,
-    })
+    const afterRestart = await onlineRound(
+      childShare.self,
+      restarted,
+      await localParties(fresh, messages[1]),
+      {
+        killAfterFirstMessage: false,
+      },
+    )
     return {
       fromKilledSession,
       refusals,
-      afterRestart: [afterRestart, ...(await again.next().then(resultOf<R>))],
+      afterRestart: [afterRestart, ...(await restarted.next().then(resultOf<R>))],
       messages,
     }
   } finally {
