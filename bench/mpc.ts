@@ -9,23 +9,15 @@ import {
   createDklsEcdsaEngine,
   createFrostEddsaEngine,
   MemoryPresignatureStore,
-  type KeygenOptions,
   type PresignatureStore,
   type RoundParty,
+  type ThresholdEngine,
 } from '../src/mpc/index.js'
 import { presignAll, runProtocol, type Relay } from '../test/mpc/harness.js'
 
 type Usage = Map<string, { cpuMicros: number; bytes: number }>
 
-interface Engine<S> {
-  keygen(options: KeygenOptions<S>): RoundParty<S | undefined>
-  presign(
-    share: S,
-    path: readonly number[],
-    session: Uint8Array,
-  ): Promise<RoundParty<{ readonly id: string }>>
-  sign(share: S, store: PresignatureStore, id: string, message: Uint8Array): Promise<RoundParty<unknown>>
-}
+type Engine<S> = ThresholdEngine<S, { readonly id: string }, unknown>
 
 const usageOf = (usage: Usage, party: string) => {
   let entry = usage.get(party)

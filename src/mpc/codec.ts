@@ -71,7 +71,11 @@ function write(value: unknown, out: Uint8Array[], depth: number): void {
 }
 
 function isByteList(value: unknown): value is number[] {
-  return Array.isArray(value) && value.length > 0 && value.every((x) => Number.isInteger(x) && x >= 0 && x <= 255 && !Object.is(x, -0))
+  return (
+    Array.isArray(value) &&
+    value.length > 0 &&
+    value.every((x) => Number.isInteger(x) && x >= 0 && x <= 255 && !Object.is(x, -0))
+  )
 }
 
 function header(tag: number, length: number): Uint8Array {

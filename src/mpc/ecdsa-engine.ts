@@ -3,37 +3,15 @@ import { DklsPresignParty, DklsSignParty, type EcdsaPresignature, type EcdsaSign
 import { withDkls } from './dkls-wasm.js'
 import { assertDerivationPath, type DklsParty, type EcdsaKeyShare } from './ecdsa-key-share.js'
 import { MpcError } from './errors.js'
-import type { KeygenOptions } from './keygen-options.js'
-import { takePresignature, type PresignatureStore } from './presignature-store.js'
-import type { RoundParty } from './round-party.js'
+import { takePresignature } from './presignature-store.js'
+import { presignatureId, type ThresholdEngine } from './threshold-engine.js'
 import { assertThreeOfThree } from './topology.js'
 import { WorkerRoundParty } from './worker-round-party.js'
 
 /**
- * Threshold ECDSA on secp256k1, as callers see it. Another implementation (a binding built from the licensed
- * crate, a commercial DKLs23) replaces this one without touching them.
+ * Threshold ECDSA on secp256k1 (BIP32 derivation); `sign` takes the 32-byte message hash.
  */
-export interface EcdsaEngine {
-  /** DKG, or a reshare when `options.reshare` is set (refresh = reshare to the same holders). */
-  keygen(options: KeygenOptions<EcdsaKeyShare>): RoundParty<EcdsaKeyShare | undefined>
-  /** Non-hardened BIP32 derivation of a share; the set's signatures then verify under the child key. */
-  derive(share: EcdsaKeyShare, path: readonly number[]): Promise<EcdsaKeyShare>
-  /** The rounds before the message is known; `session` (fresh, 32 random bytes) names the pre-signature. */
-  presign(
-    share: EcdsaKeyShare,
-    path: readonly number[],
-    session: Uint8Array,
-  ): Promise<RoundParty<EcdsaPresignature>>
-  /** The online round: takes the pre-signature out of `store` (marking it used) before anything else. */
-  sign(
-    share: EcdsaKeyShare,
-    store: PresignatureStore,
-    presignatureId: string,
-    hash: Uint8Array,
-  ): Promise<RoundParty<EcdsaSignature>>
-}
-
-export const presignatureId = (session: Uint8Array): string => Buffer.from(session).toString('hex')
+export type EcdsaEngine = ThresholdEngine<EcdsaKeyShare, EcdsaPresignature, EcdsaSignature>
 
 export function createDklsEcdsaEngine(options: { readonly keygenInWorker?: boolean } = {}): EcdsaEngine {
   const keygenInWorker = options.keygenInWorker ?? true

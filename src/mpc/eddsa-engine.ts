@@ -1,28 +1,12 @@
-import { presignatureId } from './ecdsa-engine.js'
 import type { EddsaKeyShare } from './frost-key-share.js'
 import { deriveEddsa } from './frost-key-share.js'
 import { FrostDkgParty, FrostReshareParty } from './frost-keygen.js'
 import { FrostPresignParty, FrostSignParty, type EddsaPresignature } from './frost-sign.js'
-import type { KeygenOptions } from './keygen-options.js'
-import { takePresignature, type PresignatureStore } from './presignature-store.js'
-import type { RoundParty } from './round-party.js'
+import { takePresignature } from './presignature-store.js'
+import { presignatureId, type ThresholdEngine } from './threshold-engine.js'
 
-/** Threshold Ed25519 as callers see it; the same shape as `EcdsaEngine`, with messages instead of hashes. */
-export interface EddsaEngine {
-  keygen(options: KeygenOptions<EddsaKeyShare>): RoundParty<EddsaKeyShare | undefined>
-  derive(share: EddsaKeyShare, path: readonly number[]): Promise<EddsaKeyShare>
-  presign(
-    share: EddsaKeyShare,
-    path: readonly number[],
-    session: Uint8Array,
-  ): Promise<RoundParty<EddsaPresignature>>
-  sign(
-    share: EddsaKeyShare,
-    store: PresignatureStore,
-    presignatureId: string,
-    message: Uint8Array,
-  ): Promise<RoundParty<Uint8Array>>
-}
+/** Threshold Ed25519 (additive-tweak derivation, see `deriveEddsa`); `sign` takes the message itself. */
+export type EddsaEngine = ThresholdEngine<EddsaKeyShare, EddsaPresignature, Uint8Array>
 
 /** FROST(Ed25519, SHA-512) from `@noble/curves` (RFC 9591). */
 export function createFrostEddsaEngine(): EddsaEngine {

@@ -4,7 +4,7 @@
  * `Envelope`s and keep sealed state. See docs/mpc.md.
  */
 export { decode, encode } from './codec.js'
-export { createDklsEcdsaEngine, presignatureId, type EcdsaEngine } from './ecdsa-engine.js'
+export { createDklsEcdsaEngine, type EcdsaEngine } from './ecdsa-engine.js'
 export { ecdsaChainCode, ecdsaPublicKey, type EcdsaKeyShare } from './ecdsa-key-share.js'
 export type { EcdsaPresignature, EcdsaSignature } from './dkls-sign.js'
 export { dklsGeneration } from './dkls-wasm.js'
@@ -17,4 +17,5 @@ export type { KeygenOptions } from './keygen-options.js'
 export { MemoryPresignatureStore, storePresignature, type PresignatureStore } from './presignature-store.js'
 export type { RoundParty, RoundStep } from './round-party.js'
 export { MpcSession } from './session.js'
+export { presignatureId, type ThresholdEngine } from './threshold-engine.js'
 export { assertThreeOfThree, CLOUD1, CLOUD2, holdersOf, type Holders } from './topology.js'
