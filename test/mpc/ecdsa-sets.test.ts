@@ -1,7 +1,7 @@
 import { secp256k1 } from '@noble/curves/secp256k1.js'
 import { randomBytes } from 'node:crypto'
 import { recoverAddress } from 'viem'
-import { beforeAll, describe, expect, it, vi } from 'vitest'
+import { beforeAll, describe, expect, it, onTestFinished, vi } from 'vitest'
 import { loadDklsInstance, withDkls, type DklsWasm } from '../../src/mpc/dkls-wasm.js'
 import {
   assertThreeOfThree,
@@ -183,7 +183,8 @@ describe('ECDSA key sets', () => {
   })
 
   it('replaces the wasm instance after every panic, so panics that would kill one instance never accumulate', async () => {
-    vi.spyOn(console, 'error').mockImplementation(() => undefined) // the panic hook of a raw instance prints
+    const quiet = vi.spyOn(console, 'error').mockImplementation(() => undefined) // a raw instance's panic hook prints
+    onTestFinished(() => quiet.mockRestore())
     const sessionData = {
       parameters: { threshold: 3, share_count: 3 },
       party_index: 1,
