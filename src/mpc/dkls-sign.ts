@@ -4,7 +4,7 @@ import { assertSameShape } from './dkls-shape.js'
 import { withDkls } from './dkls-wasm.js'
 import type { EcdsaKeyShare } from './ecdsa-key-share.js'
 import { MpcError } from './errors.js'
-import { finish, next, sendTo, type RoundParty, type RoundStep } from './round-party.js'
+import { finish, next, sendTo, SingleUse, type RoundParty, type RoundStep } from './round-party.js'
 import { partyIndex } from './topology.js'
 
 /**
@@ -120,7 +120,7 @@ export class DklsPresignParty implements RoundParty<EcdsaPresignature> {
 /** The online round. Takes a pre-signature that its store has already marked used; never runs twice. */
 export class DklsSignParty implements RoundParty<EcdsaSignature> {
   readonly self: string
-  private presignature: EcdsaPresignature | undefined
+  private readonly presignature: SingleUse<EcdsaPresignature>
   private template: unknown
   private r = ''
   private readonly data: object
@@ -134,7 +134,7 @@ export class DklsSignParty implements RoundParty<EcdsaSignature> {
     if (presignature.self !== share.self || presignature.publicKey !== share.party.pk)
       throw new MpcError('CS_MPC_BAD_INPUT', 'this pre-signature was made with another key share')
     this.self = share.self
-    this.presignature = presignature
+    this.presignature = new SingleUse(presignature)
     this.data = signData(share, presignature.signId, Array.from(hash))
   }
 
@@ -143,10 +143,7 @@ export class DklsSignParty implements RoundParty<EcdsaSignature> {
   }
 
   async start(): Promise<RoundStep<EcdsaSignature>> {
-    const presignature = this.presignature
-    if (presignature === undefined)
-      throw new MpcError('CS_MPC_SESSION_FINISHED', 'this signing session already ran its online round')
-    this.presignature = undefined
+    const presignature = this.presignature.take()
     const { unique, kept, received } = presignature
     const outcome = (await withDkls((w) =>
       w.sign_phase3(this.share.party, this.data, unique, kept, received),

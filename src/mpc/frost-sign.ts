@@ -1,7 +1,7 @@
 import { ed25519, ed25519_FROST as FROST } from '@noble/curves/ed25519.js'
 import { MpcError } from './errors.js'
 import { frostId, type EddsaKeyShare } from './frost-key-share.js'
-import { finish, next, sendTo, type RoundParty, type RoundStep } from './round-party.js'
+import { finish, next, sendTo, SingleUse, type RoundParty, type RoundStep } from './round-party.js'
 
 type Commitments = ReturnType<typeof FROST.commit>['commitments']
 
@@ -75,7 +75,7 @@ export class FrostPresignParty implements RoundParty<EddsaPresignature> {
 /** The online round for Ed25519: one signature share each, aggregated and verified by every holder. */
 export class FrostSignParty implements RoundParty<Uint8Array> {
   readonly self: string
-  private presignature: EddsaPresignature | undefined
+  private readonly presignature: SingleUse<EddsaPresignature>
   private readonly commitments: Commitments[]
 
   constructor(
@@ -86,7 +86,7 @@ export class FrostSignParty implements RoundParty<Uint8Array> {
     if (presignature.self !== share.self)
       throw new MpcError('CS_MPC_BAD_INPUT', 'this pre-signature belongs to another holder')
     this.self = share.self
-    this.presignature = presignature
+    this.presignature = new SingleUse(presignature)
     this.commitments = presignature.commitments
   }
 
@@ -95,10 +95,7 @@ export class FrostSignParty implements RoundParty<Uint8Array> {
   }
 
   async start(): Promise<RoundStep<Uint8Array>> {
-    const presignature = this.presignature
-    if (presignature === undefined)
-      throw new MpcError('CS_MPC_SESSION_FINISHED', 'this signing session already ran its online round')
-    this.presignature = undefined
+    const presignature = this.presignature.take()
     const { secret, public: pub } = this.share.key
     const signatureShare = FROST.signShare(secret, pub, presignature.nonces, this.commitments, this.message)
     return next(sendTo(this.share.holders, () => signatureShare))

@@ -1,3 +1,5 @@
+import { MpcError } from './errors.js'
+
 /**
  * One party's side of a round-based protocol, free of transport: `start` gives the messages of round 1,
  * `receive(r, …)` takes every expected message of round r and gives those of round r + 1, or the result.
@@ -30,3 +32,20 @@ export const finish = <R>(result: R, messages: ReadonlyMap<string, unknown> = ne
   messages,
   result,
 })
+
+/** Signing state handed out once: the online round runs at most once per pre-signature. */
+export class SingleUse<T> {
+  private value: T | undefined
+
+  constructor(value: T) {
+    this.value = value
+  }
+
+  take(): T {
+    const value = this.value
+    if (value === undefined)
+      throw new MpcError('CS_MPC_SESSION_FINISHED', 'this signing session already ran its online round')
+    this.value = undefined
+    return value
+  }
+}
