@@ -3,9 +3,11 @@
  * runs last: its final line, `ratio handler/openssl: R`, is the line the issue quotes.
  */
 import { benchHandlerThroughput } from './handler-throughput.js'
+import { benchMpc } from './mpc.js'
 import { benchPolicyDecision } from './policy-decision.js'
 
 const print = (line: string) => void process.stdout.write(`${line}\n`)
 
 await benchPolicyDecision(print)
+await benchMpc(print)
 await benchHandlerThroughput(print)
