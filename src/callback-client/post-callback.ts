@@ -127,7 +127,7 @@ function send(
         // `agent: false` would replace createConnection with a plain TCP connect: pass one or the other.
         ...(socket === undefined ? { agent: false } : { createConnection: () => socket }),
       },
-      (response) => readBody(response, request.destroy.bind(request)).then(resolve, reject),
+      (response) => void readBody(response, request.destroy.bind(request)).then(resolve, reject),
     )
     request.once('error', reject)
     request.end(options.body)

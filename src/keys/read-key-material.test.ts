@@ -1,4 +1,8 @@
+import { execFileSync } from 'node:child_process'
 import { X509Certificate, generateKeyPairSync } from 'node:crypto'
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { testKeyPair } from '../../test/support/keys.js'
 import {
@@ -153,10 +157,6 @@ describe('readKeyMaterial: one clear sentence for each unusable input', () => {
 
 describe('readKeyMaterial: certificates', () => {
   it('reads the public key of a certificate, PEM and DER', async () => {
-    const { execFileSync } = await import('node:child_process')
-    const { mkdtempSync, writeFileSync, readFileSync } = await import('node:fs')
-    const { join } = await import('node:path')
-    const { tmpdir } = await import('node:os')
     const dir = mkdtempSync(join(tmpdir(), 'cs-cert-'))
     writeFileSync(join(dir, 'k.pem'), pair.privatePem, { mode: 0o600 })
     execFileSync('openssl', [

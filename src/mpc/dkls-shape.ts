@@ -67,7 +67,7 @@ export function assertSameShape(
 function checkString(template: string, value: unknown, fail: (why: string) => never): void {
   if (typeof value !== 'string' || value.length !== template.length || !HEX.test(value))
     fail(`not ${template.length} hex digits`)
-  const hex = value as string
+  const hex = value
   if (hex.length === 66) {
     try {
       secp256k1.Point.fromHex(hex)

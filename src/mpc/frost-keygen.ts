@@ -188,9 +188,7 @@ export class FrostReshareParty implements RoundParty<EddsaKeyShare | undefined> 
       dealing.commitment.forEach(
         (c, k) =>
           (commitments[k] =
-            commitments[k] === undefined
-              ? Point.fromBytes(c)
-              : (commitments[k] as typeof Point.BASE).add(Point.fromBytes(c))),
+            commitments[k] === undefined ? Point.fromBytes(c) : commitments[k].add(Point.fromBytes(c))),
       )
     }
     const pub = {

@@ -114,7 +114,7 @@ export class MpcSession<R> {
 
   private box(round: number): Map<string, unknown> {
     let box = this.inbox.get(round)
-    if (box === undefined) this.inbox.set(round, (box = new Map()))
+    if (box === undefined) this.inbox.set(round, (box = new Map<string, unknown>()))
     return box
   }
 

@@ -29,7 +29,7 @@ async function serverWith(options: FaultOptions) {
   const setup = makeTestSetup(options.deadline ? { decisionDeadline: options.deadline } : {})
   const realStore = await openStore(`sqlite:${setup.dir}/store.db`)
   cleanups.push(() => realStore.close())
-  const store = { ...realStore, ...options.store } as Store
+  const store = { ...realStore, ...options.store }
   const policy = options.policy ?? loadPolicyFile(setup.config.policyPath)
   const { app } = buildServer({ config: setup.config, policy: () => policy, store, log: silent })
   cleanups.push(() => app.close())

@@ -186,7 +186,7 @@ async function onlineRound<R>(
 
 const codeOf = (value: unknown): string =>
   typeof value === 'object' && value !== null && 'code' in value
-    ? String((value as { code: unknown }).code)
+    ? String(value.code)
     : `no refusal: ${JSON.stringify(value)}`
 
 function resultOf<R>(reply: CrashSignerReply): R[] {

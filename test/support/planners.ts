@@ -28,7 +28,7 @@ export function facts(requestId: string, digest = `digest-${requestId}`, route: 
 }
 
 export function verdict(partial: Partial<Verdict> = {}): Verdict {
-  return { action: 'APPROVE', reason: null, ruleId: 'r1', trace: {}, ...POLICY, ...partial } as Verdict
+  return { action: 'APPROVE', reason: null, ruleId: 'r1', trace: {}, ...POLICY, ...partial }
 }
 
 /** Records `decide`'s verdict; repeats what is recorded; REJECTs an altered or tampered record. */
