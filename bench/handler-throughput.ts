@@ -12,7 +12,14 @@ import { cpus, loadavg } from 'node:os'
 import { join } from 'node:path'
 import pg from 'pg'
 import { callbackPath, importRsaPublicKey, verifyCallbackResponse } from '../src/protocol/index.js'
-import { cpuSecondsBetween, processTree, snapshotCpu, type CpuSnapshot } from './handler/cpu.js'
+import {
+  cpuSecondsBetween,
+  processTree,
+  snapshotCpu,
+  snapshotThreads,
+  threadSecondsBetween,
+  type CpuSnapshot,
+} from './handler/cpu.js'
 import type { GeneratorCommand, GeneratorMessage, PhaseResult } from './handler/load-generator.js'
 import { opensslRsa2048 } from './handler/openssl.js'
 import {
@@ -156,6 +163,8 @@ interface Measured {
   readonly handlerCpu: number
   /** CPU seconds of the PostgreSQL server's processes over the window, when the store is PostgreSQL. */
   readonly postgresCpu?: number
+  /** The handler's CPU seconds per thread name (main thread, libuv pool, V8 helpers), largest first. */
+  readonly threads: [string, number][]
 }
 
 /** One phase on its own handler and fresh store, replaying the signed requests from the first. */
@@ -169,19 +178,25 @@ async function measure(
 ): Promise<Measured> {
   await generator.run({ type: 'rewind' })
   const snapshots: Partial<Record<WindowEdge, CpuSnapshot>> = {}
+  const threads: Partial<Record<WindowEdge, Map<string, number>>> = {}
   const { result, pid, pgPids } = await withHandler(folder, workers, print, async ({ origin, pid }) => {
     const command = { ...load, origin, path: callbackPath('', 'jwt', 'tx') } as GeneratorCommand & Load
-    const phase = await generator.run(command, (edge) => (snapshots[edge] = snapshotCpu()))
+    const phase = await generator.run(command, (edge) => {
+      snapshots[edge] = snapshotCpu()
+      threads[edge] = snapshotThreads(processTree(snapshots[edge], pid))
+    })
     // Asked while the handler still runs, so its connections are listed; pids alone, the CPU is in the snapshots.
     const pgPids = postgres ? await postgresPids(postgres.url, postgres.applicationName) : undefined
     return { result: phase, pid, pgPids }
   })
   const { start, end } = snapshots
-  if (!start || !end) throw new Error('the load generator did not mark its measured window')
+  if (!start || !end || !threads.start || !threads.end)
+    throw new Error('the load generator did not mark its measured window')
   return {
     result,
     check: describeRun(result, await verifySample(result, folder)),
     handlerCpu: cpuSecondsBetween(start, end, processTree(end, pid)),
+    threads: threadSecondsBetween(threads.start, threads.end),
     ...(pgPids ? { postgresCpu: cpuSecondsBetween(start, end, pgPids) } : {}),
   }
 }
@@ -193,10 +208,14 @@ const maxLoad = {
   measureMs: MEASURE_MS,
 } as const
 
-/** CPU per decision and how many cores that kept busy over the window. */
+/** CPU per decision, how many cores that kept busy over the window, and which threads spent it. */
 function describeCpu(measured: Measured): string {
-  const { result, handlerCpu } = measured
-  return `CPU ${ms(handlerCpu / result.answered)} per decision (user + system, every thread), ${fmt(handlerCpu / result.seconds, 2)} cores busy`
+  const { result, handlerCpu, threads } = measured
+  const perThread = threads
+    .slice(0, 4)
+    .map(([name, seconds]) => `${name} ${ms(seconds / result.answered)}`)
+    .join(', ')
+  return `CPU ${ms(handlerCpu / result.answered)} per decision (user + system, every thread: ${perThread}), ${fmt(handlerCpu / result.seconds, 2)} cores busy`
 }
 
 export async function benchHandlerThroughput(print: Print): Promise<void> {

@@ -31,7 +31,9 @@ function selfTimeShares(profile: Profile): [string, number][] {
     counts.set(name, (counts.get(name) ?? 0) + 1)
   }
   const total = profile.samples.length || 1
-  return [...counts.entries()].map(([name, count]): [string, number] => [name, count / total]).sort((a, b) => b[1] - a[1])
+  return [...counts.entries()]
+    .map(([name, count]): [string, number] => [name, count / total])
+    .sort((a, b) => b[1] - a[1])
 }
 
 const [file, top = '25'] = process.argv.slice(2)

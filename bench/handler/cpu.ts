@@ -82,3 +82,41 @@ export function cpuSecondsBetween(before: CpuSnapshot, after: CpuSnapshot, pids:
   }
   return ticks / clockTicksPerSecond()
 }
+
+/** CPU ticks per thread name (`node` main thread, `libuv-worker`, V8's helpers...) of `pids` and their threads. */
+export function snapshotThreads(pids: readonly number[]): Map<string, number> {
+  const byName = new Map<string, number>()
+  for (const pid of pids) {
+    let tasks: string[]
+    try {
+      tasks = readdirSync(`/proc/${pid}/task`)
+    } catch {
+      continue
+    }
+    for (const task of tasks) {
+      try {
+        const line = readFileSync(`/proc/${pid}/task/${task}/stat`, 'utf8')
+        const thread = parseProcStat(line)
+        const name = line.slice(line.indexOf('(') + 1, line.lastIndexOf(')'))
+        if (thread) byName.set(name, (byName.get(name) ?? 0) + thread.ticks)
+      } catch {
+        // The thread ended between the listing and the read.
+      }
+    }
+  }
+  return byName
+}
+
+/** CPU seconds per thread name between two `snapshotThreads`, largest first. */
+export function threadSecondsBetween(
+  before: ReadonlyMap<string, number>,
+  after: ReadonlyMap<string, number>,
+): [string, number][] {
+  return [...after.entries()]
+    .map(([name, ticks]): [string, number] => [
+      name,
+      (ticks - (before.get(name) ?? 0)) / clockTicksPerSecond(),
+    ])
+    .filter(([, seconds]) => seconds > 0)
+    .sort((a, b) => b[1] - a[1])
+}

@@ -167,7 +167,10 @@ class Phase {
 /** Tells the parent when the measured window opens and closes. */
 function markWindow(windowStart: number, windowEnd: number): void {
   const mark = (edge: 'start' | 'end', at: number) =>
-    setTimeout(() => process.send!({ type: 'window', edge } satisfies GeneratorMessage), at - performance.now())
+    setTimeout(
+      () => process.send!({ type: 'window', edge } satisfies GeneratorMessage),
+      at - performance.now(),
+    )
   mark('start', windowStart)
   mark('end', windowEnd)
 }
