@@ -3,7 +3,7 @@ import { JwtMalformed } from './errors.js'
 
 /**
  * Compact RS256 JWS (RFC 7515) over `node:crypto` key objects: RSASSA-PKCS1-v1_5 with SHA-256 is what an
- * RSA key signs with by default. The callback form of `sign`/`verify` runs the RSA operation on the libuv
+ * RSA key signs with by default. The callback form of `sign` runs the RSA private-key operation on the libuv
  * thread pool, straight from the `KeyObject`, without WebCrypto's per-call key conversion and job dispatch
  * (12 % of the handler's event loop when signing through jose). Only the framing is written here; the
  * cryptography is OpenSSL's. jose remains the reference: jws.test.ts checks both ways against it.
@@ -66,15 +66,11 @@ export function signRs256(signingInput: string, privateKey: KeyObject): Promise<
   )
 }
 
-/** Whether `signature` is the RS256 signature of `signingInput` under `publicKey`, checked on the thread pool. */
-export function verifyRs256Signature(
-  signingInput: string,
-  signature: Buffer,
-  publicKey: KeyObject,
-): Promise<boolean> {
-  return new Promise((resolve, reject) =>
-    verify('sha256', Buffer.from(signingInput), publicKey, signature, (error, valid) =>
-      error ? reject(error) : resolve(valid),
-    ),
-  )
+/**
+ * Whether `signature` is the RS256 signature of `signingInput` under `publicKey`. On the calling thread: a
+ * public-key operation costs about 20 µs, less than handing it to the thread pool and back (about 15 µs of
+ * extra CPU per call, measured), so only signing, fifteen times dearer, goes to the pool.
+ */
+export function verifyRs256Signature(signingInput: string, signature: Buffer, publicKey: KeyObject): boolean {
+  return verify('sha256', Buffer.from(signingInput), publicKey, signature)
 }

@@ -30,7 +30,12 @@ export function extractCompactToken(body: string): string {
  * Verifies a compact RS256 JWS against any of the given RSA public keys (already imported with
  * `importRsaPublicKey`, which refuses keys under 2048 bits) and returns its decoded JSON payload.
  */
-export async function verifyRs256(token: string, keys: readonly KeyObject[]): Promise<VerifiedJwt> {
+export function verifyRs256(token: string, keys: readonly KeyObject[]): Promise<VerifiedJwt> {
+  // A promise still (callers await it), settled by a verification that now runs on this thread.
+  return new Promise((resolve) => resolve(verifyNow(token, keys)))
+}
+
+function verifyNow(token: string, keys: readonly KeyObject[]): VerifiedJwt {
   const jws = parseCompactJws(token)
   const { alg } = jws.header
   if (typeof alg !== 'string') throw new JwtMalformed('token header has no "alg"')
@@ -39,7 +44,7 @@ export async function verifyRs256(token: string, keys: readonly KeyObject[]): Pr
   for (const [keyIndex, key] of keys.entries()) {
     try {
       assertStrongRsa(key, 'verification key')
-      if (await verifyRs256Signature(jws.signingInput, jws.signature, key))
+      if (verifyRs256Signature(jws.signingInput, jws.signature, key))
         return { payload: parseJsonPayload(jws.payloadText), keyIndex }
     } catch (error) {
       if (error instanceof JwtMalformed || error instanceof KeyUnsupported) throw error
