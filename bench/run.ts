@@ -1,6 +1,6 @@
 /**
  * `npm run bench`: every benchmark, in one run. Figures and ratios, never pass/fail. The handler benchmark
- * runs last: its final line, `ratio handler/openssl: R`, is the line the issue quotes.
+ * runs last: its final line, `efficiency handler/openssl: R`, is the line issue 18 quotes.
  */
 import { benchHandlerThroughput } from './handler-throughput.js'
 import { benchMpc } from './mpc.js'

@@ -49,6 +49,8 @@ export interface PhaseResult {
 
 export type GeneratorMessage =
   | { readonly type: 'signed'; readonly count: number; readonly ms: number }
+  /** Sent as the measured window opens and closes, so the parent reads CPU times at those moments. */
+  | { readonly type: 'window'; readonly edge: 'start' | 'end' }
   | PhaseResult
   | { readonly type: 'error'; readonly message: string }
 
@@ -162,12 +164,24 @@ class Phase {
   }
 }
 
+/** Tells the parent when the measured window opens and closes. */
+function markWindow(windowStart: number, windowEnd: number): void {
+  const mark = (edge: 'start' | 'end', at: number) =>
+    setTimeout(
+      () => process.send!({ type: 'window', edge } satisfies GeneratorMessage),
+      at - performance.now(),
+    )
+  mark('start', windowStart)
+  mark('end', windowEnd)
+}
+
 /** Each connection sends its next request as soon as the previous one is answered. */
 async function closedLoop(command: Extract<GeneratorCommand, { type: 'closed' }>): Promise<PhaseResult> {
   const pool = new Pool(command.origin, { connections: command.connections, pipelining: 1, ...TIMEOUTS })
   const start = performance.now()
   const windowStart = start + command.warmupMs
   const phase = new Phase(pool, command.path, windowStart, windowStart + command.measureMs, false)
+  markWindow(phase.windowStart, phase.windowEnd)
   const connection = async () => {
     for (let request = phase.next(); request; request = phase.next()) {
       await phase.send(request, performance.now())
@@ -191,6 +205,7 @@ async function openLoop(command: Extract<GeneratorCommand, { type: 'open' }>): P
   const windowStart = start + command.warmupMs
   // Every request due inside the window counts, however late its answer comes.
   const phase = new Phase(pool, command.path, windowStart, windowStart + command.measureMs, true)
+  markWindow(phase.windowStart, phase.windowEnd)
   const total = Math.floor((command.rate * (command.warmupMs + command.measureMs)) / 1000)
   const inFlight: Promise<void>[] = []
   let sent = 0

@@ -77,6 +77,8 @@ async function freePort(): Promise<number> {
 
 export interface HandlerProcess {
   readonly origin: string
+  /** The primary process; `--workers N` forks its workers as its children. */
+  readonly pid: number
   readonly logFile: string
   /** SIGTERM, as an operator stops it; resolves with a note when it had to be killed instead. */
   stop(): Promise<string | undefined>
@@ -121,6 +123,7 @@ export async function startHandlerProcess(
   await waitForListening(child, logFile, workers)
   return {
     origin: `http://127.0.0.1:${port}`,
+    pid: child.pid!,
     logFile,
     stop: async () => {
       child.kill('SIGTERM')

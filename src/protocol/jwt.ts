@@ -1,6 +1,7 @@
 import type { KeyObject } from 'node:crypto'
-import { CompactSign, compactVerify, decodeProtectedHeader, errors as joseErrors } from 'jose'
-import { JwtAlgorithmNotAllowed, JwtMalformed, JwtSignatureInvalid } from './errors.js'
+import { JwtAlgorithmNotAllowed, JwtMalformed, JwtSignatureInvalid, KeyUnsupported } from './errors.js'
+import { base64urlJson, parseCompactJws, signRs256, verifyRs256Signature } from './jws.js'
+import { assertStrongRsa } from './keys.js'
 import { CallbackResponseClaimsSchema, type CallbackResponse } from './response.js'
 import { formatZodIssues } from '../core/index.js'
 
@@ -9,9 +10,7 @@ import { formatZodIssues } from '../core/index.js'
  * required (real co-signer tokens carry none, protocol.md §1.3). The algorithm allow-list is RS256 only:
  * `none`, HS256 keyed with the public key, PS256 and ES256 are all refused before any key is tried.
  */
-const ALLOWED_ALGORITHMS = ['RS256']
-const encoder = new TextEncoder()
-const decoder = new TextDecoder()
+const ALLOWED_ALGORITHM = 'RS256'
 
 export interface VerifiedJwt {
   readonly payload: unknown
@@ -27,59 +26,51 @@ export function extractCompactToken(body: string): string {
   return trimmed
 }
 
-function readAlgorithm(token: string): string {
-  if (token.split('.').length !== 3) throw new JwtMalformed('token is not a compact JWS of three parts')
-  try {
-    const header = decodeProtectedHeader(token)
-    if (typeof header.alg !== 'string') throw new JwtMalformed('token header has no "alg"')
-    return header.alg
-  } catch (error) {
-    if (error instanceof JwtMalformed) throw error
-    throw new JwtMalformed('token header is not base64url-encoded JSON', { cause: error })
-  }
-}
-
 /**
  * Verifies a compact RS256 JWS against any of the given RSA public keys (already imported with
  * `importRsaPublicKey`, which refuses keys under 2048 bits) and returns its decoded JSON payload.
  */
-export async function verifyRs256(token: string, keys: readonly KeyObject[]): Promise<VerifiedJwt> {
-  const algorithm = readAlgorithm(token)
-  if (!ALLOWED_ALGORITHMS.includes(algorithm)) throw new JwtAlgorithmNotAllowed(algorithm)
+export function verifyRs256(token: string, keys: readonly KeyObject[]): Promise<VerifiedJwt> {
+  // A promise still (callers await it), settled by a verification that now runs on this thread.
+  return new Promise((resolve) => resolve(verifyNow(token, keys)))
+}
+
+function verifyNow(token: string, keys: readonly KeyObject[]): VerifiedJwt {
+  const jws = parseCompactJws(token)
+  const { alg } = jws.header
+  if (typeof alg !== 'string') throw new JwtMalformed('token header has no "alg"')
+  if (alg !== ALLOWED_ALGORITHM) throw new JwtAlgorithmNotAllowed(alg)
   let lastError: unknown
   for (const [keyIndex, key] of keys.entries()) {
     try {
-      const { payload } = await compactVerify(token, key, { algorithms: ALLOWED_ALGORITHMS })
-      return { payload: parseJsonPayload(payload), keyIndex }
+      assertStrongRsa(key, 'verification key')
+      if (verifyRs256Signature(jws.signingInput, jws.signature, key))
+        return { payload: parseJsonPayload(jws.payloadText), keyIndex }
     } catch (error) {
-      if (error instanceof JwtMalformed) throw error
-      if (error instanceof joseErrors.JWSInvalid)
-        throw new JwtMalformed('token is not a valid JWS', { cause: error })
+      if (error instanceof JwtMalformed || error instanceof KeyUnsupported) throw error
       lastError = error
     }
   }
-  throw new JwtSignatureInvalid({ cause: lastError })
+  throw new JwtSignatureInvalid(lastError === undefined ? undefined : { cause: lastError })
 }
 
-function parseJsonPayload(bytes: Uint8Array): unknown {
+function parseJsonPayload(text: string): unknown {
   try {
-    return JSON.parse(decoder.decode(bytes)) as unknown
+    return JSON.parse(text) as unknown
   } catch (error) {
     throw new JwtMalformed('token payload is not JSON', { cause: error })
   }
 }
 
-/** Header order as real co-signers send it: `{"typ":"JWT","alg":"RS256"}`. */
-const REQUEST_HEADER = { typ: 'JWT', alg: 'RS256' } as const
-/** Header order of the documented handler response: `{"alg":"RS256","typ":"JWT"}`. */
-const RESPONSE_HEADER = { alg: 'RS256', typ: 'JWT' } as const
+/** Header order as real co-signers send it: `{"typ":"JWT","alg":"RS256"}`, encoded once. */
+const REQUEST_HEADER = base64urlJson({ typ: 'JWT', alg: 'RS256' })
+/** Header order of the documented handler response: `{"alg":"RS256","typ":"JWT"}`, encoded once. */
+const RESPONSE_HEADER = base64urlJson({ alg: 'RS256', typ: 'JWT' })
 
-async function signJson(
-  header: { alg: string; typ: string },
-  claims: unknown,
-  key: KeyObject,
-): Promise<string> {
-  return new CompactSign(encoder.encode(JSON.stringify(claims))).setProtectedHeader(header).sign(key)
+async function signJson(encodedHeader: string, claims: unknown, key: KeyObject): Promise<string> {
+  if (key.type !== 'private') throw new KeyUnsupported('the signing key is not a private key')
+  const signingInput = `${encodedHeader}.${base64urlJson(claims)}`
+  return `${signingInput}.${await signRs256(signingInput, assertStrongRsa(key, 'signing key'))}`
 }
 
 /** Signs a callback request payload as a co-signer does: compact JSON claims, no registered claims added. */

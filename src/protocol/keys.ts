@@ -4,7 +4,12 @@ import { KeyUnsupported } from './errors.js'
 /** Co-signers accept RSA keys of at least 2048 bits; anything smaller is refused at import. */
 export const MIN_RSA_BITS = 2048
 
-function assertStrongRsa(key: KeyObject, what: string): KeyObject {
+/** Keys already checked by `assertStrongRsa`: the hot path checks each configured key once, not per token. */
+const checked = new WeakSet<KeyObject>()
+
+/** Refuses a key that is not RSA (PKCS#1 v1.5: not RSA-PSS, EC or Ed25519) or is shorter than 2048 bits. */
+export function assertStrongRsa(key: KeyObject, what: string): KeyObject {
+  if (checked.has(key)) return key
   if (key.asymmetricKeyType !== 'rsa') {
     throw new KeyUnsupported(
       `${what} is ${key.asymmetricKeyType ?? 'not asymmetric'}; an RSA key is required`,
@@ -14,6 +19,7 @@ function assertStrongRsa(key: KeyObject, what: string): KeyObject {
   if (bits < MIN_RSA_BITS) {
     throw new KeyUnsupported(`${what} has ${bits} bits; at least ${MIN_RSA_BITS} are required`)
   }
+  checked.add(key)
   return key
 }
 
