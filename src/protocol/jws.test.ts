@@ -1,6 +1,6 @@
 import { CompactSign, compactVerify, decodeProtectedHeader } from 'jose'
 import { describe, expect, it } from 'vitest'
-import { b64url } from '../../test/support/forge.js'
+import { b64url } from '../testing/index.js'
 import { testKeyPair } from '../../test/support/keys.js'
 import { JwtMalformed, signCallbackRequest, signCallbackResponse, verifyRs256 } from './index.js'
 
