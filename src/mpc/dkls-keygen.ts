@@ -26,6 +26,7 @@ export type DklsKeygenOptions = KeygenOptions<EcdsaKeyShare>
  * addresses are identical from every set. A party that only deals finishes after round 1 with no share.
  */
 export class DklsKeygenParty implements RoundParty<EcdsaKeyShare | undefined> {
+  private readonly options: DklsKeygenOptions
   readonly self: string
   private readonly holders: Holders
   private readonly dealers: Holders
@@ -33,7 +34,8 @@ export class DklsKeygenParty implements RoundParty<EcdsaKeyShare | undefined> {
   private state: { p2?: unknown[]; p3?: unknown[]; template2?: unknown; template3?: unknown } = {}
   private dealt: DealtFragment | undefined
 
-  constructor(private readonly options: DklsKeygenOptions) {
+  constructor(options: DklsKeygenOptions) {
+    this.options = options
     this.self = options.self
     this.holders = assertThreeOfThree(options.holders)
     this.dealers = options.reshare === undefined ? this.holders : assertThreeOfThree(options.reshare.dealers)

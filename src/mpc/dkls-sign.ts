@@ -43,18 +43,19 @@ function signData(share: EcdsaKeyShare, signId: number[], hash: number[]): objec
 type Transmit = { parties: { receiver: number } }
 
 export class DklsPresignParty implements RoundParty<EcdsaPresignature> {
+  private readonly share: EcdsaKeyShare
+  private readonly id: string
+  private readonly path: readonly number[]
   readonly self: string
   private readonly others: string[]
   private readonly data: object
   private readonly signId: number[]
   private state: { unique?: unknown; kept?: unknown; template?: unknown } = {}
 
-  constructor(
-    private readonly share: EcdsaKeyShare,
-    private readonly id: string,
-    session: Uint8Array,
-    private readonly path: readonly number[],
-  ) {
+  constructor(share: EcdsaKeyShare, id: string, session: Uint8Array, path: readonly number[]) {
+    this.share = share
+    this.id = id
+    this.path = path
     this.self = share.self
     this.others = share.holders.filter((h) => h !== share.self)
     this.signId = Array.from(session)
@@ -119,17 +120,17 @@ export class DklsPresignParty implements RoundParty<EcdsaPresignature> {
 
 /** The online round. Takes a pre-signature that its store has already marked used; never runs twice. */
 export class DklsSignParty implements RoundParty<EcdsaSignature> {
+  private readonly share: EcdsaKeyShare
+  private readonly hash: Uint8Array
   readonly self: string
   private readonly presignature: SingleUse<EcdsaPresignature>
   private template: unknown
   private r = ''
   private readonly data: object
 
-  constructor(
-    private readonly share: EcdsaKeyShare,
-    presignature: EcdsaPresignature,
-    private readonly hash: Uint8Array,
-  ) {
+  constructor(share: EcdsaKeyShare, presignature: EcdsaPresignature, hash: Uint8Array) {
+    this.share = share
+    this.hash = hash
     if (hash.length !== 32) throw new MpcError('CS_MPC_BAD_INPUT', 'ECDSA signs a 32-byte message hash')
     if (presignature.self !== share.self || presignature.publicKey !== share.party.pk)
       throw new MpcError('CS_MPC_BAD_INPUT', 'this pre-signature was made with another key share')

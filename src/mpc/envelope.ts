@@ -61,14 +61,14 @@ function associatedData(session: Uint8Array, from: string, to: string, round: nu
 
 /** Seals and opens the envelopes of one session for one party; remembers what it opened to refuse replays. */
 export class SessionChannel {
+  private readonly self: PartyKeys
+  readonly session: Uint8Array
   private readonly keys = new Map<string, Buffer>()
   private readonly opened = new Set<string>()
 
-  constructor(
-    private readonly self: PartyKeys,
-    readonly session: Uint8Array,
-    peers: ReadonlyMap<string, Uint8Array>,
-  ) {
+  constructor(self: PartyKeys, session: Uint8Array, peers: ReadonlyMap<string, Uint8Array>) {
+    this.self = self
+    this.session = session
     if (session.length !== SESSION_ID_BYTES)
       throw new MpcError('CS_MPC_BAD_INPUT', `a session id is ${SESSION_ID_BYTES} random bytes`)
     for (const [name, publicKey] of peers)

@@ -131,11 +131,13 @@ interface Dealing {
  * dealing is attributed), sums them, and checks the result against the unchanged group key.
  */
 export class FrostReshareParty implements RoundParty<EddsaKeyShare | undefined> {
+  private readonly options: KeygenOptions<EddsaKeyShare>
   readonly self: string
   private readonly holders: Holders
   private readonly dealers: Holders
 
-  constructor(private readonly options: KeygenOptions<EddsaKeyShare>) {
+  constructor(options: KeygenOptions<EddsaKeyShare>) {
+    this.options = options
     this.self = options.self
     this.holders = assertThreeOfThree(options.holders)
     this.dealers = assertThreeOfThree(options.reshare?.dealers ?? [])

@@ -19,15 +19,17 @@ export interface EddsaPresignature {
 }
 
 export class FrostPresignParty implements RoundParty<EddsaPresignature> {
+  private readonly share: EddsaKeyShare
+  private readonly id: string
+  private readonly path: readonly number[]
   readonly self: string
   private readonly others: string[]
   private generated: ReturnType<typeof FROST.commit> | undefined
 
-  constructor(
-    private readonly share: EddsaKeyShare,
-    private readonly id: string,
-    private readonly path: readonly number[],
-  ) {
+  constructor(share: EddsaKeyShare, id: string, path: readonly number[]) {
+    this.share = share
+    this.id = id
+    this.path = path
     this.self = share.self
     this.others = share.holders.filter((h) => h !== share.self)
   }
@@ -74,15 +76,15 @@ export class FrostPresignParty implements RoundParty<EddsaPresignature> {
 
 /** The online round for Ed25519: one signature share each, aggregated and verified by every holder. */
 export class FrostSignParty implements RoundParty<Uint8Array> {
+  private readonly share: EddsaKeyShare
+  private readonly message: Uint8Array
   readonly self: string
   private readonly presignature: SingleUse<EddsaPresignature>
   private readonly commitments: Commitments[]
 
-  constructor(
-    private readonly share: EddsaKeyShare,
-    presignature: EddsaPresignature,
-    private readonly message: Uint8Array,
-  ) {
+  constructor(share: EddsaKeyShare, presignature: EddsaPresignature, message: Uint8Array) {
+    this.share = share
+    this.message = message
     if (presignature.self !== share.self)
       throw new MpcError('CS_MPC_BAD_INPUT', 'this pre-signature belongs to another holder')
     this.self = share.self

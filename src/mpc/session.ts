@@ -10,16 +10,18 @@ import type { RoundParty, RoundStep } from './round-party.js'
  * wrong after authentication — undecodable, invalid, a failed consistency check — retires the session.
  */
 export class MpcSession<R> {
+  private readonly party: RoundParty<R>
+  private readonly channel: SessionChannel
   private collecting = 0
   private readonly inbox = new Map<number, Map<string, unknown>>()
   private state: 'new' | 'running' | 'finished' | 'failed' = 'new'
   private outcome: R | undefined
   private queue: Promise<unknown> = Promise.resolve()
 
-  constructor(
-    private readonly party: RoundParty<R>,
-    private readonly channel: SessionChannel,
-  ) {}
+  constructor(party: RoundParty<R>, channel: SessionChannel) {
+    this.party = party
+    this.channel = channel
+  }
 
   get finished(): boolean {
     return this.state === 'finished'

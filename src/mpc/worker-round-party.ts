@@ -11,14 +11,18 @@ type Reply<R> =
  * from the TypeScript sources (tests), the worker needs the tsx loader; from `dist/` it is plain JavaScript.
  */
 export class WorkerRoundParty<R> implements RoundParty<R> {
+  readonly self: string
+  private readonly script: URL
+  private readonly data: unknown
+  private readonly sendersOf: (round: number) => readonly string[]
   private worker: Worker | undefined
 
-  constructor(
-    readonly self: string,
-    private readonly script: URL,
-    private readonly data: unknown,
-    private readonly sendersOf: (round: number) => readonly string[],
-  ) {}
+  constructor(self: string, script: URL, data: unknown, sendersOf: (round: number) => readonly string[]) {
+    this.self = self
+    this.script = script
+    this.data = data
+    this.sendersOf = sendersOf
+  }
 
   senders(round: number): readonly string[] {
     return this.sendersOf(round)

@@ -45,16 +45,16 @@ export interface CompiledPolicy {
 }
 
 class Evaluation extends ConditionRunner {
+  readonly program: PolicyProgram
+  readonly input: PolicyInput
   readonly velocity: VelocityTrace[] = []
   readonly guards: ConditionTrace[] = []
   readonly rules: ConditionTrace[] = []
 
-  constructor(
-    readonly program: PolicyProgram,
-    readonly input: PolicyInput,
-    facts: RequestFacts,
-  ) {
+  constructor(program: PolicyProgram, input: PolicyInput, facts: RequestFacts) {
     super({ ...facts, now: input.now, lists: program.listsRecord }, facts, program.lists, input.now.getTime())
+    this.program = program
+    this.input = input
     if (program.usesTime) this.context.time = new TimeRecord({ ...zonedTime(input.now, program.timezone) })
   }
 

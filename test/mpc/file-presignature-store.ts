@@ -19,7 +19,10 @@ import { MpcError, type PresignatureStore } from '../../src/mpc/index.js'
  * a daemon seals the state at rest and keeps the store in its database.
  */
 export class FilePresignatureStore implements PresignatureStore {
-  constructor(private readonly directory: string) {
+  private readonly directory: string
+
+  constructor(directory: string) {
+    this.directory = directory
     mkdirSync(directory, { recursive: true })
   }
 

@@ -21,8 +21,11 @@ export function formatPath(path: Path): string {
 
 /** Collects diagnostics located by document path, with YAML line numbers when the node exists. */
 export class Diagnostics {
+  private readonly lineOf: (path: Path) => number | undefined
   readonly list: PolicyDiagnostic[] = []
-  constructor(private readonly lineOf: (path: Path) => number | undefined) {}
+  constructor(lineOf: (path: Path) => number | undefined) {
+    this.lineOf = lineOf
+  }
 
   add(severity: PolicyDiagnostic['severity'], path: Path, message: string): void {
     const line = this.lineOf(path)

@@ -46,11 +46,11 @@ export interface ConditionTrace {
 
 /** An error inside evaluation: where it happened and its one-line summary. The instance fails closed on it. */
 export class EvaluationFailure extends Error {
-  constructor(
-    readonly at: string,
-    message: string,
-  ) {
+  readonly at: string
+
+  constructor(at: string, message: string) {
     super(message)
+    this.at = at
   }
 }
 
@@ -92,14 +92,24 @@ export function traceValue(value: unknown, depth = 0): TraceValue {
 
 /** Runs conditions and match maps over one request's context. */
 export class ConditionRunner {
+  /** What CEL sees: the request's facts plus `now`, `lists` and the instance's extras. */
+  readonly context: Record<string, unknown>
+  /** What `match` maps read. */
+  readonly facts: Record<string, unknown>
+  readonly lists: ReadonlyMap<string, CompiledList>
+  readonly nowMs: number
+
   constructor(
-    /** What CEL sees: the request's facts plus `now`, `lists` and the instance's extras. */
-    readonly context: Record<string, unknown>,
-    /** What `match` maps read. */
-    readonly facts: Record<string, unknown>,
-    readonly lists: ReadonlyMap<string, CompiledList>,
-    readonly nowMs: number,
-  ) {}
+    context: Record<string, unknown>,
+    facts: Record<string, unknown>,
+    lists: ReadonlyMap<string, CompiledList>,
+    nowMs: number,
+  ) {
+    this.context = context
+    this.facts = facts
+    this.lists = lists
+    this.nowMs = nowMs
+  }
 
   /** Evaluates a condition to a boolean; anything else, or a stale list, is an evaluation failure. */
   test(

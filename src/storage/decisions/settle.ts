@@ -66,6 +66,8 @@ export async function settleBatch(
 
 /** What one batch has read and planned so far; written at the end. */
 class BatchState {
+  private readonly session: WriteSession
+  private readonly now: number
   private readonly rows = new Map<string, DecisionRow>()
   private readonly states = new Map<string, RecordedState>()
   private readonly figures = new Map<string, VelocityFigures>()
@@ -77,10 +79,10 @@ class BatchState {
   /** The row whose audit hash is that of `events[index]`. */
   private readonly recordedBy = new Map<number, DecisionRow>()
 
-  constructor(
-    private readonly session: WriteSession,
-    private readonly now: number,
-  ) {}
+  constructor(session: WriteSession, now: number) {
+    this.session = session
+    this.now = now
+  }
 
   async load(jobs: readonly SettleJob[]): Promise<void> {
     const db = tables<DecisionTables>(this.session.db)
