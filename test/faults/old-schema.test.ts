@@ -3,6 +3,7 @@
  * `storage_migrations`) is refused with one line naming the cause and the fix, and left untouched: migrating
  * it would create new, empty tables beside the old ones, and a retried old request would be decided again.
  */
+import { rmSync } from 'node:fs'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import { afterAll, describe, expect, it } from 'vitest'
@@ -11,7 +12,9 @@ import { pgUrl, postgresDatabase, rawExec, sqliteDatabase } from '../support/dat
 import { spawnCli } from '../support/process.js'
 import { writeConfigFolder } from '../handler/support.js'
 
+const folders: string[] = []
 afterAll(async () => {
+  for (const dir of folders.splice(0)) rmSync(dir, { recursive: true, force: true })
   await sqliteDatabase.dropAll()
   if (pgUrl !== undefined) await postgresDatabase.dropAll()
 })
@@ -65,6 +68,7 @@ describe('a store made by an earlier release', () => {
     const url = await sqliteDatabase.freshUrl()
     await rawExec(url, OLD_SCHEMA)
     const dir = writeConfigFolder({ storeUrl: url, logLevel: 'warn' })
+    folders.push(dir)
     const handler = spawnCli(['handler', 'start', '--config', join(dir, 'countersign.yaml')], dir)
     handler.listening.catch(() => undefined)
     try {

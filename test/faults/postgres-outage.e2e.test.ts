@@ -6,6 +6,7 @@
  * during the outage are answered RETRY; answers resume by themselves; every APPROVE answered is recorded.
  * Under CI=true a machine where the cluster cannot start fails this test instead of skipping it.
  */
+import { rmSync } from 'node:fs'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { CallbackResponse } from '../../src/protocol/index.js'
 import { openStore } from '../../src/storage/index.js'
@@ -27,8 +28,11 @@ import { runCli } from '../support/cli.js'
 const runnable = typeof postgresBinaries() === 'string' || process.env.CI === 'true'
 
 let cluster: PrivatePostgres | undefined
+let folder: string | undefined
 afterEach(async () => {
   await stopHandlers()
+  if (folder !== undefined) rmSync(folder, { recursive: true, force: true })
+  folder = undefined
   cluster?.destroy()
   cluster = undefined
 })
@@ -46,6 +50,7 @@ describe.runIf(runnable)('PostgreSQL killed and restarted under load', () => {
   it('no process exits, /readyz follows the database, the outage is answered RETRY, nothing approved is unrecorded', async () => {
     cluster = await startPrivatePostgres()
     const dir = writeConfigFolder({ storeUrl: cluster.url, logLevel: 'warn' })
+    folder = dir
     const [workers, single] = await Promise.all([
       startHandlerProcess(dir, ['--workers', '2']),
       startHandlerProcess(dir),
