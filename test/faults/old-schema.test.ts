@@ -37,6 +37,15 @@ const OLD_SCHEMA = `
     'p1', NULL, '{}', '{}', NULL, 1767225600000, 1767225600000);
 `
 
+/** An earlier layout whose names collide with none of today's tables: nothing would fail, all would start over. */
+const OLDER_SCHEMA = `
+  CREATE TABLE migrations (id BIGINT PRIMARY KEY);
+  CREATE TABLE velocity (group_key TEXT, at BIGINT, usd_cents BIGINT);
+  CREATE TABLE approvals (request_id TEXT, approver TEXT);
+  CREATE TABLE audit (seq BIGINT PRIMARY KEY, body TEXT);
+  INSERT INTO migrations VALUES (1);
+`
+
 function sqliteTables(path: string): string[] {
   const db = new Database(path, { readonly: true })
   try {
@@ -62,6 +71,20 @@ describe('a store made by an earlier release', () => {
     await expect(opening).rejects.toBeInstanceOf(StoreSchemaUnknown)
     await expect(opening).rejects.toThrow(REFUSAL)
     expect(sqliteTables(path)).toEqual(tablesBefore)
+  })
+
+  it("is refused when no table name collides with today's, so nothing else would have stopped it", async () => {
+    const url = await sqliteDatabase.freshUrl()
+    await rawExec(url, OLDER_SCHEMA)
+    await expect(openStore(url)).rejects.toThrow(
+      /\(approvals, audit, migrations, velocity; no storage_migrations table\).*CS_STORE_SCHEMA_UNKNOWN/,
+    )
+    expect(sqliteTables(url.slice('sqlite:'.length))).toEqual([
+      'approvals',
+      'audit',
+      'migrations',
+      'velocity',
+    ])
   })
 
   it('stops `handler start` with one line naming the cause and the fix, before it listens', async () => {
