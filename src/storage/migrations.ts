@@ -37,7 +37,9 @@ export function checkMigrations(migrations: readonly Migration[]): void {
 async function existingTables(db: Executor, dialect: Dialect): Promise<string[]> {
   const query =
     dialect === 'sqlite'
-      ? sql<{ name: string }>`SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'`
+      ? sql<{
+          name: string
+        }>`SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'`
       : sql<{ name: string }>`SELECT table_name AS name FROM information_schema.tables
           WHERE table_schema = current_schema()`
   return (await query.execute(db)).rows.map((row) => row.name).sort()
