@@ -35,13 +35,11 @@ export function checkMigrations(migrations: readonly Migration[]): void {
 
 /** The tables of the store's own namespace: the SQLite file, or the PostgreSQL schema first on the search path. */
 async function existingTables(db: Executor, dialect: Dialect): Promise<string[]> {
+  type Named = { name: string }
   const query =
     dialect === 'sqlite'
-      ? sql<{
-          name: string
-        }>`SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'`
-      : sql<{ name: string }>`SELECT table_name AS name FROM information_schema.tables
-          WHERE table_schema = current_schema()`
+      ? sql<Named>`SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'`
+      : sql<Named>`SELECT table_name AS name FROM information_schema.tables WHERE table_schema = current_schema()`
   return (await query.execute(db)).rows.map((row) => row.name).sort()
 }
 
