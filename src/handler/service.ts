@@ -8,7 +8,7 @@ import {
   storeOpenFailed,
   type RunningService,
 } from '../service/index.js'
-import { openStore, type Store } from '../storage/index.js'
+import { openStore, StoreSchemaUnknown, type Store } from '../storage/index.js'
 import type { HandlerConfig } from './config.js'
 import { buildServer } from './server.js'
 
@@ -35,6 +35,8 @@ async function openStoreOrExplain(config: HandlerConfig, clock: Clock | undefine
   try {
     return await openStore(config.storeUrl, clock ? { clock } : {})
   } catch (error) {
+    // Its message already names the cause and the fix; the generic "is the database reachable" would mislead.
+    if (error instanceof StoreSchemaUnknown) throw error
     throw storeOpenFailed(config.storeUrl, error)
   }
 }

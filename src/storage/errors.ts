@@ -18,6 +18,11 @@ export const STORAGE_ERRORS = defineErrorCodes('storage', {
     meaning: 'a value cannot be stored faithfully (not well-formed text, a NUL character, or too long)',
     fix: 'send identifiers as well-formed UTF-8 text without NUL, at most 1,024 characters',
   },
+  CS_STORE_SCHEMA_UNKNOWN: {
+    meaning:
+      'the store holds tables its migrations did not record (an earlier release or another application made them)',
+    fix: 'point the store at a new, empty database, schema or file; keep the old one for its audit trail',
+  },
 })
 
 export class StoreUnavailable extends CountersignError {
@@ -34,4 +39,8 @@ export class NotFound extends CountersignError {
 
 export class RecordRefused extends CountersignError {
   readonly code = 'CS_STORE_RECORD_REFUSED'
+}
+
+export class StoreSchemaUnknown extends CountersignError {
+  readonly code = 'CS_STORE_SCHEMA_UNKNOWN'
 }

@@ -115,7 +115,7 @@ function batchProcessor(db: StorageDatabase, clock: Clock) {
 /** Opens `sqlite:PATH` (`sqlite::memory:` for tests) or `postgres://...` and applies pending migrations. */
 export async function openStore(url: string, options: OpenStoreOptions = {}): Promise<Store> {
   const clock = options.clock ?? systemClock
-  const db = await guarded('open', async () => openDatabase(url))
+  const db = await guarded('open', () => Promise.resolve(openDatabase(url)))
   try {
     await guarded('migration', () => migrate(db, HANDLER_MIGRATIONS, clock.now()))
   } catch (error) {
@@ -135,8 +135,8 @@ export async function openStore(url: string, options: OpenStoreOptions = {}): Pr
     releaseVelocity: (requestId) =>
       guarded('write', () => db.write((session) => releaseAll(session, requestId, clock.now()))),
     listDecisions: (sinceMs) => guarded('read', () => listDecisions(db, sinceMs)),
-    verifyAudit: () => guarded('read', () => verifyAuditAndDecisions(db.read)),
-    readAudit: (sinceMs) => readAudit(db.read, sinceMs),
+    verifyAudit: () => guarded('read', () => verifyAuditAndDecisions((work) => db.read(work))),
+    readAudit: (sinceMs) => readAudit((work) => db.read(work), sinceMs),
     ping: () => guarded('ping', () => db.check()),
     health: () => db.health(),
     close: async () => {

@@ -40,4 +40,11 @@ export {
   SESSION_LIMITS as POSTGRES_SESSION_LIMITS,
   advisoryKey as postgresAdvisoryKey,
 } from './database/postgres.js'
-export { NotFound, RecordRefused, STORAGE_ERRORS, StoreConflict, StoreUnavailable } from './errors.js'
+export {
+  NotFound,
+  RecordRefused,
+  STORAGE_ERRORS,
+  StoreConflict,
+  StoreSchemaUnknown,
+  StoreUnavailable,
+} from './errors.js'

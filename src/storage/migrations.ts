@@ -1,6 +1,6 @@
 import { sql } from 'kysely'
-import { StoreUnavailable } from './errors.js'
-import { LockRank, tables, type Executor, type StorageDatabase } from './database/types.js'
+import { StoreSchemaUnknown, StoreUnavailable } from './errors.js'
+import { LockRank, tables, type Dialect, type Executor, type StorageDatabase } from './database/types.js'
 
 /**
  * A schema change owned by one module (a capability of this layer, or a service's own store). Migrations
@@ -33,6 +33,33 @@ export function checkMigrations(migrations: readonly Migration[]): void {
   }
 }
 
+/** The tables of the store's own namespace: the SQLite file, or the PostgreSQL schema first on the search path. */
+async function existingTables(db: Executor, dialect: Dialect): Promise<string[]> {
+  type Named = { name: string }
+  const query =
+    dialect === 'sqlite'
+      ? sql<Named>`SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'`
+      : sql<Named>`SELECT table_name AS name FROM information_schema.tables WHERE table_schema = current_schema()`
+  return (await query.execute(db)).rows.map((row) => row.name).sort()
+}
+
+/**
+ * A store whose tables were not made by these migrations (an earlier release's, recorded in its own
+ * `schema_migrations` or `migrations` table, or another application's) is refused: migrating it would
+ * create new, empty tables beside the old ones, and a request the old tables recorded would be decided a
+ * second time when the co-signer retries it.
+ */
+async function refuseUnknownSchema(db: Executor, dialect: Dialect): Promise<void> {
+  const found = await existingTables(db, dialect)
+  if (found.length === 0 || found.includes('storage_migrations')) return
+  throw new StoreSchemaUnknown(
+    `the store holds tables no migration of this release recorded (${found.join(', ')}; no storage_migrations table): ` +
+      'it was made by an earlier release or another application, and starting over beside it would decide ' +
+      'old requests again; point the store at a new, empty database, schema or file, and keep the old one ' +
+      'for its audit trail [CS_STORE_SCHEMA_UNKNOWN]',
+  )
+}
+
 /** Applies the pending migrations in one transaction, under a lock, so two replicas starting together apply each once. */
 export async function migrate(
   database: StorageDatabase,
@@ -42,6 +69,7 @@ export async function migrate(
   checkMigrations(migrations)
   await database.write(async (session) => {
     await session.lock([{ rank: LockRank.migrations, key: 'schema' }])
+    await refuseUnknownSchema(session.db, database.dialect)
     await sql`CREATE TABLE IF NOT EXISTS storage_migrations (
       owner TEXT NOT NULL, name TEXT NOT NULL, applied_at BIGINT NOT NULL, PRIMARY KEY (owner, name))`.execute(
       session.db,

@@ -77,7 +77,7 @@ describe('SQLite store file', () => {
 })
 
 describe('migrations', () => {
-  const noop = async () => undefined
+  const noop = () => Promise.resolve()
   it('refuses a misnamed, repeated or out-of-order migration, and lets two owners use the same name', () => {
     const list = (...names: [string, string][]): Migration[] =>
       names.map(([owner, name]) => ({ owner, name, up: noop }))

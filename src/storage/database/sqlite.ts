@@ -71,7 +71,7 @@ export function openSqlite(path: string): StorageDatabase {
     },
     commit: async () => void (await sql`COMMIT`.execute(writer)),
     rollback: async () => void (await sql`ROLLBACK`.execute(writer)),
-    session: { db: writer, lock: async () => undefined },
+    session: { db: writer, lock: () => Promise.resolve() },
   })
 
   return {

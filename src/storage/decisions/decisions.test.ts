@@ -115,8 +115,10 @@ describe.each(testDatabases)('decisions on $name', (database) => {
       store.settle(facts(requestId), fixed()),
     ])
     expect(results.slice(0, 60).filter((result) => result.status === 'fulfilled')).toHaveLength(60)
-    for (const refused of results.slice(60))
-      expect(refused).toMatchObject({ status: 'rejected', reason: expect.any(RecordRefused) })
+    for (const refused of results.slice(60)) {
+      expect(refused.status).toBe('rejected')
+      expect(refused.status === 'rejected' && refused.reason).toBeInstanceOf(RecordRefused)
+    }
     expect(await store.verifyAudit()).toMatchObject({ ok: true, entries: 60 })
   })
 
@@ -148,10 +150,9 @@ describe.each(testDatabases)('decisions on $name', (database) => {
     await store.settle(facts('t-1'), fixed({ action: 'REJECT', reason: 'blocked' }))
     await rawExec(url, `UPDATE decisions SET action = 'APPROVE', reason = NULL WHERE request_id = 't-1'`)
     expect(await store.settle(facts('t-1'), fixed())).toMatchObject({ outcome: 'tampered', action: 'REJECT' })
-    expect(await store.verifyAudit()).toMatchObject({
-      ok: false,
-      problem: expect.stringMatching(/t-1.*altered/),
-    })
+    const verification = await store.verifyAudit()
+    expect(verification.ok).toBe(false)
+    expect(!verification.ok && verification.problem).toMatch(/t-1.*altered/)
   })
 
   it('keeps decisions across a reopen', async () => {
