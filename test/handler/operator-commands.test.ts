@@ -35,7 +35,9 @@ describe('operator read commands', () => {
     expect(lines[0]).toContain(String(overLimit.requestId))
     expect(lines[0]).toMatch(/REJECT .*60000\.00 USD.* rule=vault-limit {2}reason: over 50,000 USD per vault/)
     expect(lines[1]).toMatch(/RETRY \(held\) .*7943\.00 USD.* rule=one-time-hold/)
-    expect(lines[2]).toMatch(/APPROVE {2}1\.250000000000000000 ETH \(1234\.50 USD\) from VAULT:0 to VAULT:0x5dC69B1F/)
+    expect(lines[2]).toMatch(
+      /APPROVE {2}1\.250000000000000000 ETH \(1234\.50 USD\) from VAULT:0 to VAULT:0x5dC69B1F/,
+    )
   })
 
   it('filters by action, rule, txId and destination, and bounds the count', async () => {
@@ -88,7 +90,11 @@ describe('operator read commands', () => {
 
   it('says so when nothing is recorded for a requestId', async () => {
     const result = await cli('decisions', 'show', 'no-such-request')
-    expect(result).toMatchObject({ code: 1, out: '', err: 'no decision is recorded for request no-such-request' })
+    expect(result).toMatchObject({
+      code: 1,
+      out: '',
+      err: 'no decision is recorded for request no-such-request',
+    })
   })
 
   it('shows how much of each velocity window is used against the limit the rules set', async () => {
@@ -99,9 +105,16 @@ describe('operator read commands', () => {
       'vault_24h (1d)  [source.id=0]  1234.50 USD in 1 request(s)  2% of 50000.00 USD (rule vault-limit)',
       'vault_24h (1d)  [source.id=11]  7943.00 USD in 1 request(s)  16% of 50000.00 USD (rule vault-limit)',
     ])
-    const json = JSON.parse((await cli('velocity', 'show', '--policy', 'policy.yaml', '--json')).out) as unknown
-    expect(json).toMatchObject([
-      { window: 'vault_24h', group: 'source.id=0', sumUsd: 1234.5, count: 1, limits: [{ value: 50000 }] },
-    ])
+    const json = JSON.parse(
+      (await cli('velocity', 'show', '--policy', 'policy.yaml', '--json')).out,
+    ) as unknown[]
+    expect(json).toHaveLength(2)
+    expect(json[0]).toMatchObject({
+      window: 'vault_24h',
+      group: 'source.id=0',
+      sumUsd: 1234.5,
+      count: 1,
+      limits: [{ ruleId: 'vault-limit', metric: 'sum_usd', value: 50000, used: 0.02469 }],
+    })
   })
 })
