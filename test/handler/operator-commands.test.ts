@@ -49,7 +49,7 @@ describe('operator read commands', () => {
     expect(await ids('--action', 'approve')).toEqual([approved.requestId])
     expect(await ids('--rule', 'one-time-hold')).toEqual([heldId])
     expect(await ids('--tx-id', String(overLimit.txId))).toEqual([overLimit.requestId])
-    expect(await ids('--destination', String(held.destAddress))).toEqual([heldId])
+    expect(await ids('--destination', String((held as Record<string, unknown>).destAddress))).toEqual([heldId])
     expect(await ids('--destination', 'no-such-address')).toEqual([])
     expect(await ids('--limit', '2')).toEqual([overLimit.requestId, heldId])
     expect(await ids('--since', '2000-01-01T00:00:00Z', '--route', 'config')).toEqual([])

@@ -12,6 +12,7 @@ import {
 import { captureSignals, exitOnFatalError, runWorkers, type ProcessSignals } from '../../service/index.js'
 import { ExitCode, type Io } from '../io.js'
 import { action, type ProgramContext } from '../program.js'
+import { registerHandlerCheck } from './handler-check.js'
 
 interface StartOptions {
   readonly config?: string
@@ -112,4 +113,5 @@ export function registerHandlerCommands(program: Command, context: ProgramContex
       '\nSignals: SIGTERM/SIGINT drain in-flight requests (within limits.drainTimeout) and stop; SIGHUP reloads the policy file.\nSend them to the PID the handler prints, not to an `npm start` wrapper.',
     )
     .action(action(context, (options: StartOptions) => start(context, options)))
+  registerHandlerCheck(handler, context)
 }
