@@ -72,7 +72,7 @@ async function startWorkers(
   workers: number,
 ): Promise<number> {
   const { configPath } = await prepareConfigPath(options)
-  context.io.out(`Countersign handler starting ${workers} workers (primary pid ${process.pid})`)
+  context.io.err(`Countersign handler starting ${workers} workers (primary pid ${process.pid})`)
   const args = [
     'handler',
     'start',
@@ -85,7 +85,8 @@ async function startWorkers(
 
 async function serve(context: ProgramContext, options: StartOptions, signals: ProcessSignals): Promise<void> {
   const { io } = context
-  io.out(`Countersign handler starting (pid ${process.pid})`)
+  // Production stdout carries JSON log lines only: human lines go to stderr (the dev banner stays on stdout).
+  io.err(`Countersign handler starting (pid ${process.pid})`)
   const { configPath, setup } = await prepareConfigPath(options)
   const env = options.listen ? { ...io.env, COUNTERSIGN_LISTEN: options.listen } : io.env
   const config = loadConfigFile(configPath, env)
@@ -93,7 +94,7 @@ async function serve(context: ProgramContext, options: StartOptions, signals: Pr
   exitOnFatalError(log)
   const handler = await startHandler(config, { log })
   if (setup) devBanner(io, handler.url, setup)
-  else io.out(`Countersign handler listening on ${handler.url} (pid ${process.pid})`)
+  else io.err(`Countersign handler listening on ${handler.url} (pid ${process.pid})`)
   await signals.serve(handler, log)
 }
 
