@@ -49,7 +49,9 @@ describe('operator read commands', () => {
     expect(await ids('--action', 'approve')).toEqual([approved.requestId])
     expect(await ids('--rule', 'one-time-hold')).toEqual([heldId])
     expect(await ids('--tx-id', String(overLimit.txId))).toEqual([overLimit.requestId])
-    expect(await ids('--destination', String((held as Record<string, unknown>).destAddress))).toEqual([heldId])
+    expect(await ids('--destination', String((held as Record<string, unknown>).destAddress))).toEqual([
+      heldId,
+    ])
     expect(await ids('--destination', 'no-such-address')).toEqual([])
     expect(await ids('--limit', '2')).toEqual([overLimit.requestId, heldId])
     expect(await ids('--since', '2000-01-01T00:00:00Z', '--route', 'config')).toEqual([])
@@ -116,5 +118,22 @@ describe('operator read commands', () => {
       count: 1,
       limits: [{ ruleId: 'vault-limit', metric: 'sum_usd', value: 50000, used: 0.02469 }],
     })
+  })
+
+  it('audit verify --json and policy replay --json report what their text says', async () => {
+    const audit = await cli('audit', 'verify', '--json')
+    expect(audit.code).toBe(0)
+    expect(JSON.parse(audit.out)).toMatchObject({
+      ok: true,
+      entries: expect.any(Number),
+      headHash: expect.any(String),
+    })
+
+    const replay = await runCli(
+      ['policy', 'replay', '--candidate', 'policy.yaml', '--store', store, '--json'],
+      h.dir,
+    )
+    expect(replay.code).toBe(0)
+    expect(JSON.parse(replay.out)).toEqual({ replayed: 3, candidateVersion: '7', changed: [] })
   })
 })
