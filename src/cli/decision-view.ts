@@ -49,8 +49,10 @@ export function requestView(route: string, request: unknown): RequestView {
     txId: text(payload.txId),
     operation: text(payload.operation),
     source:
-      payload.sourceType === undefined ? null : `${String(payload.sourceType)}:${String(payload.sourceId)}`,
-    destination: destination === null ? null : `${String(payload.destType)}:${destination}`,
+      text(payload.sourceType) === null
+        ? null
+        : `${text(payload.sourceType)}:${text(payload.sourceId) ?? ''}`,
+    destination: destination === null ? null : `${text(payload.destType) ?? '?'}:${destination}`,
     asset: text(payload.asset),
     amount: text(payload.amountStr),
     amountUsd: usdOf(request),

@@ -13,7 +13,8 @@ export interface MetricSources {
 function packageVersion(): string {
   try {
     const text = readFileSync(new URL('../../package.json', import.meta.url), 'utf8')
-    return String((JSON.parse(text) as { version?: unknown }).version ?? 'unknown')
+    const version = (JSON.parse(text) as { version?: unknown }).version
+    return typeof version === 'string' ? version : 'unknown'
   } catch {
     return 'unknown'
   }

@@ -61,11 +61,10 @@ describe('handler check', () => {
 
     const json = await runCli(['handler', 'check', '--config', 'countersign.yaml', '--json'], dir)
     expect(json.code).toBe(1)
-    expect(JSON.parse(json.out)).toMatchObject({
-      ok: false,
-      problems: expect.arrayContaining([expect.stringContaining('logLevl')]),
-    })
-    expect((JSON.parse(json.out) as { problems: string[] }).problems).toHaveLength(4)
+    const report = JSON.parse(json.out) as { ok: boolean; problems: string[] }
+    expect(report.ok).toBe(false)
+    expect(report.problems).toHaveLength(4)
+    expect(report.problems.some((problem) => problem.includes('logLevl'))).toBe(true)
   })
 
   it('names a configuration file that does not exist', async () => {
