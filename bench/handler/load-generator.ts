@@ -97,19 +97,24 @@ class Phase {
   answered = 0
   failures = 0
   readonly failureExamples: string[] = []
+  readonly pool: Pool
+  readonly path: string
+  readonly windowStart: number
+  readonly windowEnd: number
+  /** Open loop: a request counts when it was due inside the window; closed loop: when it was answered. */
+  readonly countByDue: boolean
   readonly latenciesMs: number[] = []
   readonly sample: { requestId: string; token: string }[] = []
   exhausted = false
   lastAnsweredAt = 0
 
-  constructor(
-    readonly pool: Pool,
-    readonly path: string,
-    readonly windowStart: number,
-    readonly windowEnd: number,
-    /** Open loop: a request counts when it was due inside the window; closed loop: when it was answered. */
-    readonly countByDue: boolean,
-  ) {}
+  constructor(pool: Pool, path: string, windowStart: number, windowEnd: number, countByDue: boolean) {
+    this.pool = pool
+    this.path = path
+    this.windowStart = windowStart
+    this.windowEnd = windowEnd
+    this.countByDue = countByDue
+  }
 
   next(): SignedRequest | undefined {
     const request = requests[cursor]

@@ -6,6 +6,7 @@ import { registerHandlerCommands } from './commands/handler.js'
 import { registerAuditCommands } from './commands/audit.js'
 import { registerApprovalsCommands } from './commands/approvals.js'
 import { registerVelocityCommands } from './commands/velocity.js'
+import { registerDecisionsCommands } from './commands/decisions.js'
 import { registerSimulateCommands } from './commands/simulate.js'
 import { registerConformanceCommands } from './commands/conformance.js'
 import { registerPolicyCommands } from './commands/policy.js'
@@ -26,6 +27,7 @@ export function buildProgram(context: ProgramContext) {
   registerAuditCommands(program, context)
   registerApprovalsCommands(program, context)
   registerVelocityCommands(program, context)
+  registerDecisionsCommands(program, context)
   registerSimulateCommands(program, context)
   registerConformanceCommands(program, context)
   registerPolicyReplayCommand(registerPolicyCommands(program, context), context)

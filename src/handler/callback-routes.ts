@@ -25,7 +25,7 @@ export function callbackRoutes(deps: PipelineDeps): ServicePlugin {
           // read), so latency and the policy's `now` include any wait in the queue.
           const receivedAt = deps.clock.now() - Math.round(reply.elapsedTime)
           const body = typeof request.body === 'string' ? request.body : ''
-          const result = await handleCallback(deps, route, mode, body, receivedAt)
+          const result = await handleCallback(deps, route, mode, body, receivedAt, request.ip)
           reply.code(result.status)
           if (result.contentType) reply.header('content-type', result.contentType)
           return reply.send(result.body)

@@ -16,7 +16,7 @@ import {
   type CallbackResponse,
   type CallbackRoute,
 } from '../protocol/index.js'
-import type { CompiledPolicy } from '../policy/index.js'
+import { amountUsdCents, type CompiledPolicy } from '../policy/index.js'
 import { RecordRefused, type Planner, type RequestFacts, type Store } from '../storage/index.js'
 import type { ApiUser, HandlerConfig } from './config.js'
 import { policyPlanner, rejectingPlanner } from './decider.js'
@@ -44,11 +44,13 @@ export interface Reply {
 const UNAUTHORIZED: Reply = { status: 401, body: '' }
 
 class AuthenticationFailed extends Error {
-  constructor(
-    readonly reason: string,
-    readonly detail: string,
-  ) {
+  readonly reason: string
+  readonly detail: string
+
+  constructor(reason: string, detail: string) {
     super(detail)
+    this.reason = reason
+    this.detail = detail
   }
 }
 
@@ -123,9 +125,11 @@ async function decideAndRecord(
   const policy = deps.policy()
   let facts: RequestFacts
   let planner: Planner
+  let amountUsd: number | null = null
   try {
     const parsed = parseCallbackRequest(route, payload)
     const kind = kindOf(parsed)
+    if (parsed.route === 'tx') amountUsd = usdOf(parsed.request)
     facts = baseFacts(route, payload, requestId, kind, receivedAt, summarize(parsed))
     try {
       planner = policyPlanner(policy, { kind, request: parsed.request, now: new Date(receivedAt) })
@@ -142,7 +146,16 @@ async function decideAndRecord(
     facts = baseFacts(route, payload, requestId, kind, receivedAt, {})
     planner = rejectingPlanner(error.message, policy)
   }
-  return { facts, settlement: await deps.store.settle(facts, planner) }
+  return { facts, amountUsd, settlement: await deps.store.settle(facts, planner) }
+}
+
+/** The USD amount the policy decides on, for the decision log line; null when it cannot be counted exactly. */
+function usdOf(request: Parameters<typeof amountUsdCents>[0]): number | null {
+  try {
+    return amountUsdCents(request) / 100
+  } catch {
+    return null
+  }
 }
 
 /**
@@ -219,6 +232,7 @@ export async function handleCallback(
   mode: AuthMode,
   body: string,
   receivedAt: number,
+  remoteAddress?: string,
 ): Promise<Reply> {
   let payload: unknown
   let user: ApiUser
@@ -229,7 +243,7 @@ export async function handleCallback(
     if (!(error instanceof AuthenticationFailed)) throw error
     deps.metrics.authFailures.inc({ reason: error.reason })
     deps.log.warn(
-      { route, mode, reason: error.reason, detail: error.detail },
+      { route, mode, reason: error.reason, detail: error.detail, remoteAddress },
       'callback request refused: authentication failed',
     )
     return UNAUTHORIZED
@@ -241,7 +255,10 @@ export async function handleCallback(
     return { status: 400, body: '' }
   }
 
-  const kindLabel = route === 'tx' ? 'tx' : RequestKind.configChange
+  // The route until the request is read; its kind once it is (approval and signing are counted apart).
+  let kindLabel: string = route === 'tx' ? 'tx' : RequestKind.configChange
+  let amountUsd: number | null = null
+  let policyVersion: string | null = null
   let action: Action
   let reason: string | null
   let outcome: string
@@ -258,6 +275,8 @@ export async function handleCallback(
     } else {
       ;({ action, reason, ruleId } = result.settlement)
       outcome = result.settlement.outcome
+      if ('policyVersion' in result.settlement) policyVersion = result.settlement.policyVersion
+      if (result.facts) [kindLabel, amountUsd] = [result.facts.kind, result.amountUsd ?? null]
       if (outcome === 'altered') {
         deps.metrics.replayAltered.inc()
         deps.log.error(
@@ -284,8 +303,22 @@ export async function handleCallback(
 
   const reply = await answer(user, mode, responseOf(requestId, action, reason), deps.clock.now())
   const latencyMs = deps.clock.now() - receivedAt
-  deps.metrics.decisions.inc({ action, kind: kindLabel, outcome })
+  deps.metrics.decisions.inc({ action, kind: kindLabel, rule: ruleId ?? '', outcome })
   deps.metrics.latency.observe({ kind: kindLabel }, latencyMs / 1000)
-  deps.log.info({ requestId, signerId: user.signerId, action, rule: ruleId, outcome, latencyMs }, 'decision')
+  deps.log.info(
+    {
+      requestId,
+      signerId: user.signerId,
+      kind: kindLabel,
+      action,
+      rule: ruleId,
+      reason,
+      amountUsd,
+      policyVersion,
+      outcome,
+      latencyMs,
+    },
+    'decision',
+  )
   return reply
 }

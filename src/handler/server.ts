@@ -20,7 +20,7 @@ export interface ServerDeps {
 /** The handler's server: the service shell (TLS, limits, probes, metrics, errors) with the callback routes. */
 export function buildServer(deps: ServerDeps): { app: ServiceApp; metrics: HandlerMetrics } {
   const { config } = deps
-  const metrics = new HandlerMetrics()
+  const metrics = new HandlerMetrics({ policy: deps.policy, store: deps.store })
   const app = createServiceServer({
     log: deps.log,
     ...(config.tls ? { tls: readTlsMaterial(config.tls) } : {}),

@@ -50,15 +50,16 @@ export async function startHandler(
   let policy: CompiledPolicy = loadPolicyFile(config.policyPath)
   const store = await openStoreOrExplain(config, options.clock)
   let app: ReturnType<typeof buildServer>['app'] | undefined
+  let metrics: ReturnType<typeof buildServer>['metrics'] | undefined
   let url: string
   try {
-    app = buildServer({
+    ;({ app, metrics } = buildServer({
       config,
       policy: () => policy,
       store,
       log,
       ...(options.clock ? { clock: options.clock } : {}),
-    }).app
+    }))
     url = await listenOn(app, config, config.tls !== undefined)
   } catch (error) {
     await app?.close()
@@ -84,6 +85,7 @@ export async function startHandler(
       log.info({ policyVersion: next.version, digest: next.digest }, 'policy reloaded')
       return true
     } catch (error) {
+      metrics?.policyReloadFailures.inc()
       log.error(
         { err: error instanceof Error ? error.message : String(error) },
         'policy reload refused: keeping the running policy',

@@ -10,14 +10,16 @@ interface Pending<J, R> {
  * decisions (many per transaction: one COMMIT, one fsync, a few round trips for the whole batch).
  */
 export class Batcher<J, R> {
+  private readonly process: (jobs: readonly J[]) => Promise<readonly (R | Failed)[]>
+  private readonly maxBatch: number
   private readonly queue: Pending<J, R>[] = []
   private running = false
 
   /** `process` returns, per job and in order, its result or the error that job alone failed with. */
-  constructor(
-    private readonly process: (jobs: readonly J[]) => Promise<readonly (R | Failed)[]>,
-    private readonly maxBatch: number,
-  ) {}
+  constructor(process: (jobs: readonly J[]) => Promise<readonly (R | Failed)[]>, maxBatch: number) {
+    this.process = process
+    this.maxBatch = maxBatch
+  }
 
   submit(job: J): Promise<R> {
     return new Promise<R>((resolve, reject) => {
@@ -58,5 +60,9 @@ export class Batcher<J, R> {
 
 /** The result of one job that failed on its own, while the rest of its batch went on. */
 export class Failed {
-  constructor(readonly error: unknown) {}
+  readonly error: unknown
+
+  constructor(error: unknown) {
+    this.error = error
+  }
 }

@@ -12,6 +12,14 @@ import { requestLock } from './decisions/identity.js'
 import { settleBatch, type SettleJob } from './decisions/settle.js'
 import { checkFacts } from './decisions/validate.js'
 import { verifyAuditAndDecisions } from './decisions/verify.js'
+import {
+  countHeld,
+  findDecisions,
+  readDecision,
+  type DecisionDetail,
+  type DecisionFilter,
+} from './decisions/queries.js'
+import { readUsage, type WindowSpan, type WindowUsage } from './velocity/usage.js'
 import { NotFound, StoreUnavailable } from './errors.js'
 import { migrate, type Migration } from './migrations.js'
 import { VELOCITY_MIGRATIONS } from './velocity/schema.js'
@@ -53,6 +61,14 @@ export interface Store {
   listHeld(): Promise<HeldRequest[]>
   releaseVelocity(requestId: string): Promise<ReleasedReservation[]>
   listDecisions(sinceMs: number): Promise<RecordedDecision[]>
+  /** `decisions list`: newest first, filtered, with votes. */
+  findDecisions(filter: DecisionFilter): Promise<DecisionDetail[]>
+  /** `decisions show`: the request's decision on each route it arrived on (or on `route`). */
+  readDecision(requestId: string, route?: Route): Promise<DecisionDetail[]>
+  /** Requests held for a quorum now. */
+  countHeld(): Promise<number>
+  /** `velocity show`: what each group has used of each window at `nowMs`. */
+  velocityUsage(windows: readonly WindowSpan[], nowMs: number): Promise<WindowUsage[]>
   /** The chain, and every decision against the audit entry that recorded it. */
   verifyAudit(): Promise<AuditVerification>
   readAudit(sinceMs?: number): AsyncGenerator<AuditEntry>
@@ -135,6 +151,12 @@ export async function openStore(url: string, options: OpenStoreOptions = {}): Pr
     releaseVelocity: (requestId) =>
       guarded('write', () => db.write((session) => releaseAll(session, requestId, clock.now()))),
     listDecisions: (sinceMs) => guarded('read', () => listDecisions(db, sinceMs)),
+    findDecisions: (filter) => guarded('read', () => db.read((reader) => findDecisions(reader, filter))),
+    readDecision: (requestId, route) =>
+      guarded('read', () => db.read((reader) => readDecision(reader, requestId, route))),
+    countHeld: () => guarded('read', () => db.read((reader) => countHeld(reader))),
+    velocityUsage: (windows, nowMs) =>
+      guarded('read', () => db.read((reader) => readUsage(reader, windows, nowMs))),
     verifyAudit: () => guarded('read', () => verifyAuditAndDecisions((work) => db.read(work))),
     readAudit: (sinceMs) => readAudit((work) => db.read(work), sinceMs),
     ping: () => guarded('ping', () => db.check()),

@@ -23,6 +23,8 @@ export type {
 export { requestLock } from './decisions/identity.js'
 export type { VelocityFigures, VelocitySeries, ReleasedReservation } from './velocity/ledger.js'
 export type { HeldRequest, VoteInput } from './decisions/votes.js'
+export type { DecisionDetail, DecisionFilter } from './decisions/queries.js'
+export type { WindowSpan, WindowUsage } from './velocity/usage.js'
 export type { AuditEntry, AuditEventType, AuditVerification } from './audit/chain.js'
 export { GENESIS_HASH } from './audit/chain.js'
 export { migrate, checkMigrations, type Migration } from './migrations.js'

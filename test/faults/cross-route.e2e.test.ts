@@ -10,7 +10,7 @@ import {
   type CallbackResponse,
   type CallbackRoute,
 } from '../../src/protocol/index.js'
-import { loadConfigFixture } from '../fixtures/index.js'
+import { loadConfigFixture } from '../../src/testing/index.js'
 import { freshPostgresSchema, pgUrl, sqliteDatabase } from '../support/databases.js'
 import { startTestHandler, transferOfUsd, TEST_POLICY, type TestHandler } from '../handler/support.js'
 

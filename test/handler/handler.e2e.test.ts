@@ -112,7 +112,9 @@ describe('callback handler over HTTP (JWT mode)', () => {
     expect((await get('/healthz')).status).toBe(200)
     expect(await (await get('/readyz')).json()).toEqual({ status: 'ready', policy: '7', store: true })
     const metrics = await (await get('/metrics')).text()
-    expect(metrics).toMatch(/countersign_decisions_total\{action="APPROVE",kind="tx",outcome="decided"\} \d+/)
+    expect(metrics).toMatch(
+      /countersign_decisions_total\{action="APPROVE",kind="tx_signing",rule="[^"]*",outcome="decided"\} \d+/,
+    )
     expect(metrics).toMatch(/countersign_decision_latency_seconds_bucket/)
     expect(metrics).toMatch(/countersign_auth_failures_total\{reason="unknown-api-user"\} 1/)
   })

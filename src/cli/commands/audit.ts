@@ -11,20 +11,21 @@ export function registerAuditCommands(program: Command, context: ProgramContext)
 
   withStoreOptions(audit.command('verify'))
     .description('walk the whole chain; exit 0 when intact, 1 naming the first broken entry')
+    .option('--json', 'the result as one JSON object')
     .action(
-      action(context, (options: StoreOptions) =>
+      action(context, (options: StoreOptions & { json?: boolean }) =>
         withStore(options, io, async (store) => {
           const result = await store.verifyAudit()
-          if (result.ok) {
+          if (options.json) io.out(JSON.stringify(result))
+          else if (result.ok) {
             io.out(
               `audit chain intact: ${result.entries} ${result.entries === 1 ? 'entry' : 'entries'}, head ${result.headHash}`,
             )
-            return ExitCode.ok
-          }
-          io.out(
-            `audit chain BROKEN at entry ${result.brokenSeq}: ${result.problem} (${result.entries - 1} entries before it verify)`,
-          )
-          return ExitCode.failed
+          } else
+            io.out(
+              `audit chain BROKEN at entry ${result.brokenSeq}: ${result.problem} (${result.entries - 1} entries before it verify)`,
+            )
+          return result.ok ? ExitCode.ok : ExitCode.failed
         }),
       ),
     )

@@ -12,6 +12,7 @@ import {
 import { captureSignals, exitOnFatalError, runWorkers, type ProcessSignals } from '../../service/index.js'
 import { ExitCode, type Io } from '../io.js'
 import { action, type ProgramContext } from '../program.js'
+import { registerHandlerCheck } from './handler-check.js'
 
 interface StartOptions {
   readonly config?: string
@@ -71,7 +72,7 @@ async function startWorkers(
   workers: number,
 ): Promise<number> {
   const { configPath } = await prepareConfigPath(options)
-  context.io.out(`Countersign handler starting ${workers} workers (primary pid ${process.pid})`)
+  context.io.err(`Countersign handler starting ${workers} workers (primary pid ${process.pid})`)
   const args = [
     'handler',
     'start',
@@ -84,7 +85,8 @@ async function startWorkers(
 
 async function serve(context: ProgramContext, options: StartOptions, signals: ProcessSignals): Promise<void> {
   const { io } = context
-  io.out(`Countersign handler starting (pid ${process.pid})`)
+  // Production stdout carries JSON log lines only: human lines go to stderr (the dev banner stays on stdout).
+  io.err(`Countersign handler starting (pid ${process.pid})`)
   const { configPath, setup } = await prepareConfigPath(options)
   const env = options.listen ? { ...io.env, COUNTERSIGN_LISTEN: options.listen } : io.env
   const config = loadConfigFile(configPath, env)
@@ -92,7 +94,7 @@ async function serve(context: ProgramContext, options: StartOptions, signals: Pr
   exitOnFatalError(log)
   const handler = await startHandler(config, { log })
   if (setup) devBanner(io, handler.url, setup)
-  else io.out(`Countersign handler listening on ${handler.url} (pid ${process.pid})`)
+  else io.err(`Countersign handler listening on ${handler.url} (pid ${process.pid})`)
   await signals.serve(handler, log)
 }
 
@@ -112,4 +114,5 @@ export function registerHandlerCommands(program: Command, context: ProgramContex
       '\nSignals: SIGTERM/SIGINT drain in-flight requests (within limits.drainTimeout) and stop; SIGHUP reloads the policy file.\nSend them to the PID the handler prints, not to an `npm start` wrapper.',
     )
     .action(action(context, (options: StartOptions) => start(context, options)))
+  registerHandlerCheck(handler, context)
 }

@@ -52,6 +52,23 @@ function replayOne(candidate: CompiledPolicy, recorded: RecordedDecision): Repla
   return { recorded, candidate: decision.require ? 'HOLD' : decision.action, candidateRule: decision.ruleId }
 }
 
+function replayJson(candidate: CompiledPolicy, replayed: number, changed: readonly Replayed[]) {
+  return {
+    replayed,
+    candidateVersion: candidate.version,
+    changed: changed.map(({ recorded, candidate: outcome, candidateRule }) => ({
+      requestId: recorded.requestId,
+      kind: recorded.kind,
+      recorded: {
+        outcome: recordedOutcome(recorded),
+        ruleId: recorded.ruleId,
+        policyVersion: recorded.policyVersion,
+      },
+      candidate: { outcome, ruleId: candidateRule },
+    })),
+  }
+}
+
 export function registerPolicyReplayCommand(policy: Command, context: ProgramContext): void {
   withStoreOptions(policy.command('replay'))
     .description(
@@ -59,8 +76,9 @@ export function registerPolicyReplayCommand(policy: Command, context: ProgramCon
     )
     .requiredOption('--candidate <file>', 'the candidate policy file')
     .option('--since <time>', 'ISO date/time or a duration back from now', '7d')
+    .option('--json', 'one JSON object {replayed, candidateVersion, changed}')
     .action(
-      action(context, (options: StoreOptions & { candidate: string; since: string }) => {
+      action(context, (options: StoreOptions & { candidate: string; since: string; json?: boolean }) => {
         const candidate = loadPolicyFile(resolve(context.io.cwd, options.candidate))
         const since = parseSince(options.since, Date.now(), '--since')
         return withStore(options, context.io, async (store) => {
@@ -68,6 +86,10 @@ export function registerPolicyReplayCommand(policy: Command, context: ProgramCon
             replayOne(candidate, recorded),
           )
           const changed = replayed.filter((item) => item.candidate !== recordedOutcome(item.recorded))
+          if (options.json) {
+            context.io.out(JSON.stringify(replayJson(candidate, replayed.length, changed)))
+            return changed.length === 0 ? ExitCode.ok : ExitCode.failed
+          }
           for (const { recorded, candidate: outcome, candidateRule } of changed) {
             context.io.out(
               `${recorded.requestId}  ${recorded.kind}  ${recordedOutcome(recorded)} (rule ${recorded.ruleId ?? 'default'}, policy ${recorded.policyVersion}) → ${outcome} (rule ${candidateRule ?? 'default'})`,

@@ -46,6 +46,26 @@ function printReport(io: Io, report: CasesReport): void {
   io.out(`${report.outcomes.length - failed} passed, ${failed} failed`)
 }
 
+/** `policy test --json`: the same facts as the text report. */
+function reportJson(report: CasesReport) {
+  const failed = report.outcomes.filter((outcome) => !outcome.passed).length
+  return {
+    passed: report.outcomes.length - failed,
+    failed,
+    total: report.total,
+    unreached: report.unreached,
+    cases: report.outcomes.map((outcome) => ({
+      name: outcome.name,
+      passed: outcome.passed,
+      action: outcome.action,
+      ruleId: outcome.ruleId,
+      decidedBy: outcome.decision.trace.decided_by,
+      hold: outcome.hold ?? null,
+      problems: outcome.problems,
+    })),
+  }
+}
+
 function registerCheck(policy: Command, context: ProgramContext): void {
   policy
     .command('check')
@@ -54,12 +74,24 @@ function registerCheck(policy: Command, context: ProgramContext): void {
     )
     .argument('<file>', 'policy file (YAML)')
     .option('--now <instant>', 'check list files against their max_age at this time (default: now)')
+    .option('--json', 'the result as one JSON object {ok, version, digest, diagnostics}')
     .action(
-      action(context, (file: string, options: { now?: string }) => {
+      action(context, (file: string, options: { now?: string; json?: boolean }) => {
         const path = resolve(context.io.cwd, file)
         const report = lintPolicy(path, {
           now: options.now === undefined ? new Date() : parseInstant(options.now, '--now'),
         })
+        if (options.json) {
+          context.io.out(
+            JSON.stringify({
+              ok: report.policy !== null,
+              version: report.policy?.version ?? null,
+              digest: report.policy?.digest ?? null,
+              diagnostics: report.diagnostics,
+            }),
+          )
+          return report.policy === null ? ExitCode.failed : ExitCode.ok
+        }
         for (const diagnostic of report.diagnostics) context.io.out(formatDiagnostic(file, diagnostic))
         const errors = report.diagnostics.filter((diagnostic) => diagnostic.severity === 'error').length
         const warnings = report.diagnostics.length - errors
@@ -85,20 +117,25 @@ function registerTest(policy: Command, context: ProgramContext): void {
       '--fixtures <dir>',
       "directory of fixture payloads (default: the cases file's `fixtures`, else the fixtures shipped with countersign)",
     )
+    .option('--json', 'the report as one JSON object {passed, failed, unreached, cases}')
     .action(
-      action(context, (file: string, casesFile: string | undefined, options: { fixtures?: string }) => {
-        const path = resolve(context.io.cwd, file)
-        const compiled = loadPolicyFile(path)
-        const cases = loadPolicyCases(resolve(context.io.cwd, casesFile ?? defaultCasesPath(file)), {
-          defaultFixturesDir: FIXTURES_DIR,
-          ...(options.fixtures === undefined
-            ? {}
-            : { fixturesDir: resolve(context.io.cwd, options.fixtures) }),
-        })
-        const report = runPolicyCases(compiled, cases)
-        printReport(context.io, report)
-        return report.outcomes.every((outcome) => outcome.passed) ? ExitCode.ok : ExitCode.failed
-      }),
+      action(
+        context,
+        (file: string, casesFile: string | undefined, options: { fixtures?: string; json?: boolean }) => {
+          const path = resolve(context.io.cwd, file)
+          const compiled = loadPolicyFile(path)
+          const cases = loadPolicyCases(resolve(context.io.cwd, casesFile ?? defaultCasesPath(file)), {
+            defaultFixturesDir: FIXTURES_DIR,
+            ...(options.fixtures === undefined
+              ? {}
+              : { fixturesDir: resolve(context.io.cwd, options.fixtures) }),
+          })
+          const report = runPolicyCases(compiled, cases)
+          if (options.json) context.io.out(JSON.stringify(reportJson(report)))
+          else printReport(context.io, report)
+          return report.outcomes.every((outcome) => outcome.passed) ? ExitCode.ok : ExitCode.failed
+        },
+      ),
     )
 }
 
@@ -114,12 +151,19 @@ function registerExplain(policy: Command, context: ProgramContext): void {
       '--velocity <json>',
       'window figures before the request, e.g. \'{"vault_24h":{"sum_usd":1000,"count":2}}\'',
     )
+    .option('--json', 'one JSON object {action, ruleId, reason, require, hold, trace}')
     .action(
       action(
         context,
         (
           file: string,
-          options: { request: string; kind?: (typeof KINDS)[number]; now?: string; velocity?: string },
+          options: {
+            request: string
+            kind?: (typeof KINDS)[number]
+            now?: string
+            velocity?: string
+            json?: boolean
+          },
         ) => {
           const compiled = loadPolicyFile(resolve(context.io.cwd, file))
           const now = options.now === undefined ? new Date() : parseInstant(options.now, '--now')
@@ -139,6 +183,19 @@ function registerExplain(policy: Command, context: ProgramContext): void {
             family: undefined,
             now: undefined,
           })
+          if (options.json) {
+            context.io.out(
+              JSON.stringify({
+                action: answer,
+                ruleId: decision.ruleId,
+                reason: decision.reason,
+                require: decision.require ?? null,
+                hold: hold ?? null,
+                trace: decision.trace,
+              }),
+            )
+            return ExitCode.ok
+          }
           const by = decision.ruleId === null ? decision.trace.decided_by : decision.ruleId
           context.io.out(
             `${answer} by ${by}: ${decision.reason}${hold === undefined ? '' : ` (hold ${hold.state})`}`,

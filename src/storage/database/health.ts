@@ -9,11 +9,14 @@ const MAX_BACKOFF_MS = 5_000
  * the delay between attempts doubles up to five seconds.
  */
 export class ConnectionHealth {
+  private readonly now: () => number
   private problem: string | null = null
   private backoffMs = FIRST_BACKOFF_MS
   private nextAttemptAt = 0
 
-  constructor(private readonly now: () => number = Date.now) {}
+  constructor(now: () => number = Date.now) {
+    this.now = now
+  }
 
   /** Throws the last problem while down and no attempt is due; otherwise lets one attempt through. */
   gate(fail: (problem: string) => Error): void {
