@@ -1,7 +1,26 @@
 import { CountersignError, systemClock, type Clock } from '../core/index.js'
 import { APPROVAL_MIGRATIONS } from './decisions/votes-schema.js'
-import { castVote, listHeld, type HeldRequest, type VoteInput } from './decisions/votes.js'
-import { appendEvents, readAudit, type AuditEntry, type AuditVerification } from './audit/chain.js'
+import {
+  castVote,
+  listHeld,
+  type HeldRequest,
+  type SignedVoteInput,
+  type VoteVerifier,
+} from './decisions/votes.js'
+import {
+  addApprover,
+  listApprovers,
+  removeApprover,
+  type Approver,
+  type ApproverInput,
+} from './decisions/approvers.js'
+import {
+  appendEvents,
+  readAudit,
+  type AuditEntry,
+  type AuditVerification,
+  type ChainAnchor,
+} from './audit/chain.js'
 import { AUDIT_MIGRATIONS } from './audit/schema.js'
 import { Batcher, Failed } from './batcher.js'
 import { openDatabase } from './database/open.js'
@@ -49,12 +68,16 @@ export interface Store {
   readonly dialect: StorageDatabase['dialect']
   /** Reads the request's recorded state, asks `planner` for a plan, and executes it in one transaction. */
   settle(facts: RequestFacts, planner: Planner): Promise<Settlement>
-  castVote(input: VoteInput): Promise<HeldRequest>
+  /** Records a signed vote once `verify` accepts it against the request as recorded and the approver's key. */
+  castVote(vote: SignedVoteInput, verify: VoteVerifier): Promise<HeldRequest>
   listHeld(): Promise<HeldRequest[]>
+  addApprover(input: ApproverInput): Promise<Approver>
+  removeApprover(id: string): Promise<Approver>
+  listApprovers(): Promise<Approver[]>
   releaseVelocity(requestId: string): Promise<ReleasedReservation[]>
   listDecisions(sinceMs: number): Promise<RecordedDecision[]>
-  /** The chain, and every decision against the audit entry that recorded it. */
-  verifyAudit(): Promise<AuditVerification>
+  /** The chain (holding `anchor`'s entry, when given), and every decision against the entry that recorded it. */
+  verifyAudit(anchor?: ChainAnchor): Promise<AuditVerification>
   readAudit(sinceMs?: number): AsyncGenerator<AuditEntry>
   /** Throws when the store cannot take writes (readiness). */
   ping(): Promise<void>
@@ -130,12 +153,18 @@ export async function openStore(url: string, options: OpenStoreOptions = {}): Pr
       checkFacts(facts)
       return guarded('write', () => decisions.submit({ facts, planner }))
     },
-    castVote: (input) => guarded('write', () => db.write((session) => castVote(session, input, clock.now()))),
+    castVote: (vote, verify) =>
+      guarded('write', () => db.write((session) => castVote(session, vote, verify, clock.now()))),
     listHeld: () => guarded('read', () => db.read((reader) => listHeld(reader))),
+    addApprover: (input) =>
+      guarded('write', () => db.write((session) => addApprover(session, input, clock.now()))),
+    removeApprover: (id) =>
+      guarded('write', () => db.write((session) => removeApprover(session, id, clock.now()))),
+    listApprovers: () => guarded('read', () => db.read((reader) => listApprovers(reader))),
     releaseVelocity: (requestId) =>
       guarded('write', () => db.write((session) => releaseAll(session, requestId, clock.now()))),
     listDecisions: (sinceMs) => guarded('read', () => listDecisions(db, sinceMs)),
-    verifyAudit: () => guarded('read', () => verifyAuditAndDecisions(db.read)),
+    verifyAudit: (anchor) => guarded('read', () => verifyAuditAndDecisions(db.read, anchor)),
     readAudit: (sinceMs) => readAudit(db.read, sinceMs),
     ping: () => guarded('ping', () => db.check()),
     health: () => db.health(),

@@ -22,8 +22,9 @@ export type {
 } from './decisions/plan.js'
 export { requestLock } from './decisions/identity.js'
 export type { VelocityFigures, VelocitySeries, ReleasedReservation } from './velocity/ledger.js'
-export type { HeldRequest, VoteInput } from './decisions/votes.js'
-export type { AuditEntry, AuditEventType, AuditVerification } from './audit/chain.js'
+export type { HeldRequest, SignedVoteInput, VoteContext, VoteVerifier } from './decisions/votes.js'
+export type { Approver, ApproverInput } from './decisions/approvers.js'
+export type { AuditEntry, AuditEventType, AuditVerification, ChainAnchor } from './audit/chain.js'
 export { GENESIS_HASH } from './audit/chain.js'
 export { migrate, checkMigrations, type Migration } from './migrations.js'
 export { openDatabase } from './database/open.js'
@@ -40,4 +41,11 @@ export {
   SESSION_LIMITS as POSTGRES_SESSION_LIMITS,
   advisoryKey as postgresAdvisoryKey,
 } from './database/postgres.js'
-export { NotFound, RecordRefused, STORAGE_ERRORS, StoreConflict, StoreUnavailable } from './errors.js'
+export {
+  NotFound,
+  RecordRefused,
+  STORAGE_ERRORS,
+  StoreConflict,
+  StoreUnavailable,
+  VoteRefused,
+} from './errors.js'
