@@ -70,7 +70,10 @@ export function checkVote(facts: VoteFacts, signature: string, expected: VoteExp
     return `the vote was signed for ${facts.route} request ${JSON.stringify(facts.requestId)}, not ${expected.route} request ${JSON.stringify(expected.requestId)}: a vote counts for the request it names only`
   if (facts.payloadDigest !== expected.payloadDigest)
     return `the vote was signed over payload digest ${facts.payloadDigest.slice(0, 16)}…, but request ${JSON.stringify(expected.requestId)} recorded ${expected.payloadDigest.slice(0, 16)}…: sign the request as it is held (countersign approvals list)`
-  if (!Number.isSafeInteger(facts.signedAt) || Math.abs(expected.recordedAt - facts.signedAt) > VOTE_WINDOW_MS)
+  if (
+    !Number.isSafeInteger(facts.signedAt) ||
+    Math.abs(expected.recordedAt - facts.signedAt) > VOTE_WINDOW_MS
+  )
     return `the vote was signed at ${describeTime(facts.signedAt)}, more than ${VOTE_WINDOW_MS / 60_000} minutes from ${new Date(expected.recordedAt).toISOString()}: sign it again now (check the signer's clock)`
   if (!verifyStatement(voteStatement(facts), signature, expected.publicKeyPem))
     return `the vote's signature does not verify with ${who}'s registered key${expected.publicKeyFingerprint ? ` (sha256 ${expected.publicKeyFingerprint})` : ''}: sign with ${who}'s own private key`

@@ -81,8 +81,13 @@ export function readAnchor(
   }
   const statement = statementOf(parsed.statement, label)
   if (typeof parsed.signature !== 'string' || typeof parsed.publicKey !== 'string')
-    throw new AnchorInvalid(`${label} has no signature or public key (write one with countersign audit anchor)`)
-  const key = importStatementPublicKey(pinnedKeyPem ?? parsed.publicKey, pinnedKeyPem ? 'the anchor key' : label)
+    throw new AnchorInvalid(
+      `${label} has no signature or public key (write one with countersign audit anchor)`,
+    )
+  const key = importStatementPublicKey(
+    pinnedKeyPem ?? parsed.publicKey,
+    pinnedKeyPem ? 'the anchor key' : label,
+  )
   if (!verifyStatement(statement, parsed.signature, key.pem)) {
     throw new AnchorInvalid(
       pinnedKeyPem

@@ -2,7 +2,14 @@ import { resolve } from 'node:path'
 import { Option, type Command } from 'commander'
 import { checkVote, readStatementPrivateKey, signVote, spkiFingerprint } from '../../keys/index.js'
 import { resolveHold } from '../../policy/index.js'
-import { NotFound, StoreConflict, VoteRefused, type HeldRequest, type Route, type Store } from '../../storage/index.js'
+import {
+  NotFound,
+  StoreConflict,
+  VoteRefused,
+  type HeldRequest,
+  type Route,
+  type Store,
+} from '../../storage/index.js'
 import { ExitCode, type Io } from '../io.js'
 import { action, type ProgramContext } from '../program.js'
 import { withStore, withStoreOptions, type StoreOptions } from '../store-option.js'
@@ -34,7 +41,9 @@ async function findHeld(store: Store, requestId: string, route: Route | undefine
   if (held.length === 0)
     throw new NotFound(`no request with id ${requestId} is awaiting approval (countersign approvals list)`)
   if (held.length > 1)
-    throw new StoreConflict(`request ${requestId} is held on both routes: name the route with --route tx|config`)
+    throw new StoreConflict(
+      `request ${requestId} is held on both routes: name the route with --route tx|config`,
+    )
   return held[0]!
 }
 
@@ -82,7 +91,12 @@ function withVoteOptions(command: Command): Command {
   return withStoreOptions(command)
     .requiredOption('--key <file>', "the approver's private key (countersign keys generate --for approver)")
     .option('--as <name>', 'the approver the key is registered to (checked; refused when it is not)')
-    .addOption(new Option('--route <route>', 'the route, when the requestId is held on both').choices(['tx', 'config']))
+    .addOption(
+      new Option('--route <route>', 'the route, when the requestId is held on both').choices([
+        'tx',
+        'config',
+      ]),
+    )
 }
 
 export function registerApprovalsCommands(program: Command, context: ProgramContext): void {

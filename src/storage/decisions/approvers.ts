@@ -48,7 +48,11 @@ export async function findApprover(db: Executor, id: string): Promise<Approver |
 }
 
 /** Registers an approver's public key, audited; an id or a key already registered is refused. */
-export async function addApprover(session: WriteSession, input: ApproverInput, now: number): Promise<Approver> {
+export async function addApprover(
+  session: WriteSession,
+  input: ApproverInput,
+  now: number,
+): Promise<Approver> {
   await session.lock([APPROVERS_LOCK])
   const db = tables<ApprovalTables>(session.db)
   const existing = await db
