@@ -17,7 +17,7 @@ export const STORAGE_ERRORS = defineErrorCodes('storage', {
   CS_VOTE_REFUSED: {
     meaning:
       "an approver's vote was not recorded: its signature does not verify with the approver's registered key, or it names another request, route, payload digest or approver, or was signed outside the time window",
-    fix: 'sign the vote again with the approver\'s own key for the request as held: countersign approvals approve|reject ID --key FILE',
+    fix: "sign the vote again with the approver's own key for the request as held: countersign approvals approve|reject ID --key FILE",
   },
   CS_STORE_RECORD_REFUSED: {
     meaning: 'a value cannot be stored faithfully (not well-formed text, a NUL character, or too long)',

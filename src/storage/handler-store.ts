@@ -5,6 +5,7 @@ import {
   listHeld,
   type HeldRequest,
   type SignedVoteInput,
+  type VoteTarget,
   type VoteVerifier,
 } from './decisions/votes.js'
 import {
@@ -69,7 +70,7 @@ export interface Store {
   /** Reads the request's recorded state, asks `planner` for a plan, and executes it in one transaction. */
   settle(facts: RequestFacts, planner: Planner): Promise<Settlement>
   /** Records a signed vote once `verify` accepts it against the request as recorded and the approver's key. */
-  castVote(vote: SignedVoteInput, verify: VoteVerifier): Promise<HeldRequest>
+  castVote(target: VoteTarget, vote: SignedVoteInput, verify: VoteVerifier): Promise<HeldRequest>
   listHeld(): Promise<HeldRequest[]>
   addApprover(input: ApproverInput): Promise<Approver>
   removeApprover(id: string): Promise<Approver>
@@ -153,8 +154,8 @@ export async function openStore(url: string, options: OpenStoreOptions = {}): Pr
       checkFacts(facts)
       return guarded('write', () => decisions.submit({ facts, planner }))
     },
-    castVote: (vote, verify) =>
-      guarded('write', () => db.write((session) => castVote(session, vote, verify, clock.now()))),
+    castVote: (target, vote, verify) =>
+      guarded('write', () => db.write((session) => castVote(session, target, vote, verify, clock.now()))),
     listHeld: () => guarded('read', () => db.read((reader) => listHeld(reader))),
     addApprover: (input) =>
       guarded('write', () => db.write((session) => addApprover(session, input, clock.now()))),

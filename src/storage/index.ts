@@ -22,7 +22,13 @@ export type {
 } from './decisions/plan.js'
 export { requestLock } from './decisions/identity.js'
 export type { VelocityFigures, VelocitySeries, ReleasedReservation } from './velocity/ledger.js'
-export type { HeldRequest, SignedVoteInput, VoteContext, VoteVerifier } from './decisions/votes.js'
+export type {
+  HeldRequest,
+  SignedVoteInput,
+  VoteContext,
+  VoteTarget,
+  VoteVerifier,
+} from './decisions/votes.js'
 export type { Approver, ApproverInput } from './decisions/approvers.js'
 export type { AuditEntry, AuditEventType, AuditVerification, ChainAnchor } from './audit/chain.js'
 export { GENESIS_HASH } from './audit/chain.js'

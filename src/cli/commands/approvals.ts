@@ -77,7 +77,11 @@ function vote(context: ProgramContext, decision: 'approve' | 'reject') {
         reason: options.reason ?? null,
         signedAt: Date.now(),
       }
-      const recorded = await store.castVote({ ...facts, signature: signVote(facts, privateKey) }, checkVote)
+      const recorded = await store.castVote(
+        held,
+        { ...facts, signature: signVote(facts, privateKey) },
+        checkVote,
+      )
       io.out(
         `${decision === 'approve' ? 'approval' : 'rejection'} by ${approver} signed and recorded; the co-signer's next retry gets the decision`,
       )

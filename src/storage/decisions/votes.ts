@@ -110,6 +110,12 @@ export interface SignedVoteInput {
   readonly signature: string
 }
 
+/** The held request a vote is cast on (the vote itself names the request it was signed for). */
+export interface VoteTarget {
+  readonly route: Route
+  readonly requestId: string
+}
+
 /** What a vote must be about, read by the store under the request's lock. */
 export interface VoteContext {
   readonly route: Route
@@ -128,18 +134,20 @@ export interface VoteContext {
 export type VoteVerifier = (vote: SignedVoteInput, signature: string, expected: VoteContext) => string | null
 
 /**
- * Records one approver's signed vote on a held request and audits it with its signature. The vote is
+ * Records one approver's signed vote on the held request `target` and audits it with its signature. The vote is
  * verified first, under the request's lock, against the request as recorded and the approver's registered
  * key: a refusal records nothing. The decision itself changes on the co-signer's next retry, when the
  * handler's plan resolves the hold with the votes recorded here (verifying each again).
  */
 export async function castVote(
   session: WriteSession,
+  target: VoteTarget,
   input: SignedVoteInput,
   verify: VoteVerifier,
   now: number,
 ): Promise<HeldRequest> {
-  const { route, requestId, approver } = input
+  const { route, requestId } = target
+  const { approver } = input
   await session.lock([requestLock(route, requestId)])
   const row = await tables<DecisionTables>(session.db)
     .selectFrom('decisions')

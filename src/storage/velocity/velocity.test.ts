@@ -18,6 +18,7 @@ describe.each(testDatabases)('velocity on $name', (database) => {
   /** alice's signed vote on a held tx request, recorded by the store. */
   const vote = (requestId: string, decision: 'approve' | 'reject') =>
     store.castVote(
+      { route: 'tx', requestId },
       signedVote({ route: 'tx', requestId, payloadDigest: `digest-${requestId}` }, 'alice', alice, {
         decision,
         signedAt: now,
