@@ -1,7 +1,17 @@
 /** Approver keys and signed votes for store and handler tests: what `approvals approve --key` produces. */
 import { generateKeyPairSync, type KeyObject } from 'node:crypto'
-import { importStatementPublicKey, signVote, type VoteFacts } from '../../src/keys/index.js'
+import {
+  checkVote,
+  importStatementPublicKey,
+  signVote,
+  VOTE_WINDOW_MS,
+  type VoteFacts,
+} from '../../src/keys/index.js'
 import type { HeldRequest, SignedVoteInput, Store } from '../../src/storage/index.js'
+
+/** The vote rules the CLI gives the store (storage tests may not import the keys module themselves). */
+export const voteVerifier = checkVote
+export { VOTE_WINDOW_MS }
 
 export interface ApproverKey {
   readonly privateKey: KeyObject

@@ -1,7 +1,12 @@
 import { afterAll, afterEach, describe, expect, it } from 'vitest'
 import { systemClock } from '../../core/index.js'
-import { checkVote, VOTE_WINDOW_MS } from '../../keys/index.js'
-import { approverKey, registerApprover, signedVote } from '../../../test/support/approvers.js'
+import {
+  approverKey,
+  registerApprover,
+  signedVote,
+  voteVerifier as checkVote,
+  VOTE_WINDOW_MS,
+} from '../../../test/support/approvers.js'
 import { testDatabases } from '../../../test/support/databases.js'
 import { facts, planner, verdict } from '../../../test/support/planners.js'
 import { openStore, type HeldRequest, type Store } from '../index.js'

@@ -2,8 +2,12 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest'
 import { systemClock } from '../../core/index.js'
 import { testDatabases } from '../../../test/support/databases.js'
 import { facts, limitPlanner, planner, verdict, window50k } from '../../../test/support/planners.js'
-import { approverKey, signedVote, type ApproverKey } from '../../../test/support/approvers.js'
-import { checkVote } from '../../keys/index.js'
+import {
+  approverKey,
+  signedVote,
+  voteVerifier as checkVote,
+  type ApproverKey,
+} from '../../../test/support/approvers.js'
 import { NotFound, openStore, type SettlePlan, type SettleState, type Store } from '../index.js'
 
 describe.each(testDatabases)('velocity on $name', (database) => {
