@@ -1,7 +1,8 @@
 /**
  * Keys tooling and REST API request authentication: RSA key pairs and CSRs for API users and callback
- * handlers, Ed25519/P-256 keys of approvers and audit anchors (signed votes and anchors), SPKI fingerprints byte-identical to openssl's, the key-vs-CSR check, signing and verifying
- * Fireblocks-style request JWTs, and the diagnosis of a refused request.
+ * handlers, Ed25519/P-256 keys that sign approver votes and audit anchors, SPKI fingerprints byte-identical
+ * to openssl's, the key-vs-CSR check, signing and verifying Fireblocks-style request JWTs, and the diagnosis
+ * of a refused request.
  */
 export { generateRsaKeyPair, API_USER_KEY_BITS, CALLBACK_KEY_BITS } from './generate-rsa-key-pair.js'
 export type { RsaKeyPair } from './generate-rsa-key-pair.js'
@@ -28,8 +29,6 @@ export {
   importStatementPublicKey,
   readStatementPrivateKey,
   readStatementPublicKey,
-  signStatement,
-  verifyStatement,
 } from './statement-keys.js'
 export type { StatementKeyPair } from './statement-keys.js'
 export { checkVote, signVote, voteStatement, VOTE_WINDOW_MS } from './approver-vote.js'
