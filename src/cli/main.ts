@@ -5,6 +5,7 @@ import { registerKeysCommands } from './commands/keys.js'
 import { registerHandlerCommands } from './commands/handler.js'
 import { registerAuditCommands } from './commands/audit.js'
 import { registerApprovalsCommands } from './commands/approvals.js'
+import { registerApproversCommands } from './commands/approvers.js'
 import { registerVelocityCommands } from './commands/velocity.js'
 import { registerDecisionsCommands } from './commands/decisions.js'
 import { registerSimulateCommands } from './commands/simulate.js'
@@ -26,6 +27,7 @@ export function buildProgram(context: ProgramContext) {
   registerHandlerCommands(program, context)
   registerAuditCommands(program, context)
   registerApprovalsCommands(program, context)
+  registerApproversCommands(program, context)
   registerVelocityCommands(program, context)
   registerDecisionsCommands(program, context)
   registerSimulateCommands(program, context)

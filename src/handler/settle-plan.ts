@@ -9,6 +9,7 @@ import type {
   VelocityFigures,
   Verdict,
 } from '../storage/index.js'
+import { verifiedVotes } from './verified-votes.js'
 
 export const ALTERED_REPLAY_REASON =
   'requestId was already decided for a different payload (replay with altered parameters)'
@@ -88,21 +89,38 @@ function alert(
 
 function planHold(state: SettleState, recorded: RecordedState, rules: DecisionRules): SettlePlan {
   const hold = recorded.hold!
-  const resolution = rules.resolveHold(hold, recorded.heldAt, recorded.votes, state.now)
+  // Only votes whose signatures verify count: a forged or edited vote row never moves money.
+  const { counted, uncounted } = verifiedVotes(recorded)
+  const resolution = rules.resolveHold(hold, recorded.heldAt, counted, state.now)
   if (resolution.state === 'pending') return { type: 'repeat' }
   const approved = resolution.state === 'approved'
   return {
     type: 'resolve',
     action: approved ? Action.approve : Action.reject,
     reason: approved
-      ? `approved by quorum (${hold.quorum} of ${hold.approvers.join(', ')})`
+      ? `approved by ${approversWho('approve', counted)} (quorum ${hold.quorum} of ${hold.approvers.join(', ')})`
       : resolution.reason,
     release: !approved,
     audit: {
       kind: recorded.kind,
       ruleId: recorded.ruleId,
       policyVersion: recorded.policyVersion,
-      votes: recorded.votes.map((vote) => ({ approver: vote.approver, vote: vote.vote })),
+      // Each counted vote with its signature, so the entry alone proves who approved (or vetoed).
+      votes: counted.map((vote) => ({
+        approver: vote.approver,
+        vote: vote.vote,
+        reason: vote.reason ?? null,
+        signedAt: vote.signedAt,
+        signature: vote.signature,
+      })),
+      ...(uncounted.length > 0 ? { uncountedVotes: uncounted } : {}),
     },
   }
+}
+
+function approversWho(decision: RecordedVote['vote'], votes: readonly RecordedVote[]): string {
+  return votes
+    .filter((vote) => vote.vote === decision)
+    .map((vote) => vote.approver)
+    .join(', ')
 }

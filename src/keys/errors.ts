@@ -22,6 +22,15 @@ export const KEYS_ERRORS = defineErrorCodes('keys', {
     meaning: 'a CSR subject is not a list of ATTRIBUTE=value pairs with known attributes',
     fix: 'write the subject like /CN=api-user/O=Example',
   },
+  CS_STATEMENT_KEY_UNSUPPORTED: {
+    meaning: 'an approver or audit-anchor key is neither Ed25519 nor ECDSA P-256',
+    fix: 'generate one with countersign keys generate --for approver --name NAME',
+  },
+  CS_AUDIT_ANCHOR_INVALID: {
+    meaning:
+      'an audit anchor file is not an anchor, was altered, or is not signed by the anchor key given with --anchor-key',
+    fix: 'use an anchor written by countersign audit anchor and the public key of the key that signed it',
+  },
 })
 
 export type KeysErrorCode = keyof typeof KEYS_ERRORS.codes
@@ -50,4 +59,14 @@ export class FileExists extends CountersignError {
 /** A certificate subject that is not of the openssl form `/O=Acme/CN=treasury-bot`. */
 export class SubjectInvalid extends CountersignError {
   readonly code = 'CS_SUBJECT_INVALID' satisfies KeysErrorCode
+}
+
+/** An approver or anchor key of a kind statements are not signed with (RSA, another curve). */
+export class StatementKeyUnsupported extends CountersignError {
+  readonly code = 'CS_STATEMENT_KEY_UNSUPPORTED' satisfies KeysErrorCode
+}
+
+/** An audit anchor that cannot be trusted: not an anchor, altered, or signed by another key. */
+export class AnchorInvalid extends CountersignError {
+  readonly code = 'CS_AUDIT_ANCHOR_INVALID' satisfies KeysErrorCode
 }

@@ -1,7 +1,8 @@
 /**
  * Keys tooling and REST API request authentication: RSA key pairs and CSRs for API users and callback
- * handlers, SPKI fingerprints byte-identical to openssl's, the key-vs-CSR check, signing and verifying
- * Fireblocks-style request JWTs, and the diagnosis of a refused request.
+ * handlers, Ed25519/P-256 keys that sign approver votes and audit anchors, SPKI fingerprints byte-identical
+ * to openssl's, the key-vs-CSR check, signing and verifying Fireblocks-style request JWTs, and the diagnosis
+ * of a refused request.
  */
 export { generateRsaKeyPair, API_USER_KEY_BITS, CALLBACK_KEY_BITS } from './generate-rsa-key-pair.js'
 export type { RsaKeyPair } from './generate-rsa-key-pair.js'
@@ -14,7 +15,26 @@ export type { KeyMaterial, ReadKeyMaterialOptions } from './read-key-material.js
 export { spkiFingerprint } from './spki-fingerprint.js'
 export { checkKeyMatch } from './check-key-match.js'
 export type { KeyMatch } from './check-key-match.js'
-export { FileExists, KeyEncrypted, KeyUnreadable, SubjectInvalid, KEYS_ERRORS } from './errors.js'
+export {
+  AnchorInvalid,
+  FileExists,
+  KeyEncrypted,
+  KeyUnreadable,
+  StatementKeyUnsupported,
+  SubjectInvalid,
+  KEYS_ERRORS,
+} from './errors.js'
+export {
+  generateStatementKeyPair,
+  importStatementPublicKey,
+  readStatementPrivateKey,
+  readStatementPublicKey,
+} from './statement-keys.js'
+export type { StatementKeyPair } from './statement-keys.js'
+export { checkVote, signVote, voteStatement, VOTE_WINDOW_MS } from './approver-vote.js'
+export type { VoteExpectation, VoteFacts, VoteStatement } from './approver-vote.js'
+export { readAnchor, signAnchor } from './audit-anchor.js'
+export type { AnchorStatement, AuditAnchor } from './audit-anchor.js'
 export type { KeysErrorCode } from './errors.js'
 export { InMemoryNonceStore } from './nonce-store.js'
 export type { NonceStore } from './nonce-store.js'

@@ -14,6 +14,11 @@ export const STORAGE_ERRORS = defineErrorCodes('storage', {
     meaning: 'no recorded request or reservation has that id',
     fix: 'check the requestId (countersign audit export lists every recorded request)',
   },
+  CS_VOTE_REFUSED: {
+    meaning:
+      "an approver's vote was not recorded: its signature does not verify with the approver's registered key, or it names another request, route, payload digest or approver, or was signed outside the time window",
+    fix: "sign the vote again with the approver's own key for the request as held: countersign approvals approve|reject ID --key FILE",
+  },
   CS_STORE_RECORD_REFUSED: {
     meaning: 'a value cannot be stored faithfully (not well-formed text, a NUL character, or too long)',
     fix: 'send identifiers as well-formed UTF-8 text without NUL, at most 1,024 characters',
@@ -43,4 +48,8 @@ export class RecordRefused extends CountersignError {
 
 export class StoreSchemaUnknown extends CountersignError {
   readonly code = 'CS_STORE_SCHEMA_UNKNOWN'
+}
+
+export class VoteRefused extends CountersignError {
+  readonly code = 'CS_VOTE_REFUSED'
 }

@@ -1,7 +1,27 @@
 import { CountersignError, systemClock, type Clock } from '../core/index.js'
 import { APPROVAL_MIGRATIONS } from './decisions/votes-schema.js'
-import { castVote, listHeld, type HeldRequest, type VoteInput } from './decisions/votes.js'
-import { appendEvents, readAudit, type AuditEntry, type AuditVerification } from './audit/chain.js'
+import {
+  castVote,
+  listHeld,
+  type HeldRequest,
+  type SignedVoteInput,
+  type VoteTarget,
+  type VoteVerifier,
+} from './decisions/votes.js'
+import {
+  addApprover,
+  listApprovers,
+  removeApprover,
+  type Approver,
+  type ApproverInput,
+} from './decisions/approvers.js'
+import {
+  appendEvents,
+  readAudit,
+  type AuditEntry,
+  type AuditVerification,
+  type ChainAnchor,
+} from './audit/chain.js'
 import { AUDIT_MIGRATIONS } from './audit/schema.js'
 import { Batcher, Failed } from './batcher.js'
 import { openDatabase } from './database/open.js'
@@ -57,8 +77,12 @@ export interface Store {
   readonly dialect: StorageDatabase['dialect']
   /** Reads the request's recorded state, asks `planner` for a plan, and executes it in one transaction. */
   settle(facts: RequestFacts, planner: Planner): Promise<Settlement>
-  castVote(input: VoteInput): Promise<HeldRequest>
+  /** Records a signed vote once `verify` accepts it against the request as recorded and the approver's key. */
+  castVote(target: VoteTarget, vote: SignedVoteInput, verify: VoteVerifier): Promise<HeldRequest>
   listHeld(): Promise<HeldRequest[]>
+  addApprover(input: ApproverInput): Promise<Approver>
+  removeApprover(id: string): Promise<Approver>
+  listApprovers(): Promise<Approver[]>
   releaseVelocity(requestId: string): Promise<ReleasedReservation[]>
   listDecisions(sinceMs: number): Promise<RecordedDecision[]>
   /** `decisions list`: newest first, filtered, with votes. */
@@ -69,8 +93,8 @@ export interface Store {
   countHeld(): Promise<number>
   /** `velocity show`: what each group has used of each window at `nowMs`. */
   velocityUsage(windows: readonly WindowSpan[], nowMs: number): Promise<WindowUsage[]>
-  /** The chain, and every decision against the audit entry that recorded it. */
-  verifyAudit(): Promise<AuditVerification>
+  /** The chain (holding `anchor`'s entry, when given), and every decision against the entry that recorded it. */
+  verifyAudit(anchor?: ChainAnchor): Promise<AuditVerification>
   readAudit(sinceMs?: number): AsyncGenerator<AuditEntry>
   /** Throws when the store cannot take writes (readiness). */
   ping(): Promise<void>
@@ -146,8 +170,14 @@ export async function openStore(url: string, options: OpenStoreOptions = {}): Pr
       checkFacts(facts)
       return guarded('write', () => decisions.submit({ facts, planner }))
     },
-    castVote: (input) => guarded('write', () => db.write((session) => castVote(session, input, clock.now()))),
+    castVote: (target, vote, verify) =>
+      guarded('write', () => db.write((session) => castVote(session, target, vote, verify, clock.now()))),
     listHeld: () => guarded('read', () => db.read((reader) => listHeld(reader))),
+    addApprover: (input) =>
+      guarded('write', () => db.write((session) => addApprover(session, input, clock.now()))),
+    removeApprover: (id) =>
+      guarded('write', () => db.write((session) => removeApprover(session, id, clock.now()))),
+    listApprovers: () => guarded('read', () => db.read((reader) => listApprovers(reader))),
     releaseVelocity: (requestId) =>
       guarded('write', () => db.write((session) => releaseAll(session, requestId, clock.now()))),
     listDecisions: (sinceMs) => guarded('read', () => listDecisions(db, sinceMs)),
@@ -157,7 +187,7 @@ export async function openStore(url: string, options: OpenStoreOptions = {}): Pr
     countHeld: () => guarded('read', () => db.read((reader) => countHeld(reader))),
     velocityUsage: (windows, nowMs) =>
       guarded('read', () => db.read((reader) => readUsage(reader, windows, nowMs))),
-    verifyAudit: () => guarded('read', () => verifyAuditAndDecisions((work) => db.read(work))),
+    verifyAudit: (anchor) => guarded('read', () => verifyAuditAndDecisions((work) => db.read(work), anchor)),
     readAudit: (sinceMs) => readAudit((work) => db.read(work), sinceMs),
     ping: () => guarded('ping', () => db.check()),
     health: () => db.health(),

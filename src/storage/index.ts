@@ -22,10 +22,17 @@ export type {
 } from './decisions/plan.js'
 export { requestLock } from './decisions/identity.js'
 export type { VelocityFigures, VelocitySeries, ReleasedReservation } from './velocity/ledger.js'
-export type { HeldRequest, VoteInput } from './decisions/votes.js'
+export type {
+  HeldRequest,
+  SignedVoteInput,
+  VoteContext,
+  VoteTarget,
+  VoteVerifier,
+} from './decisions/votes.js'
+export type { Approver, ApproverInput } from './decisions/approvers.js'
 export type { DecisionDetail, DecisionFilter } from './decisions/queries.js'
 export type { WindowSpan, WindowUsage } from './velocity/usage.js'
-export type { AuditEntry, AuditEventType, AuditVerification } from './audit/chain.js'
+export type { AuditEntry, AuditEventType, AuditVerification, ChainAnchor } from './audit/chain.js'
 export { GENESIS_HASH } from './audit/chain.js'
 export { migrate, checkMigrations, type Migration } from './migrations.js'
 export { openDatabase } from './database/open.js'
@@ -49,4 +56,5 @@ export {
   StoreConflict,
   StoreSchemaUnknown,
   StoreUnavailable,
+  VoteRefused,
 } from './errors.js'

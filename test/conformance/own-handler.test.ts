@@ -69,9 +69,15 @@ describe('countersign simulate against a held request', () => {
     while (!(await runCli(['approvals', 'list', '--store', store])).out.join('\n').includes(requestId)) {
       await sleep(50)
     }
+    // Each approver signs with their own registered key (files in the CLI's cwd).
     for (const approver of ['alice', 'bob']) {
+      const name = `${approver}-${requestId}`
+      expect((await runCli(['keys', 'generate', '--for', 'approver', '--name', name])).code).toBe(0)
       expect(
-        (await runCli(['approvals', 'approve', requestId, '--as', approver, '--store', store])).code,
+        (await runCli(['approvers', 'add', approver, '--public-key', `${name}.pub`, '--store', store])).code,
+      ).toBe(0)
+      expect(
+        (await runCli(['approvals', 'approve', requestId, '--key', `${name}.key`, '--store', store])).code,
       ).toBe(0)
     }
     const { code, out } = await simulation

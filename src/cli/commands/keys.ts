@@ -11,6 +11,7 @@ import {
   createCsr,
   diagnoseRequest,
   generateRsaKeyPair,
+  generateStatementKeyPair,
   parseSubject,
   readKeyMaterialFile,
   spkiFingerprint,
@@ -85,14 +86,60 @@ interface GenerateOptions {
   readonly bits?: string
   readonly subject?: string
   readonly out?: string
-  readonly for: 'api-user' | 'callback'
+  readonly for: 'api-user' | 'callback' | 'approver'
   readonly force?: boolean
+}
+
+async function outputDirectory(io: Io, command: Command, out: string | undefined): Promise<string> {
+  const dir = resolve(io.cwd, out ?? '.')
+  const isDirectory = await stat(dir)
+    .then((entry) => entry.isDirectory())
+    .catch(() => false)
+  if (!isDirectory) fail(command, `--out ${dir} is not a directory`)
+  return dir
+}
+
+/** Writes the public file, then the private key; both or neither. */
+async function writePair(
+  publicPath: string,
+  publicContent: string,
+  keyPath: string,
+  privatePem: string,
+  force: boolean,
+) {
+  // Both files or neither: a public file left beside an older key of the same name would not match it.
+  await writePublicFile(publicPath, publicContent, { force })
+  try {
+    await writePrivateKeyFile(keyPath, privatePem, { force })
+  } catch (error) {
+    await unlink(publicPath)
+    throw error
+  }
+}
+
+/** An approver's (or audit anchor signer's) Ed25519 key pair: NAME.key and NAME.pub. */
+async function generateApprover(io: Io, command: Command, options: GenerateOptions): Promise<number> {
+  if (options.bits !== undefined || options.subject !== undefined)
+    fail(command, '--bits and --subject apply to RSA keys; an approver key is Ed25519')
+  const dir = await outputDirectory(io, command, options.out)
+  const pair = await generateStatementKeyPair()
+  const keyPath = join(dir, `${options.name}.key`)
+  const publicPath = join(dir, `${options.name}.pub`)
+  await writePair(publicPath, pair.publicKeyPem, keyPath, pair.privateKeyPem, options.force === true)
+  io.out(`wrote ${keyPath} (private key, Ed25519, PKCS#8 PEM, mode 0600)`)
+  io.out(`wrote ${publicPath} (public key, SPKI PEM)`)
+  io.out(`sha256 ${spkiFingerprint(pair.publicKey)}`)
+  io.out(
+    `next: countersign approvers add ${options.name} --public-key ${publicPath}; keep ${keyPath} secret, with its approver only`,
+  )
+  return ExitCode.ok
 }
 
 async function generate(io: Io, command: Command, options: GenerateOptions): Promise<number> {
   if (!FILE_NAME.test(options.name)) {
     fail(command, `--name "${options.name}" must be a file name: letters, digits, ".", "_" and "-"`)
   }
+  if (options.for === 'approver') return generateApprover(io, command, options)
   const callback = options.for === 'callback'
   const bits =
     options.bits === undefined ? (callback ? CALLBACK_KEY_BITS : API_USER_KEY_BITS) : Number(options.bits)
@@ -102,24 +149,13 @@ async function generate(io: Io, command: Command, options: GenerateOptions): Pro
   if (callback && options.subject !== undefined)
     fail(command, '--subject applies to API-user keys (their CSR) only')
   const subject = parseSubject(options.subject ?? `/CN=${options.name}`)
-  const dir = resolve(io.cwd, options.out ?? '.')
-  const isDirectory = await stat(dir)
-    .then((entry) => entry.isDirectory())
-    .catch(() => false)
-  if (!isDirectory) fail(command, `--out ${dir} is not a directory`)
+  const dir = await outputDirectory(io, command, options.out)
 
   const pair = await generateRsaKeyPair(bits)
   const keyPath = join(dir, `${options.name}.key`)
   const publicPath = join(dir, callback ? `${options.name}.pub.pem` : `${options.name}.csr`)
-  const force = { force: options.force === true }
-  // Both files or neither: a CSR left beside an older key of the same name would not match it.
-  await writePublicFile(publicPath, callback ? pair.publicKeyPem : createCsr(pair.privateKey, subject), force)
-  try {
-    await writePrivateKeyFile(keyPath, pair.privateKeyPem, force)
-  } catch (error) {
-    await unlink(publicPath)
-    throw error
-  }
+  const publicContent = callback ? pair.publicKeyPem : createCsr(pair.privateKey, subject)
+  await writePair(publicPath, publicContent, keyPath, pair.privateKeyPem, options.force === true)
 
   io.out(`wrote ${keyPath} (private key, RSA ${bits} bits, PKCS#8 PEM, mode 0600)`)
   io.out(
@@ -281,8 +317,11 @@ export function registerKeysCommands(program: Command, context: ProgramContext):
     .option('--subject <subject>', 'CSR subject, openssl style (default /CN=NAME)')
     .option('--out <dir>', 'directory to write to (default: the current directory)')
     .addOption(
-      new Option('--for <use>', 'api-user: key and CSR; callback: RSA-2048 handler key and public key PEM')
-        .choices(['api-user', 'callback'])
+      new Option(
+        '--for <use>',
+        'api-user: key and CSR; callback: RSA-2048 handler key and public key PEM; approver: Ed25519 key and public key (approver votes, audit anchors)',
+      )
+        .choices(['api-user', 'callback', 'approver'])
         .default('api-user'),
     )
     .option('--force', 'replace existing files')
@@ -292,6 +331,7 @@ export function registerKeysCommands(program: Command, context: ProgramContext):
 Examples:
   countersign keys generate --name treasury-bot --subject "/O=Acme/CN=treasury-bot"
   countersign keys generate --name handler --for callback --out ./keys
+  countersign keys generate --name alice --for approver
 ${EXIT_CODES_HELP('files written', '(not used)')}`,
     )
     .action(

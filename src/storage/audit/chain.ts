@@ -9,7 +9,14 @@ import type { AuditTables } from './schema.js'
  * Entries hold decision facts only: never key material or the raw JWT.
  */
 export type AuditEventType =
-  'decision' | 'replay-altered' | 'hold-resolved' | 'vote' | 'velocity-released' | 'integrity-alert'
+  | 'decision'
+  | 'replay-altered'
+  | 'hold-resolved'
+  | 'vote'
+  | 'velocity-released'
+  | 'integrity-alert'
+  | 'approver-added'
+  | 'approver-removed'
 
 export interface AuditEntry {
   readonly seq: number
@@ -149,9 +156,20 @@ export type AuditVerification =
   | { readonly ok: true; readonly entries: number; readonly headHash: string; readonly decisions: number }
   | { readonly ok: false; readonly entries: number; readonly brokenSeq: number; readonly problem: string }
 
-/** Walks the whole chain and names the first entry that does not verify. */
+/** A position the chain must still hold: entry `entries` hashing to `headHash` (from a signed anchor). */
+export interface ChainAnchor {
+  readonly entries: number
+  readonly headHash: string
+}
+
+/**
+ * Walks the whole chain and names the first entry that does not verify. With an anchor, the chain must
+ * also still hold the anchored entry with the anchored hash: a chain cut short, or rebuilt from scratch
+ * (internally consistent, but not the chain that was anchored), fails.
+ */
 export async function verifyChain(
   read: <T>(work: (db: Executor) => Promise<T>) => Promise<T>,
+  anchor?: ChainAnchor,
 ): Promise<{ ok: true; entries: number; headHash: string } | Extract<AuditVerification, { ok: false }>> {
   let expectedSeq = 1
   let prevHash = GENESIS_HASH
@@ -169,8 +187,19 @@ export async function verifyChain(
     if (entry.prevHash !== prevHash) return broken('its previous-hash does not match the entry before it')
     if (hashEntry(entry) !== entry.hash)
       return broken('its content does not match its hash (the row was altered)')
+    if (anchor !== undefined && entry.seq === anchor.entries && entry.hash !== anchor.headHash)
+      return broken(
+        `its hash is not the anchored ${anchor.headHash.slice(0, 16)}…: the chain was rewritten or rebuilt since the anchor`,
+      )
     prevHash = entry.hash
     expectedSeq++
   }
+  if (anchor !== undefined && count < anchor.entries)
+    return {
+      ok: false,
+      entries: count + 1,
+      brokenSeq: count + 1,
+      problem: `the chain ends at entry ${count}, but the anchor names ${anchor.entries} entries: entries were removed from the end (truncated)`,
+    }
   return { ok: true, entries: count, headHash: prevHash }
 }

@@ -42,12 +42,22 @@ export interface Verdict {
   readonly hold?: HoldRequirement
 }
 
-/** Structurally the policy's `Vote`; declared here because the storage layer may not import the policy. */
+/**
+ * Structurally the policy's `Vote` (declared here because the storage layer may not import the policy),
+ * with what proves it: the approver's signature and their registered key. The store records only votes
+ * whose signature verified; whoever counts them verifies again (a row may have been edited since).
+ */
 export interface RecordedVote {
   readonly approver: string
   readonly vote: 'approve' | 'reject'
   readonly reason?: string
+  /** When the store recorded the vote. */
   readonly at: Date
+  /** When the approver signed it, milliseconds since the epoch (null: an unsigned vote, never counted). */
+  readonly signedAt: number | null
+  readonly signature: string | null
+  /** The approver's currently registered public key (SPKI PEM); null once they are removed. */
+  readonly publicKey: string | null
 }
 
 /** A decision as recorded, with what a plan needs to settle it. */

@@ -1,4 +1,4 @@
-import { readEntriesByHash, verifyChain, type AuditVerification } from '../audit/index.js'
+import { readEntriesByHash, verifyChain, type AuditVerification, type ChainAnchor } from '../audit/index.js'
 import { tables, type Executor } from '../database/index.js'
 import { matchesAudit } from './integrity.js'
 import type { DecisionTables } from './schema.js'
@@ -12,8 +12,9 @@ const PAGE = 1_000
  */
 export async function verifyAuditAndDecisions(
   read: <T>(work: (db: Executor) => Promise<T>) => Promise<T>,
+  anchor?: ChainAnchor,
 ): Promise<AuditVerification> {
-  const chain = await verifyChain(read)
+  const chain = await verifyChain(read, anchor)
   if (!chain.ok) return chain
   let decisions = 0
   for (let offset = 0; ; offset += PAGE) {

@@ -8,6 +8,17 @@ export interface ApprovalTables {
     vote: 'approve' | 'reject'
     reason: string | null
     voted_at: number
+    /** When the approver signed the vote (null for a vote recorded before votes were signed: never counted). */
+    signed_at: number | null
+    /** The approver's signature over the vote statement, base64url. */
+    signature: string | null
+  }
+  approvers: {
+    id: string
+    /** SPKI PEM, Ed25519 or ECDSA P-256. */
+    public_key: string
+    fingerprint: string
+    added_at: number
   }
 }
 
@@ -25,6 +36,22 @@ export const APPROVAL_MIGRATIONS: readonly Migration[] = [
         .addColumn('reason', 'text')
         .addColumn('voted_at', 'bigint', (column) => column.notNull())
         .addPrimaryKeyConstraint('approval_votes_pk', ['route', 'request_id', 'approver'])
+        .execute()
+    },
+  },
+  {
+    owner: 'approvals',
+    name: '0002_signed_votes',
+    up: async (db) => {
+      await db.schema.alterTable('approval_votes').addColumn('signed_at', 'bigint').execute()
+      await db.schema.alterTable('approval_votes').addColumn('signature', 'text').execute()
+      await db.schema
+        .createTable('approvers')
+        .addColumn('id', 'text', (column) => column.primaryKey())
+        .addColumn('public_key', 'text', (column) => column.notNull())
+        // One key, one approver: otherwise one person holding the key could cast two approvers' votes.
+        .addColumn('fingerprint', 'text', (column) => column.notNull().unique())
+        .addColumn('added_at', 'bigint', (column) => column.notNull())
         .execute()
     },
   },

@@ -4,12 +4,15 @@ import { tables, type Executor, type WriteSession } from '../database/index.js'
 import type { HoldRequirement, RecordedVote, Route } from './plan.js'
 import type { DecisionTables } from './schema.js'
 import { decisionKey as keyOf, requestLock } from './identity.js'
-import { NotFound, StoreConflict } from '../errors.js'
+import { NotFound, StoreConflict, VoteRefused } from '../errors.js'
 import type { ApprovalTables } from './votes-schema.js'
+import { findApprover } from './approvers.js'
 
 export interface HeldRequest {
   readonly route: Route
   readonly requestId: string
+  /** The digest of the payload as recorded: what an approver's vote is signed over. */
+  readonly payloadDigest: string
   readonly kind: string
   readonly signerId: string | null
   readonly ruleId: string | null
@@ -27,6 +30,7 @@ function toHeld(row: DecisionRow, votes: readonly RecordedVote[]): HeldRequest {
   return {
     route: row.route as Route,
     requestId: row.request_id,
+    payloadDigest: row.payload_digest,
     kind: row.kind,
     signerId: row.signer_id,
     ruleId: row.rule_id,
@@ -38,7 +42,10 @@ function toHeld(row: DecisionRow, votes: readonly RecordedVote[]): HeldRequest {
   }
 }
 
-/** The votes of many requests in one query per chunk, keyed by route and requestId, in vote order. */
+/**
+ * The votes of many requests in one query per chunk, keyed by route and requestId, in vote order, each
+ * with its approver's currently registered key (null once the approver is removed).
+ */
 export async function readVotesOf(
   db: Executor,
   requests: readonly { route: string; requestId: string }[],
@@ -49,7 +56,9 @@ export async function readVotesOf(
     if (chunk.length === 0) continue
     const rows = await tables<ApprovalTables>(db)
       .selectFrom('approval_votes')
-      .selectAll()
+      .leftJoin('approvers', 'approvers.id', 'approval_votes.approver')
+      .selectAll('approval_votes')
+      .select('approvers.public_key')
       .where('request_id', 'in', chunk)
       .orderBy('voted_at')
       .orderBy('approver')
@@ -63,6 +72,9 @@ export async function readVotesOf(
         vote: row.vote,
         ...(row.reason !== null ? { reason: row.reason } : {}),
         at: new Date(Number(row.voted_at)),
+        signedAt: row.signed_at === null ? null : Number(row.signed_at),
+        signature: row.signature,
+        publicKey: row.public_key,
       })
       votes.set(key, list)
     }
@@ -84,76 +96,122 @@ export async function listHeld(db: Executor): Promise<HeldRequest[]> {
   return rows.map((row) => toHeld(row, votes.get(keyOf(row.route, row.request_id)) ?? []))
 }
 
-export interface VoteInput {
+/** A vote as the approver signed it: the facts of the vote statement and the signature over them. */
+export interface SignedVoteInput {
+  readonly route: Route
   readonly requestId: string
-  /** Needed only when the requestId is held on both routes. */
-  readonly route?: Route
+  readonly payloadDigest: string
+  readonly decision: 'approve' | 'reject'
   readonly approver: string
-  readonly vote: 'approve' | 'reject'
-  readonly reason?: string
+  readonly reason: string | null
+  /** Milliseconds since the epoch. */
+  readonly signedAt: number
+  /** base64url. */
+  readonly signature: string
 }
 
-async function findRoute(db: Executor, input: VoteInput): Promise<Route> {
-  if (input.route !== undefined) return input.route
-  const rows = await tables<DecisionTables>(db)
-    .selectFrom('decisions')
-    .select(['route', 'status'])
-    .where('request_id', '=', input.requestId)
-    .execute()
-  if (rows.length === 0) throw new NotFound(`no request with id ${input.requestId}`)
-  const held = rows.filter((row) => row.status === 'held')
-  if (held.length > 1)
-    throw new StoreConflict(
-      `request ${input.requestId} is held on both routes: name the route (tx or config)`,
-    )
-  return (held[0] ?? rows[0]!).route as Route
+/** The held request a vote is cast on (the vote itself names the request it was signed for). */
+export interface VoteTarget {
+  readonly route: Route
+  readonly requestId: string
+}
+
+/** What a vote must be about, read by the store under the request's lock. */
+export interface VoteContext {
+  readonly route: Route
+  readonly requestId: string
+  readonly payloadDigest: string
+  readonly approver: string
+  readonly publicKeyPem: string
+  readonly publicKeyFingerprint: string
+  readonly recordedAt: number
 }
 
 /**
- * Records one approver's vote on a held request and audits it. The decision itself changes on the
- * co-signer's next retry, when the handler's plan resolves the hold with the votes recorded here.
+ * The signature rules, outside this layer (`checkVote` of the keys module): why the vote must be refused,
+ * or null. Structural, so the store depends on no cryptography of its own.
  */
-export async function castVote(session: WriteSession, input: VoteInput, now: number): Promise<HeldRequest> {
-  const route = await findRoute(session.db, input)
-  await session.lock([requestLock(route, input.requestId)])
-  const decisions = tables<DecisionTables>(session.db)
-  const row = await decisions
+export type VoteVerifier = (vote: SignedVoteInput, signature: string, expected: VoteContext) => string | null
+
+/**
+ * Records one approver's signed vote on the held request `target` and audits it with its signature. The vote is
+ * verified first, under the request's lock, against the request as recorded and the approver's registered
+ * key: a refusal records nothing. The decision itself changes on the co-signer's next retry, when the
+ * handler's plan resolves the hold with the votes recorded here (verifying each again).
+ */
+export async function castVote(
+  session: WriteSession,
+  target: VoteTarget,
+  input: SignedVoteInput,
+  verify: VoteVerifier,
+  now: number,
+): Promise<HeldRequest> {
+  const { route, requestId } = target
+  const { approver } = input
+  await session.lock([requestLock(route, requestId)])
+  const row = await tables<DecisionTables>(session.db)
     .selectFrom('decisions')
     .selectAll()
     .where('route', '=', route)
-    .where('request_id', '=', input.requestId)
+    .where('request_id', '=', requestId)
     .executeTakeFirst()
-  if (row === undefined) throw new NotFound(`no ${route} request with id ${input.requestId}`)
+  if (row === undefined) throw new NotFound(`no ${route} request with id ${requestId}`)
   if (row.status !== 'held')
-    throw new StoreConflict(`request ${input.requestId} is not awaiting approval (already decided)`)
+    throw new StoreConflict(`request ${requestId} is not awaiting approval (already decided)`)
   const hold = JSON.parse(row.hold_json!) as HoldRequirement
-  if (!hold.approvers.includes(input.approver)) {
+  if (!hold.approvers.includes(approver)) {
     throw new StoreConflict(
-      `${input.approver} is not an approver of request ${input.requestId} (approvers: ${hold.approvers.join(', ')})`,
+      `${approver} is not an approver of request ${requestId} (approvers: ${hold.approvers.join(', ')})`,
     )
   }
+  const registered = await findApprover(session.db, approver)
+  if (registered === undefined)
+    throw new VoteRefused(
+      `vote refused: ${approver} is not a registered approver: register their public key with countersign approvers add`,
+    )
+  const refusal = verify(input, input.signature, {
+    route,
+    requestId,
+    payloadDigest: row.payload_digest,
+    approver,
+    publicKeyPem: registered.publicKey,
+    publicKeyFingerprint: registered.fingerprint,
+    recordedAt: now,
+  })
+  if (refusal !== null) throw new VoteRefused(`vote refused: ${refusal}`)
   const inserted = await tables<ApprovalTables>(session.db)
     .insertInto('approval_votes')
     .values({
       route,
-      request_id: input.requestId,
-      approver: input.approver,
-      vote: input.vote,
-      reason: input.reason ?? null,
+      request_id: requestId,
+      approver,
+      vote: input.decision,
+      reason: input.reason,
       voted_at: now,
+      signed_at: input.signedAt,
+      signature: input.signature,
     })
     .onConflict((conflict) => conflict.columns(['route', 'request_id', 'approver']).doNothing())
     .executeTakeFirst()
   if (Number(inserted.numInsertedOrUpdatedRows ?? 0n) === 0)
-    throw new StoreConflict(`${input.approver} has already voted on request ${input.requestId}`)
+    throw new StoreConflict(`${approver} has already voted on request ${requestId}`)
   await appendEvents(session, [
     {
       event: 'vote',
-      requestId: input.requestId,
+      requestId,
       at: now,
-      body: { route, approver: input.approver, vote: input.vote, reason: input.reason ?? null },
+      body: {
+        route,
+        approver,
+        vote: input.decision,
+        reason: input.reason,
+        payloadDigest: row.payload_digest,
+        signedAt: input.signedAt,
+        signature: input.signature,
+        keyFingerprint: registered.fingerprint,
+      },
     },
   ])
-  const votes = await readVotesOf(session.db, [{ route, requestId: input.requestId }])
-  return toHeld(row, votes.get(keyOf(route, input.requestId)) ?? [])
+  const votes = await readVotesOf(session.db, [{ route, requestId }])
+  return toHeld(row, votes.get(keyOf(route, requestId)) ?? [])
 }

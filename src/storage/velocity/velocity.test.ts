@@ -2,14 +2,33 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest'
 import { systemClock } from '../../core/index.js'
 import { testDatabases } from '../../../test/support/databases.js'
 import { facts, limitPlanner, planner, verdict, window50k } from '../../../test/support/planners.js'
+import {
+  approverKey,
+  signedVote,
+  voteVerifier as checkVote,
+  type ApproverKey,
+} from '../../../test/support/approvers.js'
 import { NotFound, openStore, type SettlePlan, type SettleState, type Store } from '../index.js'
 
 describe.each(testDatabases)('velocity on $name', (database) => {
   let store: Store
   let now = 1_700_000_000_000
+  let alice: ApproverKey
   const open = async () => {
     store = await openStore(await database.freshUrl(), { clock: { ...systemClock, now: () => now } })
+    alice = approverKey()
+    await store.addApprover({ id: 'alice', publicKey: alice.publicPem, fingerprint: alice.fingerprint })
   }
+  /** alice's signed vote on a held tx request, recorded by the store. */
+  const vote = (requestId: string, decision: 'approve' | 'reject') =>
+    store.castVote(
+      { route: 'tx', requestId },
+      signedVote({ route: 'tx', requestId, payloadDigest: `digest-${requestId}` }, 'alice', alice, {
+        decision,
+        signedAt: now,
+      }),
+      checkVote,
+    )
   afterEach(async () => {
     await store?.close()
     now = 1_700_000_000_000
@@ -76,7 +95,7 @@ describe.each(testDatabases)('velocity on $name', (database) => {
       Array.from({ length: 50 }, (_, i) => store.settle(facts(`s-${i}`), limitPlanner())),
     )
     expect(small.filter((result) => result.action === 'APPROVE')).toHaveLength(30)
-    await store.castVote({ requestId: 'h-big', approver: 'alice', vote: 'approve' })
+    await vote('h-big', 'approve')
     expect((await store.settle(facts('h-big'), holding)).action).toBe('APPROVE')
     // 20,000 + 30 × 1,000 = 50,000: exactly the limit, never past it.
     expect(
@@ -98,7 +117,7 @@ describe.each(testDatabases)('velocity on $name', (database) => {
     )
     await store.settle(facts('h-veto'), holding)
     expect((await store.settle(facts('blocked'), limitPlanner())).action).toBe('REJECT')
-    await store.castVote({ requestId: 'h-veto', approver: 'alice', vote: 'reject' })
+    await vote('h-veto', 'reject')
     expect((await store.settle(facts('h-veto'), holding)).action).toBe('REJECT')
     expect((await store.settle(facts('room-again'), limitPlanner())).action).toBe('APPROVE')
   })
