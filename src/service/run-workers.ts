@@ -11,7 +11,10 @@ export interface RespawnPolicy {
   /** Wait before the first respawn of a crash loop; doubled on each rapid crash after it. */
   readonly initialDelayMs: number
   readonly maxDelayMs: number
-  /** A worker that exits sooner than this after its fork crashed rapidly (a crash loop, not a one-off). */
+  /**
+   * A worker that exits before it listens, or sooner than this after it listened, crashed rapidly (a crash
+   * loop, not a one-off). Counted from listening, not from the fork: start-up is slow on a loaded host.
+   */
   readonly rapidExitMs: number
   /** This many rapid crashes in a row and the primary gives up: it stops every worker and exits 1. */
   readonly giveUpAfter: number
@@ -72,27 +75,33 @@ export async function runWorkers(
     finishIfDone()
   }
 
-  const onExit = (worker: Worker, forkedAt: number, code: number | null, signal: string | null) => {
+  const onExit = (
+    worker: Worker,
+    listenedAt: number | undefined,
+    code: number | null,
+    signal: string | null,
+  ) => {
     live.delete(worker)
     listening.delete(worker)
     const pid = worker.process.pid
     if (stopping) {
       if (code !== 0) clean = false
-      log.info({ pid, code, signal }, `worker ${pid} stopped (${exitCause(code, signal)})`)
+      log.info({ worker: pid, code, signal }, `worker ${pid} stopped (${exitCause(code, signal)})`)
       return finishIfDone()
     }
-    rapidCrashes = Date.now() - forkedAt < policy.rapidExitMs ? rapidCrashes + 1 : 1
+    const rapid = listenedAt === undefined || Date.now() - listenedAt < policy.rapidExitMs
+    rapidCrashes = rapid ? rapidCrashes + 1 : 1
     if (rapidCrashes >= policy.giveUpAfter) {
       log.fatal(
-        { pid, code, signal, crashes: rapidCrashes },
-        `worker ${pid} exited (${exitCause(code, signal)}): ${rapidCrashes} workers in a row crashed within ${policy.rapidExitMs} ms of starting; giving up and stopping the others. Fix the cause logged above, then start again`,
+        { worker: pid, code, signal, crashes: rapidCrashes },
+        `worker ${pid} exited (${exitCause(code, signal)}): ${rapidCrashes} workers in a row crashed before listening or within ${policy.rapidExitMs} ms of it; giving up and stopping the others. Fix the cause logged above, then start again`,
       )
       clean = false
       return stop('SIGTERM')
     }
     const delayMs = Math.min(policy.initialDelayMs * 2 ** (rapidCrashes - 1), policy.maxDelayMs)
     log.error(
-      { pid, code, signal, respawnInMs: delayMs },
+      { worker: pid, code, signal, respawnInMs: delayMs },
       `worker ${pid} exited unexpectedly (${exitCause(code, signal)}): respawning it in ${delayMs} ms`,
     )
     const timer = setTimeout(() => {
@@ -104,13 +113,14 @@ export async function runWorkers(
 
   const fork = () => {
     const worker = cluster.fork()
-    const forkedAt = Date.now()
+    let listenedAt: number | undefined
     live.add(worker)
     worker.on('listening', () => {
+      listenedAt = Date.now()
       listening.add(worker)
-      log.info({ pid: worker.process.pid }, `worker ${worker.process.pid} listening`)
+      log.info({ worker: worker.process.pid }, `worker ${worker.process.pid} listening`)
     })
-    worker.on('exit', (code, signal) => onExit(worker, forkedAt, code, signal))
+    worker.on('exit', (code, signal) => onExit(worker, listenedAt, code, signal))
   }
 
   const forwarders = FORWARDED.map((signal) => {

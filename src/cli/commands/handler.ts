@@ -31,7 +31,9 @@ function devBanner(io: Io, handler: RunningHandler, setup: DevelopmentSetup): vo
       '',
       'Countersign handler — DEVELOPMENT MODE (embedded defaults, plain HTTP, generated keys: not for production)',
       `  listening on ${url} (pid ${process.pid}: send it SIGHUP to reload the policy, SIGTERM to stop)`,
-      ...(handler.adminUrl ? [`  probes and metrics on ${handler.adminUrl} (/healthz, /readyz, /metrics)`] : []),
+      ...(handler.adminUrl
+        ? [`  probes and metrics on ${handler.adminUrl} (/healthz, /readyz, /metrics)`]
+        : []),
       `  state:  ${path(setup.dir)}/ (configuration ${path(setup.configPath)}, policy ${path(setup.policyPath)}, SQLite countersign.db)`,
       '',
       'Send it a test request, signed as a co-signer would:',
@@ -55,9 +57,11 @@ async function start(context: ProgramContext, options: StartOptions): Promise<nu
     await serve(context, options, signals)
   } finally {
     signals.release()
+    // A cluster worker's IPC channel would keep it alive, and its primary waiting, after the server
+    // closed or failed to start. `worker.disconnect()` (not `process.disconnect()`, after which Node exits
+    // the worker with 0) lets it exit with the command's code.
+    cluster.worker?.disconnect()
   }
-  // A cluster worker's IPC channel would keep it alive, and its primary waiting, after the server closed.
-  if (cluster.isWorker) process.disconnect()
   return ExitCode.ok
 }
 
