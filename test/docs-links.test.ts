@@ -38,18 +38,18 @@ function namedPaths(markdown: string): string[] {
     .filter((span) => span.includes('/') || span.endsWith('.md'))
 }
 
-/** A named path exists from the document's folder or from the repository's root. */
+/** A named path exists inside the repository, from the document's folder or from the repository's root. */
 function exists(file: string, target: string): boolean {
-  return existsSync(resolve(dirname(file), target)) || existsSync(resolve(ROOT, target))
+  return [resolve(dirname(file), target), resolve(ROOT, target)].some(
+    (path) => !relative(ROOT, path).startsWith('..') && existsSync(path),
+  )
 }
 
 describe('documentation links', () => {
   it.each(DOCUMENTS.map((file) => [relative(ROOT, file), file]))(
     '%s links only to files that exist',
     (_, file) => {
-      const missing = relativeTargets(readFileSync(file, 'utf8')).filter(
-        (target) => !existsSync(resolve(dirname(file), target)),
-      )
+      const missing = relativeTargets(readFileSync(file, 'utf8')).filter((target) => !exists(file, target))
       expect(missing).toEqual([])
     },
   )
