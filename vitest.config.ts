@@ -8,6 +8,8 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 30_000,
     pool: 'forks',
+    // Names the run's PostgreSQL schemas, says why PostgreSQL tests skip, and drops what a run left.
+    globalSetup: ['test/support/postgres-run.ts'],
     // In CI a JSON report is kept too, so .ci/run can print the plain "N passed, N failed" line.
     reporters: inCi ? ['default', 'json'] : ['default'],
     ...(inCi ? { outputFile: { json: 'test-results.json' } } : {}),

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Command } from 'commander'
 import { ConfigInvalid, readStoreUrl } from '../handler/index.js'
+import { requireExistingStore, resolveStoreUrl, storeOpenFailed } from '../service/index.js'
 import { openStore, type Store } from '../storage/index.js'
 import type { Io } from './io.js'
 
@@ -22,7 +23,8 @@ export function withStoreOptions(command: Command): Command {
 
 /** `--store`, else COUNTERSIGN_STORE or the configuration's `store`, else the development-mode database. */
 export function storeUrlFrom(options: StoreOptions, io: Io): string {
-  if (options.store) return options.store
+  // Relative to where the command runs, as the operator typed it.
+  if (options.store) return resolveStoreUrl(options.store, io.cwd)
   if (options.config || io.env.COUNTERSIGN_STORE) return readStoreUrl(options.config, io.env, io.cwd)
   const devDatabase = join(io.cwd, '.countersign', 'countersign.db')
   if (existsSync(devDatabase)) return `sqlite:${devDatabase}`
@@ -31,12 +33,22 @@ export function storeUrlFrom(options: StoreOptions, io: Io): string {
   ])
 }
 
+/** Opens an existing store for an operator command; a missing one is refused, never created. */
+async function openExistingStore(url: string): Promise<Store> {
+  requireExistingStore(url)
+  try {
+    return await openStore(url)
+  } catch (error) {
+    throw storeOpenFailed(url, error)
+  }
+}
+
 export async function withStore<T>(
   options: StoreOptions,
   io: Io,
   work: (store: Store) => Promise<T>,
 ): Promise<T> {
-  const store = await openStore(storeUrlFrom(options, io))
+  const store = await openExistingStore(storeUrlFrom(options, io))
   try {
     return await work(store)
   } finally {

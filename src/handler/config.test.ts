@@ -204,4 +204,45 @@ describe('handler configuration', () => {
       expect.stringMatching(/^limits\.drainTimeout: "soon" is not a duration/),
     ])
   })
+
+  it('refuses a handler key that is not RSA-2048, with the reason', () => {
+    const large = generateKeyPairSync('rsa', { modulusLength: 4096 })
+      .privateKey.export({ type: 'pkcs8', format: 'pem' })
+      .toString()
+    const users = [{ signerId: 'user-1', handlerKey: large, default: true }]
+    expect(problemsOf({ ...valid(), apiUsers: users })).toEqual([
+      "apiUsers.0.handlerKey: is an RSA-4096 key: co-signers accept only an RSA-2048 key for the callback handler's answers, and would refuse every one it signs; generate one with `countersign keys generate --for callback` and configure its public key on the co-signer",
+    ])
+  })
+
+  it('reads the admin listener, and refuses one that is not an address or shares the callback port', () => {
+    const config = compileConfig({ ...valid(), admin: { listen: '127.0.0.1:9090' } }, dir, {})
+    expect(config.admin).toEqual({ host: '127.0.0.1', port: 9090 })
+    expect(compileConfig(valid(), dir, {}).admin).toBeUndefined()
+    expect(problemsOf({ ...valid(), admin: { listen: 'nine' } })).toEqual([
+      'admin.listen: "nine" is not HOST:PORT; write e.g. 127.0.0.1:9090',
+    ])
+    expect(problemsOf({ ...valid(), admin: { listen: '0.0.0.0:8443' } })).toEqual([
+      'admin.listen: is the address of `listen`; give the admin listener a port of its own',
+    ])
+  })
+
+  it("says what is wrong with a value in words, with the fix, not zod's text", () => {
+    const problems = problemsOf({
+      ...valid(),
+      listen: 8443,
+      logLevel: 'loud',
+      bodyLimit: true,
+      cosigners: [],
+    })
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        'listen: is a number, not a string; write a string (in quotes if YAML would read it as a number or a boolean)',
+        'logLevel: "loud" is not an allowed value; use one of: fatal, error, warn, info, debug, trace, silent',
+        'bodyLimit: is a boolean, which this key does not take; write a string or a number',
+        'cosigners: needs at least 1 item(s); add them',
+      ]),
+    )
+    expect(problems.join('\n')).not.toMatch(/Invalid input|Too small/)
+  })
 })

@@ -11,6 +11,7 @@ import {
 import {
   ConfigInvalid,
   DEFAULT_SERVER_LIMITS,
+  adminSchema,
   compileConfigDocument,
   listenSchema,
   loadConfig,
@@ -18,12 +19,14 @@ import {
   readKeyText,
   readTlsMaterial,
   readYamlSource,
+  resolveAdmin,
   resolvePath,
   resolveStoreUrl,
   resolveTlsFiles,
   storeUrlSchema,
   substituteEnv,
   tlsSchema,
+  type AdminAddress,
   type CompileContext,
   type ConfigCompiler,
   type ListenAddress,
@@ -39,11 +42,14 @@ import {
  */
 const DEFAULT_STORE = 'sqlite:./countersign.db'
 const MAX_DEADLINE_MS = 29_000
+/** The size co-signers accept for the key that signs the handler's answers (protocol.md, "Handler key"). */
+const HANDLER_KEY_BITS = 2048
 
 const durationText = z.string().optional()
 const RawConfigSchema = z.strictObject({
   listen: listenSchema.default('127.0.0.1:8080'),
   tls: tlsSchema.optional(),
+  admin: adminSchema.optional(),
   basePath: z.string().default(''),
   cosigners: z.array(z.strictObject({ name: z.string().min(1), publicKey: z.string().min(1) })).min(1),
   apiUsers: z
@@ -87,6 +93,8 @@ export interface HandlerConfig {
   readonly host: string
   readonly port: number
   readonly tls?: TlsFiles
+  /** Probes and metrics on their own address; when set, the callback listener no longer serves `/metrics`. */
+  readonly admin?: AdminAddress
   readonly basePath: string
   readonly cosignerKeys: readonly { readonly name: string; readonly key: KeyObject }[]
   readonly apiUsers: ReadonlyMap<string, ApiUser>
@@ -113,6 +121,27 @@ function compileListen(raw: RawConfig, context: CompileContext): ListenAddress |
   const listen = parseListen(raw.listen)
   if (!listen) context.problem('listen', `"${raw.listen}" is not HOST:PORT`, 'write e.g. 0.0.0.0:8443')
   return listen
+}
+
+function compileAdmin(
+  raw: RawConfig,
+  listen: ListenAddress | undefined,
+  context: CompileContext,
+): AdminAddress | undefined {
+  if (!raw.admin) return undefined
+  const admin = resolveAdmin(raw.admin, context.baseDir)
+  if (!admin) {
+    context.problem('admin.listen', `"${raw.admin.listen}" is not HOST:PORT`, 'write e.g. 127.0.0.1:9090')
+    return undefined
+  }
+  if (admin.port !== 0 && admin.port === listen?.port && admin.host === listen.host)
+    context.problem('admin.listen', 'is the address of `listen`', 'give the admin listener a port of its own')
+  const tls = admin.tls
+  if (tls)
+    context.attempt('admin.tls', 'give readable PEM files: admin.tls.cert and admin.tls.key', () =>
+      readTlsMaterial(tls),
+    )
+  return admin
 }
 
 function compileLimits(raw: RawConfig['limits'], context: CompileContext): ServerLimits {
@@ -177,6 +206,13 @@ function compileApiUsers(raw: RawConfig, context: CompileContext) {
                 `handler key of ${user.signerId}`,
               ),
           )
+    const bits = handlerKey?.asymmetricKeyDetails?.modulusLength
+    if (bits !== undefined && bits !== HANDLER_KEY_BITS)
+      context.problem(
+        `${at}.handlerKey`,
+        `is an RSA-${bits} key: co-signers accept only an RSA-${HANDLER_KEY_BITS} key for the callback handler's answers, and would refuse every one it signs`,
+        'generate one with `countersign keys generate --for callback` and configure its public key on the co-signer',
+      )
     const apiUser: ApiUser = {
       signerId: user.signerId,
       name: user.name ?? user.signerId,
@@ -222,11 +258,13 @@ function compileHandlerConfig(raw: RawConfig, context: CompileContext): HandlerC
       readTlsMaterial(tls),
     )
   const limits = compileLimits(raw.limits, context)
+  const admin = compileAdmin(raw, listen, context)
 
   return {
     host: listen?.host ?? '',
     port: listen?.port ?? 0,
     ...(tls ? { tls } : {}),
+    ...(admin ? { admin } : {}),
     basePath: normalizeBasePath(raw.basePath),
     cosignerKeys,
     apiUsers,

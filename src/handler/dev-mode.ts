@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs'
-import { copyFile, mkdir, writeFile } from 'node:fs/promises'
-import { join, resolve } from 'node:path'
+import { mkdir, readFile, writeFile } from 'node:fs/promises'
+import { dirname, join, relative, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { CALLBACK_KEY_BITS, generateRsaKeyPair, writePrivateKeyFile, writePublicFile } from '../keys/index.js'
 
@@ -11,6 +11,7 @@ import { CALLBACK_KEY_BITS, generateRsaKeyPair, writePrivateKeyFile, writePublic
  */
 export const DEV_SIGNER_ID = 'dev-api-user'
 export const STARTER_POLICY = fileURLToPath(new URL('../../examples/policies/starter.yaml', import.meta.url))
+const POLICY_SCHEMA = fileURLToPath(new URL('../../schemas/policy.schema.json', import.meta.url))
 
 export interface DevelopmentSetup {
   readonly dir: string
@@ -30,10 +31,21 @@ async function ensureKeyPair(privatePath: string, publicPath: string): Promise<v
   await writePublicFile(publicPath, pair.publicKeyPem, { force: true })
 }
 
-function devConfig(listen: string): string {
+/**
+ * The development admin listener: 127.0.0.1:9090, or a free port when the handler itself asked for one
+ * (port 0), so that several development handlers (and tests) can run side by side.
+ */
+export function devAdminListen(listen: string): string {
+  return /:0$/.test(listen) ? '127.0.0.1:0' : '127.0.0.1:9090'
+}
+
+function devConfig(listen: string, adminListen: string): string {
   return `# Countersign handler configuration for DEVELOPMENT MODE, written by \`countersign handler start\`.
 # Paths are relative to this file. See docs/handler.md for every key; production needs TLS and your own keys.
 listen: ${listen}
+# Probes (/healthz, /readyz) and Prometheus metrics (/metrics), plain HTTP, apart from the co-signer's port.
+admin:
+  listen: ${adminListen}
 basePath: ''
 cosigners:
   - name: dev-cosigner
@@ -49,9 +61,20 @@ store: sqlite:countersign.db
 `
 }
 
+/**
+ * The starter policy as the development folder holds it: its `$schema` comment is relative to the
+ * examples folder, so it is pointed at the package's schema from where the copy lives (editors then
+ * complete and check the copy too).
+ */
+async function starterPolicyFor(policyPath: string): Promise<string> {
+  const schema = relative(dirname(policyPath), POLICY_SCHEMA).split('\\').join('/')
+  return (await readFile(STARTER_POLICY, 'utf8')).replace(/\$schema=\S+/, () => `$schema=${schema}`)
+}
+
 export async function prepareDevelopmentMode(
   dir: string,
   listen = '127.0.0.1:8080',
+  adminListen = devAdminListen(listen),
 ): Promise<DevelopmentSetup> {
   const root = resolve(dir)
   const keys = join(root, 'keys')
@@ -70,8 +93,9 @@ export async function prepareDevelopmentMode(
     ensureKeyPair(setup.cosignerKey, setup.cosignerPublicKey),
     ensureKeyPair(setup.handlerKey, setup.handlerPublicKey),
   ])
-  if (!existsSync(setup.policyPath)) await copyFile(STARTER_POLICY, setup.policyPath)
+  if (!existsSync(setup.policyPath))
+    await writeFile(setup.policyPath, await starterPolicyFor(setup.policyPath))
   // Rewritten on every start so the listen address matches what was asked; keys and policy are kept.
-  await writeFile(setup.configPath, devConfig(listen))
+  await writeFile(setup.configPath, devConfig(listen, adminListen))
   return setup
 }

@@ -2,7 +2,7 @@ import type { ServiceApp } from '../service/index.js'
 import type { Logger } from 'pino'
 import { systemClock, type Clock } from '../core/index.js'
 import type { CompiledPolicy } from '../policy/index.js'
-import { createServiceServer, readTlsMaterial } from '../service/index.js'
+import { createServiceServer, readTlsMaterial, type Readiness } from '../service/index.js'
 import type { Store } from '../storage/index.js'
 import { callbackRoutes } from './callback-routes.js'
 import type { HandlerConfig } from './config.js'
@@ -17,25 +17,37 @@ export interface ServerDeps {
   readonly clock?: Clock
 }
 
-/** The handler's server: the service shell (TLS, limits, probes, metrics, errors) with the callback routes. */
-export function buildServer(deps: ServerDeps): { app: ServiceApp; metrics: HandlerMetrics } {
+export interface HandlerServer {
+  readonly app: ServiceApp
+  readonly metrics: HandlerMetrics
+  /** What `/readyz` reports, on this server and on the admin listener. */
+  readonly readiness: () => Promise<Readiness>
+}
+
+/**
+ * The handler's server: the service shell (TLS, limits, probes, errors) with the callback routes. It
+ * serves `/metrics` itself only when no admin listener is configured: the co-signer's port is not the
+ * place for them.
+ */
+export function buildServer(deps: ServerDeps): HandlerServer {
   const { config } = deps
   const metrics = new HandlerMetrics({ policy: deps.policy, store: deps.store })
+  // Ready when the store answers; the policy is always loaded (start-up refuses to listen without one),
+  // so readiness names its version.
+  const readiness = async () => {
+    const store = await deps.store.ping().then(
+      () => true,
+      () => false,
+    )
+    return { ready: store, policy: deps.policy().version, store }
+  }
   const app = createServiceServer({
     log: deps.log,
     ...(config.tls ? { tls: readTlsMaterial(config.tls) } : {}),
     bodyLimitBytes: config.bodyLimitBytes,
     limits: config.limits,
-    metrics: metrics.registry,
-    // Ready when the store answers; the policy is always loaded (start-up refuses to listen without one),
-    // so readiness names its version.
-    readiness: async () => {
-      const store = await deps.store.ping().then(
-        () => true,
-        () => false,
-      )
-      return { ready: store, policy: deps.policy().version, store }
-    },
+    ...(config.admin ? {} : { metrics: metrics.registry }),
+    readiness,
   })
   void app.register(
     callbackRoutes({
@@ -47,5 +59,5 @@ export function buildServer(deps: ServerDeps): { app: ServiceApp; metrics: Handl
       clock: deps.clock ?? systemClock,
     }),
   )
-  return { app, metrics }
+  return { app, metrics, readiness }
 }

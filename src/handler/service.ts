@@ -5,7 +5,10 @@ import {
   createServiceLogger,
   listenOn,
   redactStoreUrl,
+  shareMetricsWithPrimary,
+  startAdminServer,
   storeOpenFailed,
+  type RunningAdminServer,
   type RunningService,
 } from '../service/index.js'
 import { openStore, StoreSchemaUnknown, type Store } from '../storage/index.js'
@@ -15,6 +18,8 @@ import { buildServer } from './server.js'
 export interface RunningHandler extends RunningService {
   /** `http(s)://host:port` as bound (the real port when 0 was asked). */
   readonly url: string
+  /** The admin listener's URL (probes, metrics), when this process serves one. */
+  readonly adminUrl?: string
   readonly store: Store
   /** Re-reads the policy file; a policy that fails validation is refused and the running one kept. */
   reloadPolicy(): boolean
@@ -25,6 +30,11 @@ export interface RunningHandler extends RunningService {
 export interface StartOptions {
   readonly log?: Logger
   readonly clock?: Clock
+  /**
+   * A cluster worker (`--workers N`): the primary serves the admin listener, with metrics this worker
+   * sends it, so the worker serves none itself.
+   */
+  readonly worker?: boolean
 }
 
 export function handlerLogger(config: Pick<HandlerConfig, 'logLevel'>): Logger {
@@ -51,17 +61,29 @@ export async function startHandler(
   const store = await openStoreOrExplain(config, options.clock)
   let app: ReturnType<typeof buildServer>['app'] | undefined
   let metrics: ReturnType<typeof buildServer>['metrics'] | undefined
+  let admin: RunningAdminServer | undefined
   let url: string
   try {
-    ;({ app, metrics } = buildServer({
+    const server = buildServer({
       config,
       policy: () => policy,
       store,
       log,
       ...(options.clock ? { clock: options.clock } : {}),
-    }))
+    })
+    app = server.app
+    metrics = server.metrics
+    if (options.worker) shareMetricsWithPrimary(server.metrics.registry)
+    else if (config.admin)
+      admin = await startAdminServer({
+        address: config.admin,
+        log,
+        metrics: server.metrics.registry,
+        readiness: server.readiness,
+      })
     url = await listenOn(app, config, config.tls !== undefined)
   } catch (error) {
+    await admin?.close()
     await app?.close()
     await store.close()
     throw error
@@ -70,6 +92,7 @@ export async function startHandler(
   log.info(
     {
       url,
+      ...(admin ? { adminUrl: admin.url } : {}),
       basePath: config.basePath || '/',
       policyVersion: policy.version,
       store: store.dialect,
@@ -95,11 +118,13 @@ export async function startHandler(
   }
   return {
     url,
+    ...(admin ? { adminUrl: admin.url } : {}),
     store,
     reloadPolicy,
     reload: reloadPolicy,
     async close() {
       await server.close()
+      await admin?.close()
       await store.close()
     },
   }

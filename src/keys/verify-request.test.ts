@@ -57,6 +57,11 @@ async function refusal(
   return error as RequestAuthFailed
 }
 
+/** What a successful verification returns for a token signed over `claims(overrides)`: those claims. */
+function verifiedAs(overrides: Record<string, unknown> = {}) {
+  return { apiKey: API_KEY, claims: claims(overrides) }
+}
+
 async function signed(overrides: Record<string, unknown> = {}, key: KeyObject = user.privateKey) {
   return signClaims(claims(overrides), key)
 }
@@ -248,7 +253,7 @@ describe('verifyRequest: what it tolerates, on purpose', () => {
   ])('accepts a body-less request whose bodyHash is the hash of %s', async (_name, hashed) => {
     await expect(
       verifyRequest(request(await signed({ bodyHash: sha256(hashed) })), options()),
-    ).resolves.toBeDefined()
+    ).resolves.toEqual(verifiedAs({ bodyHash: sha256(hashed) }))
   })
 
   it('refuses other hashes for a body-less request, and an empty-body hash when a body is sent', async () => {
@@ -261,14 +266,16 @@ describe('verifyRequest: what it tolerates, on purpose', () => {
   it('accepts an upper-case hex bodyHash of the exact bytes', async () => {
     const body = '{"a":1}'
     const token = await signed({ bodyHash: sha256(body).toUpperCase() })
-    await expect(verifyRequest(request(token, { body }), options())).resolves.toBeDefined()
+    await expect(verifyRequest(request(token, { body }), options())).resolves.toEqual(
+      verifiedAs({ bodyHash: sha256(body).toUpperCase() }),
+    )
   })
 
   it('compares uri after percent-encoding normalisation (the legacy Python SDK escapes [ and ])', async () => {
     const token = await signed({ uri: '/v1/vault/accounts?ids=%5B1%5D' })
     await expect(
       verifyRequest(request(token, { url: '/v1/vault/accounts?ids=[1]' }), options()),
-    ).resolves.toBeDefined()
+    ).resolves.toEqual(verifiedAs({ uri: '/v1/vault/accounts?ids=%5B1%5D' }))
     const other = await signed({ uri: '/v1/vault/accounts?ids=%5B2%5D', nonce: 'n-2' })
     expect((await refusal(request(other, { url: '/v1/vault/accounts?ids=[1]' }))).reason).toBe('wrong_uri')
   })
@@ -289,10 +296,10 @@ describe('verifyRequest: what it tolerates, on purpose', () => {
     const opts = options()
     await expect(
       verifyRequest(request(await signed({ iat: NOW_SECONDS - 59, exp: NOW_SECONDS - 4, nonce: 'a' })), opts),
-    ).resolves.toBeDefined()
+    ).resolves.toEqual(verifiedAs({ iat: NOW_SECONDS - 59, exp: NOW_SECONDS - 4, nonce: 'a' }))
     await expect(
       verifyRequest(request(await signed({ iat: NOW_SECONDS + 5, exp: NOW_SECONDS + 60, nonce: 'b' })), opts),
-    ).resolves.toBeDefined()
+    ).resolves.toEqual(verifiedAs({ iat: NOW_SECONDS + 5, exp: NOW_SECONDS + 60, nonce: 'b' }))
     expect(
       (
         await refusal(
@@ -306,7 +313,7 @@ describe('verifyRequest: what it tolerates, on purpose', () => {
   it('accepts a numeric nonce (legacy Python SDK) and refuses its replay', async () => {
     const opts = options()
     const replay = request(await signed({ nonce: 8_123_456_789_012 }))
-    await expect(verifyRequest(replay, opts)).resolves.toBeDefined()
+    await expect(verifyRequest(replay, opts)).resolves.toEqual(verifiedAs({ nonce: 8_123_456_789_012 }))
     expect((await refusal(replay, opts)).reason).toBe('nonce_reused')
   })
 
@@ -314,7 +321,7 @@ describe('verifyRequest: what it tolerates, on purpose', () => {
     const opts = options()
     const token = await signed()
     expect((await refusal(request(token, { body: 'tampered' }), opts)).reason).toBe('body_hash_mismatch')
-    await expect(verifyRequest(request(token), opts)).resolves.toBeDefined()
+    await expect(verifyRequest(request(token), opts)).resolves.toEqual(verifiedAs())
   })
 
   it('remembers a nonce until exp plus the skew, so a replay inside the skew window is still refused', async () => {

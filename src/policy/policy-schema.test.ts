@@ -13,6 +13,20 @@ import { TransactionPolicyFileSchema } from './transaction/schema.js'
 
 const SCHEMAS = join(import.meta.dirname, '..', '..', 'schemas')
 
+/**
+ * Whether this run rewrites the schema files. Refused under CI: a run that writes the files and then
+ * compares them with themselves can never fail, so CI must only compare.
+ */
+function rewritesSchemas(env: NodeJS.ProcessEnv): boolean {
+  if (env.UPDATE_SCHEMAS !== '1') return false
+  if (env.CI === 'true')
+    throw new Error(
+      'UPDATE_SCHEMAS=1 is refused under CI=true (the comparison could not fail); regenerate the schemas locally and commit them',
+    )
+  return true
+}
+const rewriting = rewritesSchemas(process.env)
+
 function generated(schema: z.ZodType, id: string, title: string): string {
   const json = { ...z.toJSONSchema(schema, { io: 'input' }), $id: id, title }
   return `${JSON.stringify(json, null, 2)}\n`
@@ -24,7 +38,7 @@ describe.each([
   ['transaction-policy.schema.json', TransactionPolicyFileSchema, 'Countersign hub transaction policy'],
 ] as const)('%s', (file, schema, title) => {
   const expected = generated(schema, `https://countersign.dev/schemas/${file}`, title)
-  if (process.env.UPDATE_SCHEMAS === '1') writeFileSync(join(SCHEMAS, file), expected)
+  if (rewriting) writeFileSync(join(SCHEMAS, file), expected)
 
   it('is the schema the loader validates with', () => {
     // Compared as JSON, so formatting the file (prettier) does not matter.
@@ -53,5 +67,14 @@ describe('policy.schema.json', () => {
     )
     expect(schema.required).toEqual(expect.arrayContaining(['version', 'defaults']))
     expect(schema.additionalProperties).toBe(false)
+  })
+})
+
+describe('UPDATE_SCHEMAS', () => {
+  it('rewrites the files only when asked, and never under CI', () => {
+    expect(rewritesSchemas({})).toBe(false)
+    expect(rewritesSchemas({ UPDATE_SCHEMAS: '1' })).toBe(true)
+    expect(rewritesSchemas({ CI: 'true' })).toBe(false)
+    expect(() => rewritesSchemas({ UPDATE_SCHEMAS: '1', CI: 'true' })).toThrow(/refused under CI=true/)
   })
 })

@@ -15,6 +15,8 @@ export const tlsSchema = z.strictObject({
   clientCa: z.string().min(1).optional(),
 })
 export const storeUrlSchema = z.string().min(1)
+/** The admin listener (probes and metrics): its own address, plain HTTP unless `tls` is given. */
+export const adminSchema = z.strictObject({ listen: listenSchema, tls: tlsSchema.optional() })
 
 export interface ListenAddress {
   readonly host: string
@@ -25,6 +27,11 @@ export interface TlsFiles {
   readonly cert: string
   readonly key: string
   readonly clientCa?: string
+}
+
+/** Where the admin listener listens, resolved from `adminSchema`. */
+export interface AdminAddress extends ListenAddress {
+  readonly tls?: TlsFiles
 }
 
 export interface TlsMaterial {
@@ -68,6 +75,13 @@ export function resolveTlsFiles(files: z.infer<typeof tlsSchema>, baseDir: strin
     key: resolvePath(files.key, baseDir),
     ...(files.clientCa ? { clientCa: resolvePath(files.clientCa, baseDir) } : {}),
   }
+}
+
+/** The admin listener's address and TLS files; `undefined` when `listen` is not HOST:PORT. */
+export function resolveAdmin(raw: z.infer<typeof adminSchema>, baseDir: string): AdminAddress | undefined {
+  const listen = parseListen(raw.listen)
+  if (!listen) return undefined
+  return { ...listen, ...(raw.tls ? { tls: resolveTlsFiles(raw.tls, baseDir) } : {}) }
 }
 
 /**

@@ -1,7 +1,6 @@
 import type { ServerOptions as HttpServerOptions } from 'node:http'
 import Fastify, { type FastifyInstance } from 'fastify'
 import type { Logger } from 'pino'
-import type { Registry } from 'prom-client'
 import type { TlsMaterial } from './config-fields.js'
 import { guardConnections } from './connection-guard.js'
 import { installErrorHandler } from './error-handler.js'
@@ -16,13 +15,19 @@ export interface Readiness {
   readonly [detail: string]: unknown
 }
 
+/** Metrics in the Prometheus text format: a prom-client `Registry`, or the sum of a cluster's workers. */
+export interface MetricsSource {
+  readonly contentType: string
+  metrics(): Promise<string>
+}
+
 export interface ServiceServerOptions {
   readonly log: Logger
   readonly tls?: TlsMaterial
   readonly bodyLimitBytes?: number
   readonly limits?: Partial<ServerLimits>
-  /** Served on `/metrics` in the Prometheus text format. */
-  readonly metrics?: Registry
+  /** Served on `/metrics`; leave it out when an admin listener serves them (see `startAdminServer`). */
+  readonly metrics?: MetricsSource
   /** Checked on every `/readyz` (store reachable, configuration loaded...). */
   readonly readiness?: () => Promise<Readiness>
   /** The body of an error answer; empty by default. */

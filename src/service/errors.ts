@@ -18,6 +18,11 @@ export const SERVICE_ERRORS = defineErrorCodes('service', {
     meaning: "the TLS private key is not the key of the TLS certificate's public key",
     fix: 'give the key the certificate was issued for (tls.key) or the certificate of that key (tls.cert)',
   },
+  CS_SERVICE_STORE_MISSING: {
+    meaning:
+      'a command that reads an existing store was given one that does not exist (it never creates one)',
+    fix: "give the handler's store: --store sqlite:PATH of its database, or --config FILE of the handler",
+  },
   CS_SERVICE_STORE_OPEN: {
     meaning: 'the store (SQLite file or PostgreSQL database) could not be opened',
     fix: 'follow the cause printed with it: create the folder, fix permissions, start PostgreSQL, rebuild the native module',

@@ -12,6 +12,7 @@ export type { UnsetVariable } from './substitute-env.js'
 export { compileConfigDocument, loadConfig } from './load-config.js'
 export type { CompileContext, CompileOptions, ConfigCompiler } from './load-config.js'
 export {
+  adminSchema,
   listenSchema,
   tlsSchema,
   storeUrlSchema,
@@ -19,22 +20,28 @@ export {
   readKeyText,
   readTlsMaterial,
   redactStoreUrl,
+  resolveAdmin,
   resolvePath,
   resolveStoreUrl,
   resolveTlsFiles,
 } from './config-fields.js'
-export type { ListenAddress, TlsFiles, TlsMaterial } from './config-fields.js'
+export type { AdminAddress, ListenAddress, TlsFiles, TlsMaterial } from './config-fields.js'
 export { describeError } from './describe-error.js'
 export { DEFAULT_SERVER_LIMITS } from './server-limits.js'
 export type { ServerLimits } from './server-limits.js'
 export { createServiceServer, PROBE_PATHS } from './create-server.js'
-export type { Readiness, ServiceServerOptions } from './create-server.js'
+export type { MetricsSource, Readiness, ServiceServerOptions } from './create-server.js'
+export { startAdminServer } from './admin-server.js'
+export type { AdminServerOptions, RunningAdminServer } from './admin-server.js'
+export { clusterMetrics, shareMetricsWithPrimary } from './cluster-metrics.js'
 export { listenOn } from './listen.js'
 export { storeOpenFailed } from './store-open-failure.js'
+export { requireExistingStore } from './existing-store.js'
 export { createServiceLogger, MAX_LOG_STRING } from './create-logger.js'
 export type { ServiceLoggerOptions } from './create-logger.js'
 export { captureSignals, exitOnFatalError } from './process-signals.js'
 export type { ProcessSignals, RunningService } from './process-signals.js'
-export { runWorkers } from './run-workers.js'
+export { DEFAULT_RESPAWN, runWorkers } from './run-workers.js'
+export type { RespawnPolicy, WorkersOptions } from './run-workers.js'
 // The server types services build on, so that only this module depends on Fastify itself.
 export type { FastifyInstance as ServiceApp, FastifyPluginAsync as ServicePlugin } from 'fastify'

@@ -4,13 +4,13 @@ import type { ListenAddress } from './config-fields.js'
 import { describeError } from './describe-error.js'
 import { StartupFailed } from './errors.js'
 
-function listenFailure(error: unknown, address: ListenAddress): StartupFailed {
+function listenFailure(error: unknown, address: ListenAddress, setting: string): StartupFailed {
   const where = `${address.host}:${address.port}`
   const code = (error as { code?: unknown } | null)?.code
   if (code === 'EADDRINUSE')
     return new StartupFailed(
       'CS_SERVICE_PORT_IN_USE',
-      `cannot listen on ${where}: another process already uses that port (EADDRINUSE); stop it or choose another port (listen: in the configuration, or --listen)`,
+      `cannot listen on ${where}: another process already uses that port (EADDRINUSE); stop it or choose another port (${setting})`,
       { cause: error },
     )
   const fix =
@@ -26,12 +26,20 @@ function listenFailure(error: unknown, address: ListenAddress): StartupFailed {
   )
 }
 
-/** Listens and returns the URL as bound (the real port when 0 was asked); a failure says why in one line. */
-export async function listenOn(app: FastifyInstance, address: ListenAddress, tls: boolean): Promise<string> {
+/**
+ * Listens and returns the URL as bound (the real port when 0 was asked); a failure says why in one line.
+ * `setting` names where the operator changes the address, for the port-in-use fix.
+ */
+export async function listenOn(
+  app: FastifyInstance,
+  address: ListenAddress,
+  tls: boolean,
+  setting = 'listen: in the configuration, or --listen',
+): Promise<string> {
   try {
     await app.listen({ host: address.host, port: address.port })
   } catch (error) {
-    throw listenFailure(error, address)
+    throw listenFailure(error, address, setting)
   }
   const bound = app.server.address() as AddressInfo
   const host = bound.family === 'IPv6' ? `[${bound.address}]` : bound.address

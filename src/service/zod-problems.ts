@@ -47,6 +47,45 @@ export function problemsFromZod(schema: z.ZodType, issues: readonly z.core.$ZodI
     }
     if (issue.code === 'invalid_type' && issue.input === undefined)
       return [{ path: dotted(path), message: 'required key is missing', fix: `add it (${issue.expected})` }]
-    return [{ path: dotted(path), message: issue.message }]
+    return [{ path: dotted(path), ...inWords(issue) }]
   })
+}
+
+function kindOf(value: unknown): string {
+  if (value === null) return 'null'
+  if (Array.isArray(value)) return 'list'
+  return typeof value === 'object' ? 'mapping' : typeof value
+}
+
+const EXPECTED_WORDS: Readonly<Record<string, string>> = { array: 'list', object: 'mapping' }
+const expectedWord = (expected: string) => EXPECTED_WORDS[expected] ?? expected
+
+/** A zod issue as a message in words and the fix, rather than zod's own text ("Invalid input"). */
+function inWords(issue: z.core.$ZodIssue): { message: string; fix?: string } {
+  if (issue.code === 'invalid_type') {
+    const expected = expectedWord(issue.expected)
+    const quote = expected === 'string' ? ' (in quotes if YAML would read it as a number or a boolean)' : ''
+    return { message: `is a ${kindOf(issue.input)}, not a ${expected}`, fix: `write a ${expected}${quote}` }
+  }
+  if (issue.code === 'invalid_value')
+    return {
+      message: `${JSON.stringify(issue.input)} is not an allowed value`,
+      fix: `use one of: ${issue.values.map(String).join(', ')}`,
+    }
+  if (issue.code === 'too_small')
+    return issue.origin === 'array'
+      ? { message: `needs at least ${issue.minimum} item(s)`, fix: 'add them' }
+      : { message: `must be at least ${issue.minimum}`, fix: `write ${issue.minimum} or more` }
+  if (issue.code === 'invalid_union') {
+    const kinds = new Set(
+      issue.errors
+        .flat()
+        .flatMap((inner) => (inner.code === 'invalid_type' ? [expectedWord(inner.expected)] : [])),
+    )
+    return {
+      message: `is a ${kindOf(issue.input)}, which this key does not take`,
+      ...(kinds.size > 0 ? { fix: `write a ${[...kinds].join(' or a ')}` } : {}),
+    }
+  }
+  return { message: issue.message }
 }

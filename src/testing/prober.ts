@@ -77,6 +77,8 @@ export interface Prober {
   send(route: CallbackRoute, payload: unknown): Promise<Probe>
   /** The JWT-mode keys; only checks restricted to JWT mode call it. */
   jwtKeys(): JwtKeys
+  /** Every requestId sent so far, in order: the handler has recorded a decision for each it accepted. */
+  readonly requestIds: readonly string[]
   /** Slowest answer so far, the requests sent and answered, and those that got no answer in time. */
   readonly timing: { slowestMs: number; requests: number; answered: number; timeouts: string[] }
 }
@@ -134,6 +136,11 @@ export function createProber(target: ConformanceTarget): Prober {
       }
     }
   }
+  const requestIds: string[] = []
+  const remember = (payload: unknown) => {
+    const requestId = (payload as { requestId?: unknown } | null)?.requestId
+    if (typeof requestId === 'string' && !requestIds.includes(requestId)) requestIds.push(requestId)
+  }
   const encode = async (payload: unknown): Promise<string> =>
     keys === undefined ? JSON.stringify(payload) : signCallbackRequest(payload, keys.cosignerKey)
   return {
@@ -142,7 +149,11 @@ export function createProber(target: ConformanceTarget): Prober {
     pin,
     encode,
     raw,
-    send: async (route, payload) => raw(route, await encode(payload)),
+    send: async (route, payload) => {
+      remember(payload)
+      return raw(route, await encode(payload))
+    },
+    requestIds,
     jwtKeys: () => {
       if (keys === undefined) throw new Error('a JWT-mode check ran in certificate mode')
       return keys

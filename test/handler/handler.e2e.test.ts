@@ -10,7 +10,7 @@ import {
 } from '../../src/testing/index.js'
 import { testKeyPair } from '../support/keys.js'
 import { signCallbackRequest, verifyCallbackResponse } from '../../src/protocol/index.js'
-import { CERT_SIGNER_ID, startTestHandler, type TestHandler } from './support.js'
+import { CERT_SIGNER_ID, startTestHandler, transferOfUsd, type TestHandler } from './support.js'
 
 /** A fixture with a fresh requestId, so tests never collide on idempotency. */
 function fresh(name: string, overrides: Record<string, unknown> = {}): Record<string, unknown> {
@@ -53,13 +53,44 @@ describe('callback handler over HTTP (JWT mode)', () => {
     expect((await decide('tx', fresh('btc-one-time-address'))).action).toBe('RETRY')
   })
 
-  it('rejects with the policy reason as rejectionReason', async () => {
-    const response = await decide('tx', fresh('multi-destination', { fee: '0.5' }))
-    expect(response).toMatchObject({ action: 'REJECT', rejectionReason: expect.stringMatching(/.+/) })
+  it("rejects with the matching rule's reason as rejectionReason", async () => {
+    const payload = transferOfUsd(60_000)
+    expect(await decide('tx', payload)).toEqual({
+      action: 'REJECT',
+      requestId: payload.requestId,
+      rejectionReason: 'over 50,000 USD per vault per 24h',
+    })
   })
 
-  it.each(TX_FIXTURES)('answers the fixture %s with a valid signed action', async (name) => {
-    expect(['APPROVE', 'REJECT', 'RETRY', 'IGNORE']).toContain((await decide('tx', fresh(name))).action)
+  it("rejects with the default's reason when no rule matches", async () => {
+    // A fee marks the signing stage; 15,000 USD to whitelisted addresses is above the small-transfer rule.
+    const payload = fresh('multi-destination', { fee: '0.5' })
+    expect(await decide('tx', payload)).toEqual({
+      action: 'REJECT',
+      requestId: payload.requestId,
+      rejectionReason: 'no rule matched; default REJECT for tx_signing',
+    })
+  })
+
+  /** What TEST_POLICY decides for each fixture, and by which rule. */
+  const FIXTURE_ACTIONS: Readonly<Record<string, string>> = {
+    'btc-one-time-address': 'RETRY', // one-time-hold: waits for 2 approvers
+    'eth-transfer-approval': 'APPROVE', // approve-whitelisted
+    'eth-transfer-signing': 'APPROVE', // small-whitelisted (4,187.50 USD)
+    'exchange-source': 'APPROVE', // approval stage, approve-whitelisted
+    'multi-destination': 'APPROVE', // approval stage, approve-whitelisted
+  }
+
+  it('knows the expected answer of every fixture', () => {
+    expect(Object.keys(FIXTURE_ACTIONS).sort()).toEqual([...TX_FIXTURES].sort())
+  })
+
+  it.each(TX_FIXTURES)('answers the fixture %s with the action its rule gives', async (name) => {
+    const payload = fresh(name)
+    expect(await decide('tx', payload)).toEqual({
+      action: FIXTURE_ACTIONS[name],
+      requestId: payload.requestId,
+    })
   })
 
   it.each(CONFIG_FIXTURES)('answers the configuration change %s', async (name) => {

@@ -4,13 +4,15 @@
  * request's lock from outside, as another replica deciding the same request would.
  */
 import pg from 'pg'
-import { describe, expect, it } from 'vitest'
+import { afterAll, describe, expect, it } from 'vitest'
 import { pgUrl, postgresDatabase } from '../support/databases.js'
 import { testKeyPair } from '../support/keys.js'
 import { spawnCli } from '../support/process.js'
 import { transferOfUsd, writeConfigFolder } from '../handler/support.js'
 import { callbackPath, signCallbackRequest, verifyCallbackResponse } from '../../src/protocol/index.js'
 import { openStore, postgresAdvisoryKey, requestLock } from '../../src/storage/index.js'
+
+afterAll(() => postgresDatabase.dropAll())
 
 describe.skipIf(pgUrl === undefined)('graceful shutdown', () => {
   it('answers and records an in-flight request after SIGTERM, then exits 0', async () => {

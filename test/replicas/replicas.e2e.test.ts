@@ -3,7 +3,7 @@
  * Under CI=true these run (and fail if PostgreSQL is missing); locally they need COUNTERSIGN_TEST_PG_URL.
  */
 import { join } from 'node:path'
-import { afterEach, describe, expect, it } from 'vitest'
+import { afterAll, afterEach, describe, expect, it } from 'vitest'
 import { Pool } from 'undici'
 import { pgUrl, postgresDatabase } from '../support/databases.js'
 import { testKeyPair } from '../support/keys.js'
@@ -25,6 +25,8 @@ afterEach(async () => {
   for (const replica of replicas.splice(0)) replica.child.kill('SIGKILL')
   for (const pool of pools.splice(0)) await pool.destroy()
 })
+
+afterAll(() => postgresDatabase.dropAll())
 
 async function startReplicas(
   count: number,

@@ -35,10 +35,16 @@ export const sqliteDatabase: TestDatabase = {
   },
 }
 
+/**
+ * Schemas of this run start with `cs_test_<run>_` (the run named by test/support/postgres-run.ts), so that
+ * the run's teardown finds, drops and reports any a test file forgot.
+ */
+const RUN_PREFIX = `cs_test_${process.env.COUNTERSIGN_TEST_RUN ?? 'norun'}`
+
 /** A PostgreSQL URL on a new, empty schema (selected through search_path); `drop` removes it. */
 export async function freshPostgresSchema(
   baseUrl: string,
-  prefix = 'cs_test',
+  prefix = RUN_PREFIX,
 ): Promise<{ url: string; drop: () => Promise<void> }> {
   const schema = `${prefix}_${randomBytes(6).toString('hex')}`
   await rawExec(baseUrl, `CREATE SCHEMA ${schema}`)

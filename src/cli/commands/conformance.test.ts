@@ -88,9 +88,14 @@ describe('countersign conformance: a JWT-mode handler on a self-signed or privat
 
 describe('countersign conformance', () => {
   it('prints a table of PASS rows and exits 0 for a correct handler', async () => {
-    const { code, out } = await runCli(['conformance', '--url', await handlerUrl(), ...KEY_ARGS])
+    const { code, out, err } = await runCli(['conformance', '--url', await handlerUrl(), ...KEY_ARGS])
     expect(code).toBe(0)
     expect(out[0]).toMatch(/^CHECK\s+RESULT\s+REASON$/)
+    // Warned before it starts that it writes decisions and reserves velocity, and told which requests.
+    expect(err[0]).toMatch(
+      /^warning: conformance sends real callback requests .*records a decision .*reserves velocity/,
+    )
+    expect(err[1]).toMatch(/^requestIds sent \(\d+\): [0-9a-f-]{36}( [0-9a-f-]{36})*$/)
     expect(statusColumns(out)).toEqual(
       CONFORMANCE_CHECKS.map((check) => [check.id, check.id === 'tls-key-pinned' ? 'SKIP' : 'PASS']),
     )

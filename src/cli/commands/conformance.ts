@@ -69,9 +69,14 @@ async function targetOf(io: Io, options: ConformanceOptions): Promise<Conformanc
 
 /** Exit 0 when no check failed (skips allowed), 1 on any FAIL, 2 on unusable input. */
 async function conformance(io: Io, options: ConformanceOptions): Promise<number> {
-  const report = await runConformance(await targetOf(io, options))
+  const report = await runConformance(await targetOf(io, options), () =>
+    io.err(
+      `warning: conformance sends real callback requests to ${options.url}: the handler records a decision and an audit entry for each, and reserves velocity for what it approves. Grade a test handler, not production; the requestIds sent are listed at the end.`,
+    ),
+  )
   if (options.json === true) io.out(JSON.stringify(report))
   else printTable(io, report.results)
+  io.err(`requestIds sent (${report.requestIds.length}): ${report.requestIds.join(' ')}`)
   return report.passed ? ExitCode.ok : ExitCode.failed
 }
 

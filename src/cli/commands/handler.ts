@@ -8,6 +8,7 @@ import {
   prepareDevelopmentMode,
   startHandler,
   type DevelopmentSetup,
+  type RunningHandler,
 } from '../../handler/index.js'
 import { captureSignals, exitOnFatalError, runWorkers, type ProcessSignals } from '../../service/index.js'
 import { ExitCode, type Io } from '../io.js'
@@ -18,10 +19,12 @@ interface StartOptions {
   readonly config?: string
   readonly devDir: string
   readonly listen?: string
+  readonly adminListen?: string
   readonly workers: string
 }
 
-function devBanner(io: Io, url: string, setup: DevelopmentSetup): void {
+function devBanner(io: Io, handler: RunningHandler, setup: DevelopmentSetup): void {
+  const { url } = handler
   const path = (file: string) => relative(io.cwd, file) || '.'
   const keys = `--cosigner-key ${path(setup.cosignerKey)} --handler-pubkey ${path(setup.handlerPublicKey)} --signer-id ${setup.signerId}`
   io.out(
@@ -29,6 +32,9 @@ function devBanner(io: Io, url: string, setup: DevelopmentSetup): void {
       '',
       'Countersign handler — DEVELOPMENT MODE (embedded defaults, plain HTTP, generated keys: not for production)',
       `  listening on ${url} (pid ${process.pid}: send it SIGHUP to reload the policy, SIGTERM to stop)`,
+      ...(handler.adminUrl
+        ? [`  probes and metrics on ${handler.adminUrl} (/healthz, /readyz, /metrics)`]
+        : []),
       `  state:  ${path(setup.dir)}/ (configuration ${path(setup.configPath)}, policy ${path(setup.policyPath)}, SQLite countersign.db)`,
       '',
       'Send it a test request, signed as a co-signer would:',
@@ -52,9 +58,11 @@ async function start(context: ProgramContext, options: StartOptions): Promise<nu
     await serve(context, options, signals)
   } finally {
     signals.release()
+    // A cluster worker's IPC channel would keep it alive, and its primary waiting, after the server
+    // closed or failed to start. `worker.disconnect()` (not `process.disconnect()`, after which Node exits
+    // the worker with 0) lets it exit with the command's code.
+    cluster.worker?.disconnect()
   }
-  // A cluster worker's IPC channel would keep it alive, and its primary waiting, after the server closed.
-  if (cluster.isWorker) process.disconnect()
   return ExitCode.ok
 }
 
@@ -62,7 +70,11 @@ async function prepareConfigPath(
   options: StartOptions,
 ): Promise<{ configPath: string; setup?: DevelopmentSetup }> {
   if (options.config !== undefined) return { configPath: options.config }
-  const setup = await prepareDevelopmentMode(options.devDir, options.listen ?? '127.0.0.1:8080')
+  const setup = await prepareDevelopmentMode(
+    options.devDir,
+    options.listen ?? '127.0.0.1:8080',
+    ...(options.adminListen ? [options.adminListen] : []),
+  )
   return { configPath: setup.configPath, setup }
 }
 
@@ -72,6 +84,9 @@ async function startWorkers(
   workers: number,
 ): Promise<number> {
   const { configPath } = await prepareConfigPath(options)
+  // Read here too, so that a bad file is reported once rather than by every worker, and for `admin:`.
+  const config = loadConfigFile(configPath, listenEnv(context.io, options))
+  const log = handlerLogger(config)
   context.io.err(`Countersign handler starting ${workers} workers (primary pid ${process.pid})`)
   const args = [
     'handler',
@@ -80,7 +95,12 @@ async function startWorkers(
     configPath,
     ...(options.listen ? ['--listen', options.listen] : []),
   ]
-  return (await runWorkers(workers, args)) ? ExitCode.ok : ExitCode.failed
+  const clean = await runWorkers(workers, args, { log, ...(config.admin ? { admin: config.admin } : {}) })
+  return clean ? ExitCode.ok : ExitCode.failed
+}
+
+function listenEnv(io: Io, options: StartOptions): NodeJS.ProcessEnv {
+  return options.listen ? { ...io.env, COUNTERSIGN_LISTEN: options.listen } : io.env
 }
 
 async function serve(context: ProgramContext, options: StartOptions, signals: ProcessSignals): Promise<void> {
@@ -88,13 +108,15 @@ async function serve(context: ProgramContext, options: StartOptions, signals: Pr
   // Production stdout carries JSON log lines only: human lines go to stderr (the dev banner stays on stdout).
   io.err(`Countersign handler starting (pid ${process.pid})`)
   const { configPath, setup } = await prepareConfigPath(options)
-  const env = options.listen ? { ...io.env, COUNTERSIGN_LISTEN: options.listen } : io.env
-  const config = loadConfigFile(configPath, env)
+  const config = loadConfigFile(configPath, listenEnv(io, options))
   const log = handlerLogger(config)
   exitOnFatalError(log)
-  const handler = await startHandler(config, { log })
-  if (setup) devBanner(io, handler.url, setup)
-  else io.err(`Countersign handler listening on ${handler.url} (pid ${process.pid})`)
+  const handler = await startHandler(config, { log, worker: cluster.isWorker })
+  if (setup) devBanner(io, handler, setup)
+  else
+    io.err(
+      `Countersign handler listening on ${handler.url} (pid ${process.pid})${handler.adminUrl ? `; probes and metrics on ${handler.adminUrl}` : ''}`,
+    )
   await signals.serve(handler, log)
 }
 
@@ -108,6 +130,10 @@ export function registerHandlerCommands(program: Command, context: ProgramContex
     .option('--config <file>', 'YAML configuration file (see docs/handler.md)')
     .option('--dev-dir <dir>', 'development-mode state folder', '.countersign')
     .option('--listen <host:port>', 'address to listen on (port 0 picks a free port)')
+    .option(
+      '--admin-listen <host:port>',
+      'development mode: address of the probes and metrics (default 127.0.0.1:9090); in production set admin.listen',
+    )
     .option('--workers <n>', 'worker processes sharing the port (one per core for throughput)', '1')
     .addHelpText(
       'after',

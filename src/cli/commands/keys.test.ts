@@ -77,7 +77,7 @@ describe('countersign keys generate', () => {
       dir,
     )
     expect(result.code).toBe(0)
-    const publicKey = readKeyMaterial(readFileSync(join(dir, 'handler.pub.pem')))
+    const publicKey = readKeyMaterial(readFileSync(join(dir, 'handler.pub')))
     expect(publicKey).toMatchObject({ kind: 'public key', bits: 2048 })
     expect(statSync(join(dir, 'handler.key')).mode & 0o777).toBe(0o600)
     const refused = await runCli(
@@ -91,9 +91,21 @@ describe('countersign keys generate', () => {
     [['--name', '../escape'], /must be a file name/],
     [['--name', 'x', '--subject', 'CN=x'], /must start with "\/"/],
     [['--name', 'x', '--bits', '1024'], /multiple of 8 bits from 2048/],
-    [['--name', 'x', '--out', 'missing-dir'], /is not a directory/],
+    [['--name', 'x', '--out', 'user.pub'], /--out .*user\.pub is not a folder and cannot be created as one/],
   ])('refuses bad options %j with one sentence', async (args, message) => {
     expectUnusable(await runCli(['keys', 'generate', ...args], workspace()), message)
+  })
+
+  it('--out creates a folder that does not exist, readable by its owner only', async () => {
+    const dir = workspace()
+    const result = await runCli(
+      ['keys', 'generate', '--name', 'h', '--for', 'callback', '--out', 'new/keys'],
+      dir,
+    )
+    expect(result.code).toBe(0)
+    expect(statSync(join(dir, 'new', 'keys')).mode & 0o777).toBe(0o700)
+    expect(statSync(join(dir, 'new', 'keys', 'h.key')).mode & 0o777).toBe(0o600)
+    expect(existsSync(join(dir, 'new', 'keys', 'h.pub'))).toBe(true)
   })
 })
 

@@ -1,4 +1,4 @@
-import { readFile, stat, unlink } from 'node:fs/promises'
+import { mkdir, readFile, stat, unlink } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { Option, type Command } from 'commander'
 import { importRsaPublicKey } from '../../protocol/index.js'
@@ -92,10 +92,12 @@ interface GenerateOptions {
 
 async function outputDirectory(io: Io, command: Command, out: string | undefined): Promise<string> {
   const dir = resolve(io.cwd, out ?? '.')
+  // A missing folder is created private to its owner: it is about to hold a private key.
+  await mkdir(dir, { recursive: true, mode: 0o700 }).catch(() => undefined)
   const isDirectory = await stat(dir)
     .then((entry) => entry.isDirectory())
     .catch(() => false)
-  if (!isDirectory) fail(command, `--out ${dir} is not a directory`)
+  if (!isDirectory) fail(command, `--out ${dir} is not a folder and cannot be created as one`)
   return dir
 }
 
@@ -153,7 +155,8 @@ async function generate(io: Io, command: Command, options: GenerateOptions): Pro
 
   const pair = await generateRsaKeyPair(bits)
   const keyPath = join(dir, `${options.name}.key`)
-  const publicPath = join(dir, callback ? `${options.name}.pub.pem` : `${options.name}.csr`)
+  // `.pub`, the name development mode and the docs give the handler's public key.
+  const publicPath = join(dir, callback ? `${options.name}.pub` : `${options.name}.csr`)
   const publicContent = callback ? pair.publicKeyPem : createCsr(pair.privateKey, subject)
   await writePair(publicPath, publicContent, keyPath, pair.privateKeyPem, options.force === true)
 
@@ -309,13 +312,16 @@ export function registerKeysCommands(program: Command, context: ProgramContext):
     .description(
       'Create an RSA private key (PKCS#8 PEM, mode 0600) and a SHA-256 CSR, or a callback handler key pair',
     )
-    .requiredOption('--name <name>', 'base name of the files written (NAME.key and NAME.csr or NAME.pub.pem)')
+    .requiredOption('--name <name>', 'base name of the files written (NAME.key and NAME.csr or NAME.pub)')
     .option(
       '--bits <bits>',
       `RSA modulus size (default ${API_USER_KEY_BITS}; ${CALLBACK_KEY_BITS} with --for callback)`,
     )
     .option('--subject <subject>', 'CSR subject, openssl style (default /CN=NAME)')
-    .option('--out <dir>', 'directory to write to (default: the current directory)')
+    .option(
+      '--out <dir>',
+      'directory to write to (default: the current directory; created, mode 0700, if missing)',
+    )
     .addOption(
       new Option(
         '--for <use>',

@@ -39,6 +39,19 @@ describe('countersign simulate', () => {
     expect(out.join('\n')).not.toMatch(/eyJ|PRIVATE KEY/)
   })
 
+  it('names the likely causes of a 401, the signerId first, rather than a transport error alone', async () => {
+    const server = await handler({ cosignerPublicKey: testKeyPair('stranger').publicKey })
+    const fixtureSigner = String(loadTxFixture('eth-transfer-signing').signerId)
+    const { code, out } = await simulate(server.url, '--fixture', 'eth-transfer-signing')
+    expect(code).toBe(3)
+    expect(out.at(-2)).toMatch(/^outcome: the exchange failed \(CS_CALLBACK_TRANSPORT\).*401/)
+    expect(out.at(-1)).toBe(
+      `likely causes of the 401 (the handler refused the request's authentication; nothing failed in transit): no --signer-id was given, so the payload names the fixture's API user ${fixtureSigner}, which your handler may not know: pass --signer-id; --cosigner-key is not a co-signer key the handler trusts; the two clocks disagree`,
+    )
+    const named = await simulate(server.url, '--fixture', 'eth-transfer-signing', '--signer-id', 'treasury')
+    expect(named.out.at(-1)).toMatch(/: the handler has no API user treasury; --cosigner-key is not/)
+  })
+
   it('shows RETRY, then APPROVE once a human approves the held request between retries', async () => {
     const server = await handler({
       hold: true,

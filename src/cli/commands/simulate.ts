@@ -137,6 +137,22 @@ function describeExchange(exchange: Exchange): string {
   return `#${exchange.attempt} POST ${exchange.url} → ${status}${answer} in ${Math.round(exchange.durationMs)} ms${problem}`
 }
 
+/**
+ * A 401 is the handler refusing the request's authentication, not a network fault, though the client
+ * reports every non-200 as a transport failure: the causes an operator can check, the signerId first (a
+ * fixture's own signerId makes a forgotten --signer-id look like a key problem).
+ */
+export function refusalCauses(mode: string, signerId: unknown, signerIdGiven: boolean): string {
+  const signer = signerIdGiven
+    ? `the handler has no API user ${String(signerId)}`
+    : `no --signer-id was given, so the payload names the fixture's API user ${String(signerId)}, which your handler may not know: pass --signer-id`
+  const key =
+    mode === 'jwt'
+      ? '; --cosigner-key is not a co-signer key the handler trusts; the two clocks disagree'
+      : ''
+  return `likely causes of the 401 (the handler refused the request's authentication; nothing failed in transit): ${signer}${key}`
+}
+
 export function describeOutcome(outcome: CallOutcome): string {
   switch (outcome.type) {
     case 'decided':
@@ -206,6 +222,8 @@ async function simulate(io: Io, options: SimulateOptions): Promise<number> {
     )
   } else {
     io.out(describeOutcome(outcome))
+    if (outcome.type === 'failed' && (outcome.error as { httpStatus?: number }).httpStatus === 401)
+      io.out(refusalCauses(mode, payload.signerId, options.signerId !== undefined))
   }
   return outcomeExitCode(outcome)
 }
