@@ -39,7 +39,7 @@ const MAY_IMPORT = {
 const PACKAGE_OWNERS = {
   'fastify|@fastify/[^/]+': ['service'],
   'pg|better-sqlite3|kysely': ['storage'],
-  viem: ['testing'],
+  'viem|micro-eth-signer': ['testing'],
   '@0xcarbon/dkls23-wasm': ['mpc'],
 }
 

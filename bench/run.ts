@@ -5,9 +5,11 @@
 import { benchHandlerThroughput } from './handler-throughput.js'
 import { benchMpc } from './mpc.js'
 import { benchPolicyDecision } from './policy-decision.js'
+import { benchStartup } from './startup.js'
 
 const print = (line: string) => void process.stdout.write(`${line}\n`)
 
+benchStartup(print)
 await benchPolicyDecision(print)
 await benchMpc(print)
 await benchHandlerThroughput(print)

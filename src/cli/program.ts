@@ -47,3 +47,14 @@ export function newCommand(name: string, io: Io): Command {
     writeErr: (text) => io.err(text.trimEnd()),
   })
 }
+
+/**
+ * How to run `countersign` again where this process was started, for the commands a banner suggests.
+ * Started through npm (`npm start`, `npm exec`, `npx`: npm sets `npm_command`), npm found the package
+ * here, so `npx countersign` finds the same one. Started directly, `countersign` is the installed binary:
+ * `npx countersign` would be fetched from the public registry when no package of that name is installed
+ * where it is typed, so it is never suggested then.
+ */
+export function invocation(io: Io): string {
+  return io.env.npm_command === undefined ? 'countersign' : 'npx countersign'
+}

@@ -1,10 +1,17 @@
 import { createPublicKey, sign, type KeyObject } from 'node:crypto'
 import { CertificationRequest, CertificationRequestInfo } from '@peculiar/asn1-csr'
 import { AsnConvert } from '@peculiar/asn1-schema'
-import { Name as AsnName, SubjectPublicKeyInfo } from '@peculiar/asn1-x509'
+import {
+  AlgorithmIdentifier,
+  AttributeTypeAndValue,
+  AttributeValue,
+  Name as AsnName,
+  RelativeDistinguishedName,
+  SubjectPublicKeyInfo,
+} from '@peculiar/asn1-x509'
 import { importRsaPrivateKey } from '../protocol/index.js'
 import { SubjectInvalid } from './errors.js'
-import { x509 } from './x509.js'
+import { writePem } from './pem.js'
 
 export const SHA256_WITH_RSA_OID = '1.2.840.113549.1.1.11'
 
@@ -82,18 +89,20 @@ export function parseSubject(subject: string): SubjectAttribute[] {
 }
 
 /**
- * The subject as an X.501 Name built by `@peculiar/x509`: one single-valued RDN per attribute, in the
- * order given, each value with the string type named above (the library's string form would pick
- * PrintableString for any printable value, which is not what openssl writes).
+ * The subject as an X.501 Name: one single-valued RDN per attribute, in the order given, each value with
+ * the string type named above (as openssl writes it).
  */
 function subjectName(attributes: readonly SubjectAttribute[]): AsnName {
-  const name = new x509.Name(
+  return new AsnName(
     attributes.map(({ type, value }) => {
       const { oid, stringType } = SUBJECT_ATTRIBUTES[type]
-      return { [oid]: [{ [stringType]: value }] }
+      const attribute = new AttributeTypeAndValue({
+        type: oid,
+        value: new AttributeValue({ [stringType]: value }),
+      })
+      return new RelativeDistinguishedName([attribute])
     }),
   )
-  return AsnConvert.parse(name.toArrayBuffer(), AsnName)
 }
 
 /**
@@ -101,9 +110,8 @@ function subjectName(attributes: readonly SubjectAttribute[]): AsnName {
  * subject, the key's SPKI, no attributes, signed with SHA-256 and PKCS#1 v1.5 as `openssl req` does.
  * Returns the PEM text.
  *
- * The structure is built with the ASN.1 schema classes `@peculiar/x509` itself uses, and signed with
- * `node:crypto`: the library's `Pkcs10CertificateRequestGenerator.create` signs through WebCrypto and is
- * therefore asynchronous, while this function (and its callers) are synchronous.
+ * The structure is built with the ASN.1 schema classes of `@peculiar/asn1-*` and signed with
+ * `node:crypto`, synchronously (as this function's callers are).
  */
 export function createCsr(privateKey: KeyObject, subject: string | readonly SubjectAttribute[]): string {
   const key = importRsaPrivateKey(privateKey)
@@ -113,16 +121,13 @@ export function createCsr(privateKey: KeyObject, subject: string | readonly Subj
     subject: subjectName(attributes),
     subjectPKInfo: AsnConvert.parse(spki, SubjectPublicKeyInfo),
   })
-  const signatureAlgorithm = new x509.AlgorithmProvider().toAsnAlgorithm({
-    name: 'RSASSA-PKCS1-v1_5',
-    hash: { name: 'SHA-256' },
-  })
+  // RFC 4055 §5: the parameters of sha256WithRSAEncryption are an explicit NULL.
+  const signatureAlgorithm = new AlgorithmIdentifier({ algorithm: SHA256_WITH_RSA_OID, parameters: null })
   const tbs = Buffer.from(AsnConvert.serialize(info))
   const request = new CertificationRequest({
     certificationRequestInfo: info,
     signatureAlgorithm,
     signature: new Uint8Array(sign('sha256', tbs, key)).buffer,
   })
-  // The library's PEM has 64-column lines; openssl also ends the file with a line break.
-  return `${new x509.Pkcs10CertificateRequest(request).toString('pem')}\n`
+  return writePem('CERTIFICATE REQUEST', Buffer.from(AsnConvert.serialize(request)))
 }

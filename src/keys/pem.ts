@@ -1,4 +1,4 @@
-/** Reading PEM armour (RFC 7468) into labelled blocks. */
+/** PEM armour (RFC 7468): reading labelled blocks, writing one. */
 export interface PemBlock {
   readonly label: string
   /** The block from its BEGIN line to its END line, as Node's key parsers accept it. */
@@ -36,4 +36,10 @@ export function readPemBlocks(text: string): PemBlock[] {
     })
   }
   return blocks
+}
+
+/** The PEM text of `der` as openssl writes it: 64-column base64 lines, a line break after the END line. */
+export function writePem(label: string, der: Buffer): string {
+  const lines = der.toString('base64').match(/.{1,64}/g) ?? []
+  return `-----BEGIN ${label}-----\n${lines.join('\n')}\n-----END ${label}-----\n`
 }

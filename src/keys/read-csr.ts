@@ -26,11 +26,9 @@ export class CsrSignatureInvalid extends RangeError {}
  * Reads a DER PKCS#10 request and returns its public key, after checking the request's self-signature: a
  * CSR whose signature fails was altered, and the key it names must not be trusted.
  *
- * The request is parsed with the `CertificationRequest` schema of `@peculiar/asn1-csr`, the layer
- * `@peculiar/x509`'s `Pkcs10CertificateRequest` is built on. That class is not used directly because the
- * two things needed here are not public on it synchronously: the certificationRequestInfo bytes exactly as
- * read (its `tbs` is private), and verification (its `verify()` goes through WebCrypto and is
- * asynchronous, while reading key material is synchronous). The signature is checked with `node:crypto`.
+ * The request is parsed with the `CertificationRequest` schema of `@peculiar/asn1-csr`, which keeps the
+ * certificationRequestInfo bytes exactly as read; the signature is checked with `node:crypto`,
+ * synchronously (reading key material is synchronous).
  *
  * The parser accepts BER (non-minimal and indefinite lengths) and ignores trailing bytes, so the request
  * is refused unless the library's DER re-encoding of what it parsed is the input, byte for byte.

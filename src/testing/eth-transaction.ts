@@ -1,4 +1,5 @@
-import { keccak256, parseEther, parseGwei, serializeTransaction, type Address } from 'viem'
+import { keccak_256 } from '@noble/hashes/sha3.js'
+import { Transaction, weieth, weigwei } from 'micro-eth-signer'
 
 export interface UnsignedEthTransfer {
   /** RLP of the unsigned EIP-1559 transaction, hex without `0x`, as the co-signer sends it in `rawTx`. */
@@ -9,25 +10,31 @@ export interface UnsignedEthTransfer {
   readonly fee: string
 }
 
-const GAS_LIMIT = 21_000n
-const MAX_FEE_PER_GAS = parseGwei('30')
+/** Wei in ETH with all 18 decimals written out, as the signing-stage `fee` of an EVM transfer reads. */
+function ethWithAllDecimals(wei: bigint): string {
+  const [whole, fraction = ''] = weieth.encode(wei).split('.')
+  return `${whole}.${fraction.padEnd(18, '0')}`
+}
 
-/** A real unsigned EIP-1559 mainnet transfer, so a handler can decode `rawTx` and recompute `payload`. */
-export function unsignedEthTransfer(to: Address, amountEth: string, nonce: number): UnsignedEthTransfer {
-  const serialized = serializeTransaction({
-    type: 'eip1559',
-    chainId: 1,
-    nonce,
+/**
+ * A real unsigned EIP-1559 mainnet transfer, so a handler can decode `rawTx` and recompute `payload`.
+ * `micro-eth-signer` (a few MB, on `@noble/*`) builds it; a full EVM client library would add 80 MB to
+ * every install for this one fixture.
+ */
+export function unsignedEthTransfer(to: string, amountEth: string, nonce: number): UnsignedEthTransfer {
+  const transaction = Transaction.prepare({
+    chainId: 1n,
+    nonce: BigInt(nonce),
     to,
-    value: parseEther(amountEth),
-    gas: GAS_LIMIT,
-    maxFeePerGas: MAX_FEE_PER_GAS,
-    maxPriorityFeePerGas: parseGwei('1.5'),
+    value: weieth.decode(amountEth),
+    gasLimit: 21_000n,
+    maxFeePerGas: weigwei.decode('30'),
+    maxPriorityFeePerGas: weigwei.decode('1.5'),
   })
-  const feeWei = GAS_LIMIT * MAX_FEE_PER_GAS
+  const serialized = transaction.toBytes({ includeSignature: false })
   return {
-    rawTx: serialized.slice(2),
-    payload: keccak256(serialized).slice(2),
-    fee: (Number(feeWei) / 1e18).toFixed(18),
+    rawTx: Buffer.from(serialized).toString('hex'),
+    payload: Buffer.from(keccak_256(serialized)).toString('hex'),
+    fee: ethWithAllDecimals(transaction.fee),
   }
 }

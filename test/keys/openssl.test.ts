@@ -3,12 +3,18 @@
  * with the operator's own openssl | sha256sum pipelines, and openssl verifying what Countersign writes.
  */
 import { execFileSync } from 'node:child_process'
-import { createHash } from 'node:crypto'
+import { createHash, createPrivateKey } from 'node:crypto'
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { InMemoryNonceStore, readKeyMaterial, spkiFingerprint, verifyRequest } from '../../src/keys/index.js'
+import {
+  InMemoryNonceStore,
+  createCsr,
+  readKeyMaterial,
+  spkiFingerprint,
+  verifyRequest,
+} from '../../src/keys/index.js'
 import { runCli } from '../support/cli.js'
 import { API_KEY, NOW, NOW_SECONDS, URI, claims, fixedClock } from './request-tokens.js'
 
@@ -141,6 +147,12 @@ describe('openssl accepts what countersign writes', () => {
     expect(openssl('req', '-in', 'bot.csr', '-noout', '-text')).toContain(
       'Signature Algorithm: sha256WithRSAEncryption',
     )
+  })
+
+  it('our CSR for an openssl key is byte for byte the one openssl req writes', () => {
+    openssl('req', '-new', '-key', 'other.key', '-out', 'same.csr', '-subj', '/C=US/O=Acme/CN=treasury-bot')
+    const key = createPrivateKey(readFileSync(at('other.key')))
+    expect(createCsr(key, '/C=US/O=Acme/CN=treasury-bot')).toBe(readFileSync(at('same.csr'), 'utf8'))
   })
 
   it('openssl reads our private key as a valid PKCS#8 RSA key', () => {

@@ -12,7 +12,7 @@ import {
 } from '../../handler/index.js'
 import { captureSignals, exitOnFatalError, runWorkers, type ProcessSignals } from '../../service/index.js'
 import { ExitCode, type Io } from '../io.js'
-import { action, type ProgramContext } from '../program.js'
+import { action, invocation, type ProgramContext } from '../program.js'
 import { registerHandlerCheck } from './handler-check.js'
 
 interface StartOptions {
@@ -26,6 +26,7 @@ interface StartOptions {
 function devBanner(io: Io, handler: RunningHandler, setup: DevelopmentSetup): void {
   const { url } = handler
   const path = (file: string) => relative(io.cwd, file) || '.'
+  const countersign = invocation(io)
   const keys = `--cosigner-key ${path(setup.cosignerKey)} --handler-pubkey ${path(setup.handlerPublicKey)} --signer-id ${setup.signerId}`
   io.out(
     [
@@ -38,11 +39,11 @@ function devBanner(io: Io, handler: RunningHandler, setup: DevelopmentSetup): vo
       `  state:  ${path(setup.dir)}/ (configuration ${path(setup.configPath)}, policy ${path(setup.policyPath)}, SQLite countersign.db)`,
       '',
       'Send it a test request, signed as a co-signer would:',
-      `  npx countersign simulate --url ${url} ${keys} --fixture eth-transfer`,
+      `  ${countersign} simulate --url ${url} ${keys} --fixture eth-transfer`,
       'Run the conformance suite against it:',
-      `  npx countersign conformance --url ${url} ${keys}`,
+      `  ${countersign} conformance --url ${url} ${keys}`,
       'Held requests (one-time addresses under the starter policy) wait for approvers:',
-      `  npx countersign approvals list --store sqlite:${path(setup.dir)}/countersign.db`,
+      `  ${countersign} approvals list --store sqlite:${path(setup.dir)}/countersign.db`,
       '',
     ].join('\n'),
   )
