@@ -7,6 +7,7 @@ import { execFileSync } from 'node:child_process'
 import { copyFileSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { makeSelfSignedCertificate } from '../support/tls.js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { parse, stringify } from 'yaml'
 import { ConfigInvalid, loadConfigFile } from '../../src/handler/index.js'
@@ -20,21 +21,7 @@ let secrets: string
 beforeAll(() => {
   secrets = mkdtempSync(join(tmpdir(), 'cs-deploy-'))
   const run = (...args: string[]) => execFileSync('openssl', args, { cwd: secrets, stdio: 'ignore' })
-  run(
-    'req',
-    '-x509',
-    '-newkey',
-    'rsa:2048',
-    '-nodes',
-    '-keyout',
-    'tls.key',
-    '-out',
-    'tls.crt',
-    '-subj',
-    '/CN=localhost',
-    '-days',
-    '1',
-  )
+  makeSelfSignedCertificate(secrets, 'localhost')
   run('genpkey', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048', '-out', 'handler.key')
   run('genpkey', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048', '-out', 'cosigner.key')
   run('pkey', '-in', 'cosigner.key', '-pubout', '-out', 'cosigner-a.pub')

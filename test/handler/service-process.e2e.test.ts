@@ -7,6 +7,7 @@ import { execFileSync } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
 import { connect, createServer, type Socket } from 'node:net'
 import { join } from 'node:path'
+import { makeSelfSignedCertificate } from '../support/tls.js'
 import { afterEach, describe, expect, it } from 'vitest'
 import { spawnCli, type CliProcess } from '../support/process.js'
 import { testKeyPair } from '../support/keys.js'
@@ -152,25 +153,7 @@ describe('handler process under the service shell', () => {
 
   it('names a TLS key that does not match its certificate', async () => {
     const dir = writeConfigFolder()
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'rsa:2048',
-        '-nodes',
-        '-keyout',
-        join(dir, 'tls.key'),
-        '-out',
-        join(dir, 'tls.crt'),
-        '-days',
-        '1',
-        '-subj',
-        '/CN=127.0.0.1',
-      ],
-      { stdio: 'ignore' },
-    )
+    makeSelfSignedCertificate(dir)
     writeFileSync(join(dir, 'countersign.yaml'), `\ntls: { cert: tls.crt, key: handler.key }\n`, {
       flag: 'a',
     })
