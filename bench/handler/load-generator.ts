@@ -144,7 +144,7 @@ class Phase {
     if (action !== 'APPROVE') {
       this.failures += 1
       if (this.failureExamples.length < 5)
-        this.failureExamples.push(`HTTP ${status} ${String(action ?? text.slice(0, 80))}`)
+        this.failureExamples.push(`HTTP ${status} ${JSON.stringify(action ?? text.slice(0, 80))}`)
     }
     const at = this.countByDue ? startedAt : finishedAt
     if (at < this.windowStart || at > this.windowEnd) return

@@ -1,4 +1,3 @@
-import type { Server } from 'node:http'
 import type { Socket } from 'node:net'
 import type { FastifyInstance } from 'fastify'
 import type { ServerLimits } from './server-limits.js'
@@ -19,7 +18,7 @@ export function guardConnections(
 ): void {
   const stages = new Map<Socket, Stage>()
   let draining = false
-  const server = app.server as Server
+  const server = app.server
 
   const evictOneFor = (socket: Socket): void => {
     for (const [candidate, stage] of stages) {
