@@ -37,11 +37,11 @@ export interface HoldAnnouncer {
   announce(event: HoldCreatedEvent): void
 }
 
-export const TIMESTAMP_HEADER = 'X-Countersign-Timestamp'
-export const SIGNATURE_HEADER = 'X-Countersign-Signature'
+const TIMESTAMP_HEADER = 'X-Countersign-Timestamp'
+const SIGNATURE_HEADER = 'X-Countersign-Signature'
 
 /** `v1=` and the hex HMAC-SHA256 of `<timestamp>.<raw body>` keyed with the secret. */
-export function signWebhookBody(secret: string, timestampSeconds: number, body: string): string {
+function signWebhookBody(secret: string, timestampSeconds: number, body: string): string {
   return `v1=${createHmac('sha256', secret).update(`${timestampSeconds}.${body}`).digest('hex')}`
 }
 
