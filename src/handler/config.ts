@@ -33,6 +33,7 @@ import {
   type ServerLimits,
   type TlsFiles,
 } from '../service/index.js'
+import type { WebhookTarget } from './hold-webhook.js'
 
 /**
  * The handler's configuration: one YAML file, checked for shape and then for meaning (files that must
@@ -78,6 +79,7 @@ const RawConfigSchema = z.strictObject({
     })
     .default({}),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  webhooks: z.array(z.strictObject({ url: z.string(), secret: z.string() })).default([]),
 })
 type RawConfig = z.infer<typeof RawConfigSchema>
 
@@ -106,6 +108,8 @@ export interface HandlerConfig {
   readonly decisionDeadlineMs: number
   readonly limits: ServerLimits
   readonly logLevel: RawConfig['logLevel']
+  /** Where new holds are announced (./hold-webhook.ts). */
+  readonly webhooks: readonly WebhookTarget[]
 }
 
 /** A core parser's value, or `undefined` where it refuses the text: the caller reports the problem at its key. */
@@ -173,6 +177,31 @@ function compileLimits(raw: RawConfig['limits'], context: CompileContext): Serve
       'make it shorter or equal',
     )
   return limits
+}
+
+/** Short secrets can be guessed offline from one signed event; 32 characters is what `openssl rand -hex 16` gives. */
+const MIN_WEBHOOK_SECRET_LENGTH = 32
+
+function compileWebhooks(raw: RawConfig['webhooks'], context: CompileContext): WebhookTarget[] {
+  raw.forEach(({ url, secret }, index) => {
+    const protocol = unlessRefused(() => new URL(url).protocol)
+    if (protocol !== 'http:' && protocol !== 'https:')
+      context.problem(
+        `webhooks.${index}.url`,
+        `"${url}" is not an http(s) URL`,
+        'write e.g. https://alerts.example.com/countersign',
+      )
+    const secretPath = `webhooks.${index}.secret`
+    // `attempt` skips a secret that named an unset variable: that problem is reported already.
+    const secretGiven = context.attempt(secretPath, '', () => true) === true
+    if (secretGiven && secret.length < MIN_WEBHOOK_SECRET_LENGTH)
+      context.problem(
+        secretPath,
+        `is ${secret.length} characters long: at least ${MIN_WEBHOOK_SECRET_LENGTH} are needed`,
+        'generate one with `openssl rand -hex 32`, export it and write secret: ${HOLD_WEBHOOK_SECRET}',
+      )
+  })
+  return raw
 }
 
 function compileApiUsers(raw: RawConfig, context: CompileContext) {
@@ -275,6 +304,7 @@ function compileHandlerConfig(raw: RawConfig, context: CompileContext): HandlerC
     decisionDeadlineMs: decisionDeadlineMs ?? 0,
     limits,
     logLevel: raw.logLevel,
+    webhooks: compileWebhooks(raw.webhooks, context),
   }
 }
 

@@ -17,9 +17,17 @@ import {
   type CallbackRoute,
 } from '../protocol/index.js'
 import { amountUsdCents, type CompiledPolicy } from '../policy/index.js'
-import { RecordRefused, type Planner, type RequestFacts, type Store } from '../storage/index.js'
+import {
+  RecordRefused,
+  type HoldRequirement,
+  type Planner,
+  type RequestFacts,
+  type Settlement,
+  type Store,
+} from '../storage/index.js'
 import type { ApiUser, HandlerConfig } from './config.js'
 import { policyPlanner, rejectingPlanner } from './decider.js'
+import type { HoldAnnouncer, HoldCreatedEvent } from './hold-webhook.js'
 import type { HandlerMetrics } from './metrics.js'
 
 /**
@@ -33,6 +41,8 @@ export interface PipelineDeps {
   readonly log: Logger
   readonly metrics: HandlerMetrics
   readonly clock: Clock
+  /** Announces new holds (the configured webhooks); absent when none is configured. */
+  readonly holds?: HoldAnnouncer
 }
 
 export interface Reply {
@@ -112,6 +122,54 @@ function summarize(parsed: CallbackRequest): Record<string, string | null> {
   }
 }
 
+interface CreatedHold {
+  readonly hold: HoldRequirement
+  readonly heldAt: Date
+}
+
+/** The planner, noting the hold its plan records, if any: the settlement alone does not say a hold began. */
+function notingHolds(planner: Planner): { planner: Planner; created: () => CreatedHold | undefined } {
+  let created: CreatedHold | undefined
+  return {
+    planner: {
+      series: planner.series,
+      plan(state) {
+        const plan = planner.plan(state)
+        const hold = plan.type === 'record' ? plan.verdict.hold : undefined
+        created = hold ? { hold, heldAt: state.now } : undefined
+        return plan
+      },
+    },
+    created: () => created,
+  }
+}
+
+/** The `hold.created` event of a request this call recorded as held. */
+function holdCreatedEvent(
+  facts: RequestFacts,
+  amountUsd: number | null,
+  settlement: Settlement,
+  { hold, heldAt }: CreatedHold,
+): HoldCreatedEvent {
+  const field = (name: string) => facts.summary[name] ?? null
+  return {
+    type: 'hold.created',
+    requestId: facts.requestId,
+    route: facts.route,
+    kind: facts.kind,
+    amountUsd,
+    asset: field('asset'),
+    source: field('source'),
+    destination: field('destination'),
+    ruleId: settlement.ruleId,
+    reason: settlement.reason,
+    quorum: hold.quorum,
+    approvers: hold.approvers,
+    expiresAt: new Date(heldAt.getTime() + hold.ttlMs).toISOString(),
+    createdAt: heldAt.toISOString(),
+  }
+}
+
 /** Steps 3–6 for a readable payload: validate, then decide-and-record (idempotent) under the deadline. */
 async function decideAndRecord(
   deps: PipelineDeps,
@@ -146,7 +204,15 @@ async function decideAndRecord(
     facts = baseFacts(route, payload, requestId, kind, receivedAt, {})
     planner = rejectingPlanner(error.message, policy)
   }
-  return { facts, amountUsd, settlement: await deps.store.settle(facts, planner) }
+  const noted = notingHolds(planner)
+  const settlement = await deps.store.settle(facts, noted.planner)
+  const created = settlement.outcome === 'decided' ? noted.created() : undefined
+  return {
+    facts,
+    amountUsd,
+    settlement,
+    holdCreated: created && holdCreatedEvent(facts, amountUsd, settlement, created),
+  }
 }
 
 /** The USD amount the policy decides on, for the decision log line; null when it cannot be counted exactly. */
@@ -263,6 +329,7 @@ export async function handleCallback(
   let reason: string | null
   let outcome: string
   let ruleId: string | null = null
+  let holdCreated: HoldCreatedEvent | undefined
   try {
     const result = await withDeadline(
       deps.clock,
@@ -277,6 +344,7 @@ export async function handleCallback(
       outcome = result.settlement.outcome
       if ('policyVersion' in result.settlement) policyVersion = result.settlement.policyVersion
       if (result.facts) [kindLabel, amountUsd] = [result.facts.kind, result.amountUsd ?? null]
+      if ('holdCreated' in result) holdCreated = result.holdCreated
       if (outcome === 'altered') {
         deps.metrics.replayAltered.inc()
         deps.log.error(
@@ -302,6 +370,8 @@ export async function handleCallback(
   }
 
   const reply = await answer(user, mode, responseOf(requestId, action, reason), deps.clock.now())
+  // After the answer, and without waiting: a slow receiver never delays the co-signer.
+  if (holdCreated) deps.holds?.announce(holdCreated)
   const latencyMs = deps.clock.now() - receivedAt
   deps.metrics.decisions.inc({ action, kind: kindLabel, rule: ruleId ?? '', outcome })
   deps.metrics.latency.observe({ kind: kindLabel }, latencyMs / 1000)

@@ -6,6 +6,7 @@ import { createServiceServer, readTlsMaterial, type Readiness } from '../service
 import type { Store } from '../storage/index.js'
 import { callbackRoutes } from './callback-routes.js'
 import type { HandlerConfig } from './config.js'
+import type { HoldAnnouncer } from './hold-webhook.js'
 import { HandlerMetrics } from './metrics.js'
 
 export interface ServerDeps {
@@ -15,6 +16,7 @@ export interface ServerDeps {
   readonly store: Store
   readonly log: Logger
   readonly clock?: Clock
+  readonly holds?: HoldAnnouncer
 }
 
 export interface HandlerServer {
@@ -57,6 +59,7 @@ export function buildServer(deps: ServerDeps): HandlerServer {
       log: deps.log,
       metrics,
       clock: deps.clock ?? systemClock,
+      ...(deps.holds ? { holds: deps.holds } : {}),
     }),
   )
   return { app, metrics, readiness }

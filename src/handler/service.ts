@@ -1,5 +1,5 @@
 import type { Logger } from 'pino'
-import type { Clock } from '../core/index.js'
+import { systemClock, type Clock } from '../core/index.js'
 import { loadPolicyFile, type CompiledPolicy } from '../policy/index.js'
 import {
   createServiceLogger,
@@ -13,6 +13,7 @@ import {
 } from '../service/index.js'
 import { openStore, StoreSchemaUnknown, type Store } from '../storage/index.js'
 import type { HandlerConfig } from './config.js'
+import { HoldWebhook } from './hold-webhook.js'
 import { buildServer } from './server.js'
 
 export interface RunningHandler extends RunningService {
@@ -59,6 +60,10 @@ export async function startHandler(
   const log = options.log ?? handlerLogger(config)
   let policy: CompiledPolicy = loadPolicyFile(config.policyPath)
   const store = await openStoreOrExplain(config, options.clock)
+  const holds =
+    config.webhooks.length > 0
+      ? new HoldWebhook({ targets: config.webhooks, log, clock: options.clock ?? systemClock })
+      : undefined
   let app: ReturnType<typeof buildServer>['app'] | undefined
   let metrics: ReturnType<typeof buildServer>['metrics'] | undefined
   let admin: RunningAdminServer | undefined
@@ -70,6 +75,7 @@ export async function startHandler(
       store,
       log,
       ...(options.clock ? { clock: options.clock } : {}),
+      ...(holds ? { holds } : {}),
     })
     app = server.app
     metrics = server.metrics
@@ -85,6 +91,7 @@ export async function startHandler(
   } catch (error) {
     await admin?.close()
     await app?.close()
+    await holds?.close()
     await store.close()
     throw error
   }
@@ -125,6 +132,8 @@ export async function startHandler(
     async close() {
       await server.close()
       await admin?.close()
+      // Deliveries still retrying are abandoned: a receiver never holds up shutdown.
+      await holds?.close()
       await store.close()
     },
   }

@@ -92,6 +92,7 @@ export interface TestHandlerOptions {
   readonly tls?: boolean
   readonly decisionDeadline?: string
   readonly basePath?: string
+  readonly webhooks?: readonly { readonly url: string; readonly secret: string }[]
 }
 
 export interface TestSetup {
@@ -122,6 +123,7 @@ export function makeTestSetup(options: TestHandlerOptions = {}): TestSetup {
       policy: 'policy.yaml',
       store: options.storeUrl ?? 'sqlite:store.db',
       decisionDeadline: options.decisionDeadline ?? '25s',
+      ...(options.webhooks ? { webhooks: options.webhooks } : {}),
     },
     dir,
     {},

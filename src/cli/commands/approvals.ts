@@ -35,6 +35,20 @@ async function findHeld(store: Store, requestId: string, route: Route | undefine
   return held[0]!
 }
 
+/** `approvals show`: the held request, or a refusal that says what became of a request no longer held. */
+async function heldOrExplain(store: Store, requestId: string, route: Route | undefined) {
+  try {
+    return await findHeld(store, requestId, route)
+  } catch (error) {
+    if (!(error instanceof NotFound)) throw error
+    const [decided] = await store.readDecision(requestId, route)
+    if (decided === undefined) throw error
+    throw new NotFound(
+      `request ${requestId} is not held: it was answered ${decided.action} (countersign decisions show ${requestId})`,
+    )
+  }
+}
+
 /** The registered approver whose public key is the key's; `--as`, when given, must name that approver. */
 async function approverOf(store: Store, fingerprint: string, keyFile: string, as: string | undefined) {
   const approver = (await store.listApprovers()).find((candidate) => candidate.fingerprint === fingerprint)
@@ -79,15 +93,33 @@ function vote(context: ProgramContext, decision: 'approve' | 'reject') {
   })
 }
 
+const routeOption = () =>
+  new Option('--route <route>', 'the route, when the requestId is held on both').choices(['tx', 'config'])
+
 function withVoteOptions(command: Command): Command {
   return withStoreOptions(command)
     .requiredOption('--key <file>', "the approver's private key (countersign keys generate --for approver)")
     .option('--as <name>', 'the approver the key is registered to (checked; refused when it is not)')
-    .addOption(
-      new Option('--route <route>', 'the route, when the requestId is held on both').choices([
-        'tx',
-        'config',
-      ]),
+    .addOption(routeOption())
+}
+
+function registerShow(approvals: Command, context: ProgramContext): void {
+  withStoreOptions(approvals.command('show <requestId>'))
+    .description('one held request in full: what it is, its rule and reason, quorum, votes and the trace')
+    .addOption(routeOption())
+    .option('--json', 'one JSON object')
+    .action(
+      action(context, (requestId: string, options: StoreOptions & { route?: Route; json?: boolean }) =>
+        withStore(options, context.io, async (store) => {
+          const held = await heldOrExplain(store, requestId, options.route)
+          const [recorded] = await store.readDecision(requestId, held.route)
+          const trace = recorded?.trace ?? null
+          const now = new Date()
+          if (options.json === true) context.io.out(JSON.stringify({ ...heldJson(held, now), trace }))
+          else context.io.out([describeHeld(held, now), 'trace', JSON.stringify(trace, null, 2)].join('\n'))
+          return ExitCode.ok
+        }),
+      ),
     )
 }
 
@@ -111,6 +143,7 @@ export function registerApprovalsCommands(program: Command, context: ProgramCont
         }),
       ),
     )
+  registerShow(approvals, context)
   withVoteOptions(approvals.command('approve <requestId>'))
     .description('approve a held request with a vote signed by your approver key')
     .option('--reason <text>', 'recorded in the audit log')
