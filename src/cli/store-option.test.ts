@@ -18,12 +18,15 @@ describe('commands that read a store refuse one that does not exist', () => {
     ['audit', 'verify'],
     ['audit', 'export'],
     ['approvals', 'list'],
-    ['approvals', 'approve', 'req-1', '--as', 'alice'],
+    ['approvals', 'approve', 'req-1', '--key', 'alice.key'],
     ['velocity', 'release', '--request-id', 'req-1'],
   ]
   for (const command of readers) {
     it(`${command.slice(0, 2).join(' ')}: names the missing file and the fix, and creates nothing`, async () => {
       const dir = workspace()
+      // A vote is signed before the store is opened: give it a real approver key.
+      if (command.includes('--key'))
+        expect((await runCli(['keys', 'generate', '--for', 'approver', '--name', 'alice'], dir)).code).toBe(0)
       const result = await runCli([...command, '--store', 'sqlite:typo.db'], dir)
       expectUnusable(result, /the store .*typo\.db does not exist.*never creates one.*--store sqlite:PATH/)
       expect(existsSync(join(dir, 'typo.db'))).toBe(false)

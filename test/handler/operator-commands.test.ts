@@ -64,7 +64,11 @@ describe('operator read commands', () => {
   })
 
   it('shows one decision with policy version, digest, hold, votes and the trace', async () => {
-    const vote = await cli('approvals', 'approve', heldId, '--as', 'alice')
+    // alice votes with her registered approver key, as an operator would.
+    const keys = await runCli(['keys', 'generate', '--for', 'approver', '--name', 'alice'], h.dir)
+    expect(keys.code).toBe(0)
+    expect((await cli('approvers', 'add', 'alice', '--public-key', 'alice.pub')).code).toBe(0)
+    const vote = await cli('approvals', 'approve', heldId, '--key', 'alice.key')
     expect(vote.code).toBe(0)
     const text = await cli('decisions', 'show', heldId)
     expect(text.code).toBe(0)
@@ -124,8 +128,8 @@ describe('operator read commands', () => {
     const audit = await cli('audit', 'verify', '--json')
     expect(audit.code).toBe(0)
     const verified = JSON.parse(audit.out) as { ok: boolean; entries: number; headHash: string }
-    // Three decisions and one vote, each an audit entry.
-    expect(verified).toMatchObject({ ok: true, entries: 4 })
+    // Three decisions, alice's registration and her vote, each an audit entry.
+    expect(verified).toMatchObject({ ok: true, entries: 5 })
     expect(verified.headHash).toMatch(/^[0-9a-f]{64}$/)
 
     const replay = await runCli(
