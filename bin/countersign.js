@@ -9,5 +9,14 @@ if (major < 22 || (major === 22 && minor < 12)) {
   )
   process.exit(1)
 }
+// `--version` alone is answered from package.json without loading the command-line parser: scripts and
+// health checks call it often, and it should cost little more than starting Node.js.
+const [, , only, ...rest] = process.argv
+if ((only === '--version' || only === '-V') && rest.length === 0) {
+  const { readFileSync } = await import('node:fs')
+  const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'))
+  process.stdout.write(`${version}\n`)
+  process.exit(0)
+}
 const { main } = await import('../dist/cli/main.js')
 process.exitCode = await main(process.argv)

@@ -3,6 +3,7 @@ import Database from 'better-sqlite3'
 import { Kysely, SqliteDialect, sql } from 'kysely'
 import { StoreUnavailable } from '../errors.js'
 import type { Executor, StorageDatabase } from './types.js'
+import { withStatementCache } from './statement-cache.js'
 import { serialWriter } from './writer.js'
 
 /** How long a writer waits for another process's write lock before failing (the handler then answers RETRY). */
@@ -45,10 +46,12 @@ export function openSqlite(path: string): StorageDatabase {
   const inMemory = path === ':memory:'
   const writerConnection = connect(path, false)
   const readerConnection = inMemory ? writerConnection : connect(path, true)
-  const writer = new Kysely<object>({ dialect: new SqliteDialect({ database: writerConnection }) })
+  const writer = new Kysely<object>({
+    dialect: new SqliteDialect({ database: withStatementCache(writerConnection) }),
+  })
   const reader: Executor = inMemory
     ? writer
-    : new Kysely<object>({ dialect: new SqliteDialect({ database: readerConnection }) })
+    : new Kysely<object>({ dialect: new SqliteDialect({ database: withStatementCache(readerConnection) }) })
   const opened = inMemory ? undefined : identityOf(path)
   let lost: string | null = null
 
