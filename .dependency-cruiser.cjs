@@ -9,6 +9,7 @@ const MAY_IMPORT = {
   protocol: ['core'],
   keys: ['core', 'protocol'],
   mpc: ['core'],
+  link: ['core', 'protocol', 'mpc'],
   policy: ['core', 'protocol'],
   storage: ['core', 'protocol'],
   seal: ['core'],
@@ -16,13 +17,14 @@ const MAY_IMPORT = {
   'callback-client': ['core', 'protocol', 'keys'],
   testing: ['core', 'protocol', 'keys', 'callback-client'],
   handler: ['core', 'protocol', 'keys', 'policy', 'storage', 'service'],
-  hub: ['core', 'protocol', 'keys', 'policy', 'storage', 'seal', 'service', 'mpc'],
-  cosigner: ['core', 'protocol', 'keys', 'storage', 'seal', 'service', 'mpc', 'callback-client'],
+  hub: ['core', 'protocol', 'keys', 'policy', 'storage', 'seal', 'service', 'mpc', 'link'],
+  cosigner: ['core', 'protocol', 'keys', 'storage', 'seal', 'service', 'mpc', 'link', 'callback-client'],
   cli: [
     'core',
     'protocol',
     'keys',
     'mpc',
+    'link',
     'policy',
     'storage',
     'seal',
@@ -39,7 +41,9 @@ const MAY_IMPORT = {
 const PACKAGE_OWNERS = {
   'fastify|@fastify/[^/]+': ['service'],
   'pg|better-sqlite3|kysely': ['storage'],
-  'viem|micro-eth-signer': ['testing'],
+  viem: ['testing'],
+  'micro-eth-signer': ['testing', 'hub'],
+  '@scure/btc-signer': ['hub'],
   '@0xcarbon/dkls23-wasm': ['mpc'],
 }
 

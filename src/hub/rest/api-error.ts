@@ -1,0 +1,31 @@
+/**
+ * An answer of the Fireblocks-compatible API that is not a success: always `{ message, code }` at the top
+ * level (hub-api.md §1.5), because the SDKs surface `data.message` as the error's message and nothing else.
+ */
+export class HubApiError extends Error {
+  readonly statusCode: number
+  readonly apiCode: number
+
+  constructor(statusCode: number, apiCode: number, message: string) {
+    super(message)
+    this.name = 'HubApiError'
+    this.statusCode = statusCode
+    this.apiCode = apiCode
+  }
+
+  get body(): { message: string; code: number } {
+    return { message: this.message, code: this.apiCode }
+  }
+}
+
+/** Codes of the Fireblocks error table (hub-api.md §2.5) and the hub's own for what that table leaves out. */
+export const API_CODES = {
+  vaultsInvalid: 1000,
+  vaultCreateFailed: 1002,
+  vaultNotFound: 1004,
+  assetNotFound: 1006,
+  /** Hub codes (not in Fireblocks' public table): 14xx. */
+  validation: 1400,
+  notFound: 1404,
+  conflict: 1409,
+} as const

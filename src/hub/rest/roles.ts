@@ -1,0 +1,42 @@
+/**
+ * The workspace roles of hub-api.md §6 and who may do what. Every `/v1` route names the roles it admits in
+ * its route `config` (`{ roles: READERS }`); the authentication hook refuses anyone else with −8.
+ */
+export const ROLES = [
+  'OWNER',
+  'ADMIN',
+  'NON_SIGNING_ADMIN',
+  'SIGNER',
+  'APPROVER',
+  'EDITOR',
+  'VIEWER',
+] as const
+export type Role = (typeof ROLES)[number]
+
+/** Reads: every role (the SDK's "Endpoint Permission" for GETs). */
+export const READERS: readonly Role[] = ROLES
+/** Create transactions, vault accounts and wallets: everyone but a Viewer. */
+export const INITIATORS: readonly Role[] = [
+  'OWNER',
+  'ADMIN',
+  'NON_SIGNING_ADMIN',
+  'SIGNER',
+  'APPROVER',
+  'EDITOR',
+]
+/** Workspace management: API users, co-signers, deposit addresses. */
+export const ADMINS: readonly Role[] = ['OWNER', 'ADMIN', 'NON_SIGNING_ADMIN']
+/** Only these API users can be paired with a co-signer and hold key shares. */
+export const SIGNING_ROLES: readonly Role[] = ['ADMIN', 'SIGNER']
+
+/** The authenticated API user a `/v1` handler acts for. */
+export interface ApiPrincipal {
+  readonly id: string
+  readonly name: string
+  readonly role: Role
+}
+
+/** What a `/v1` route declares in its Fastify route `config`. */
+export interface HubRouteConfig {
+  readonly roles: readonly Role[]
+}

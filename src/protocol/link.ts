@@ -1,0 +1,145 @@
+import { z } from 'zod'
+
+/**
+ * The co-signer ↔ hub link (docs/cosigner-protocol.md): what a signing party and the hub send each other.
+ * The signatures over these (the hub's Ed25519 service key) are applied and checked by the two sides; this
+ * file only says what a well-formed message is.
+ */
+export const LINK_PATH_PREFIX = '/cosigner/v1'
+export const LINK_MESSAGE_TYPE = 'countersign-link+jwt'
+export const AUTHORIZATION_TYPE = 'countersign-authorization+jwt'
+export const ACCESS_TOKEN_SECONDS = 300
+export const PAIRING_TOKEN_SECONDS = 3600
+export const MAX_LONG_POLL_SECONDS = 25
+
+export const SIGNING_ALGORITHMS = ['ECDSA_SECP256K1', 'EDDSA_ED25519'] as const
+export type SigningAlgorithm = (typeof SIGNING_ALGORITHMS)[number]
+
+const Hex = z.string().regex(/^(?:[0-9a-f]{2})+$/, 'lowercase hex bytes')
+const SessionHex = z.string().regex(/^[0-9a-f]{64}$/, '32 bytes in lowercase hex')
+const Base64Url = z.string().regex(/^[A-Za-z0-9_-]+$/, 'base64url without padding')
+const PartyName = z.string().min(1).max(64)
+/** Non-hardened derivation: every index below 2^31. */
+const DerivationPath = z.array(z.int().min(0).max(0x7fffffff)).max(10)
+const Peers = z.record(PartyName, Base64Url)
+const Holders = z.tuple([z.literal('cloud1'), z.literal('cloud2'), PartyName])
+
+export const PairRequestSchema = z.strictObject({
+  pairingToken: z.string().min(1).max(4096),
+  partyKey: Base64Url,
+  name: z.string().max(100).optional(),
+})
+
+export const PairResponseSchema = z.object({
+  party: PartyName,
+  cosignerId: z.string(),
+  refreshToken: z.string(),
+  hubKey: z.object({ kty: z.literal('OKP'), crv: z.literal('Ed25519'), x: Base64Url }),
+  peers: Peers,
+})
+
+export const TokenRequestSchema = z.strictObject({ refreshToken: z.string().min(1).max(512) })
+export const TokenResponseSchema = z.object({ accessToken: z.string(), expiresIn: z.int() })
+
+export const KeygenBodySchema = z.object({
+  job: z.string().min(1),
+  algorithm: z.enum(SIGNING_ALGORITHMS),
+  session: SessionHex,
+  holders: Holders,
+  peers: Peers,
+  reshare: z.object({ dealers: z.array(PartyName).min(2), expectedPublicKey: Hex.optional() }).optional(),
+})
+
+export const SignBodySchema = z.object({
+  job: z.string().min(1),
+  txId: z.string().min(1),
+  attempt: z.int().min(1),
+  algorithm: z.enum(SIGNING_ALGORITHMS),
+  path: DerivationPath,
+  content: Hex,
+  session: SessionHex,
+  holders: Holders,
+  peers: Peers,
+  authorization: z.string().min(1),
+})
+
+export const MpcBodySchema = z.object({
+  session: SessionHex,
+  from: PartyName,
+  round: z.int().min(0),
+  body: Base64Url,
+})
+
+export const CancelBodySchema = z.object({ job: z.string().min(1), reason: z.string() })
+
+export const LinkMessageSchema = z.discriminatedUnion('kind', [
+  z.object({
+    id: z.string(),
+    to: PartyName,
+    iat: z.int(),
+    kind: z.literal('keygen'),
+    body: KeygenBodySchema,
+  }),
+  z.object({ id: z.string(), to: PartyName, iat: z.int(), kind: z.literal('sign'), body: SignBodySchema }),
+  z.object({ id: z.string(), to: PartyName, iat: z.int(), kind: z.literal('mpc'), body: MpcBodySchema }),
+  z.object({
+    id: z.string(),
+    to: PartyName,
+    iat: z.int(),
+    kind: z.literal('cancel'),
+    body: CancelBodySchema,
+  }),
+])
+
+export const MailboxResponseSchema = z.object({
+  messages: z.array(z.object({ cursor: z.string(), message: z.string() })),
+  cursor: z.string(),
+})
+
+export const EnvelopesRequestSchema = z.strictObject({
+  envelopes: z
+    .array(z.strictObject({ session: SessionHex, to: PartyName, round: z.int().min(0), body: Base64Url }))
+    .min(1)
+    .max(16),
+})
+
+export const EcdsaSignatureSchema = z.strictObject({
+  r: z.string().regex(/^[0-9a-f]{64}$/),
+  s: z.string().regex(/^[0-9a-f]{64}$/),
+  v: z.union([z.literal(0), z.literal(1)]),
+})
+
+export const ResultRequestSchema = z.strictObject({
+  job: z.string().min(1),
+  outcome: z.enum(['done', 'declined', 'failed']),
+  reason: z.string().max(500).optional(),
+  publicKey: Hex.optional(),
+  chainCode: Hex.optional(),
+  signature: z.union([EcdsaSignatureSchema, z.string().regex(/^[0-9a-f]{128}$/)]).optional(),
+})
+
+export const AuthorizationSchema = z.object({
+  txId: z.string().min(1),
+  attempt: z.int().min(1),
+  algorithm: z.enum(SIGNING_ALGORITHMS),
+  signer: PartyName,
+  ruleId: z.string().nullable(),
+  messages: z
+    .array(z.object({ content: Hex, path: DerivationPath, session: SessionHex }))
+    .min(1)
+    .max(127),
+  iat: z.int(),
+  exp: z.int(),
+})
+
+export type PairRequest = z.infer<typeof PairRequestSchema>
+export type PairResponse = z.infer<typeof PairResponseSchema>
+export type KeygenBody = z.infer<typeof KeygenBodySchema>
+export type SignBody = z.infer<typeof SignBodySchema>
+export type MpcBody = z.infer<typeof MpcBodySchema>
+export type LinkMessage = z.infer<typeof LinkMessageSchema>
+export type MailboxResponse = z.infer<typeof MailboxResponseSchema>
+export type EnvelopesRequest = z.infer<typeof EnvelopesRequestSchema>
+export type ResultRequest = z.infer<typeof ResultRequestSchema>
+export type Authorization = z.infer<typeof AuthorizationSchema>
+export type EcdsaSignatureWire = z.infer<typeof EcdsaSignatureSchema>
