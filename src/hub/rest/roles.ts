@@ -40,3 +40,18 @@ export interface ApiPrincipal {
 export interface HubRouteConfig {
   readonly roles: readonly Role[]
 }
+
+const principals = new WeakMap<object, ApiPrincipal>()
+
+/** Called by the authentication hook once a request is verified; `request` is Fastify's request object. */
+export function setPrincipal(request: object, principal: ApiPrincipal): void {
+  principals.set(request, principal)
+}
+
+/** The API user a request was authenticated as; throws when the route is not behind authentication. */
+export function principalOf(request: object): ApiPrincipal {
+  const principal = principals.get(request)
+  if (principal === undefined)
+    throw new Error('no authenticated API user: the route is not behind authentication')
+  return principal
+}
