@@ -58,3 +58,5 @@ export {
   StoreUnavailable,
   VoteRefused,
 } from './errors.js'
+// The hub's transactions, their votes and history, and the workspace keys.
+export * from './hub-transactions/index.js'
