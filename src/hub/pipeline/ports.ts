@@ -1,0 +1,91 @@
+import type { SigningAlgorithm } from '../../protocol/index.js'
+import type { TransactionDecision, TransactionRequest } from '../../policy/index.js'
+import type { WriteSession } from '../../storage/index.js'
+
+/**
+ * What the transaction pipeline needs from the rest of the hub, each behind a small interface so that the
+ * pipeline's rules (which status follows which, who signs, what completes a transaction) are tested on their
+ * own and each part (chains, policy, link, webhooks, audit) can change without touching them.
+ */
+
+/** One message the signature of a transaction needs. */
+export interface SigningMessage {
+  readonly content: string
+  readonly path: readonly number[]
+}
+
+/** The chain-specific steps of a transaction. */
+export interface TransactionChain {
+  /** The algorithm of the asset's key. */
+  algorithm(assetId: string): SigningAlgorithm
+  /** The BIP44 path of a vault's address: `[44, coin, vault, change, index]`, all non-hardened. */
+  path(assetId: string, vaultId: string, change: number, index: number): number[]
+  /** The address of a vault's permanent deposit address for the asset (index 0). */
+  sourceAddress(assetId: string, vaultId: string): Promise<string>
+  /** The messages to sign for a TRANSFER, and how to finish it once signed. */
+  prepareTransfer(input: PrepareTransferInput): Promise<PreparedTransfer>
+  /** True when `signature` (wire format of the link) is valid for `content` under the key derived on `path`. */
+  verify(algorithm: SigningAlgorithm, message: SigningMessage, signature: unknown): Promise<boolean>
+  /** The `signedMessages[]` entry of §5.9. */
+  signedMessage(algorithm: SigningAlgorithm, message: SigningMessage, signature: unknown): Promise<unknown>
+}
+
+export interface PrepareTransferInput {
+  readonly txId: string
+  readonly assetId: string
+  readonly vaultId: string
+  readonly destinationAddress: string
+  readonly amount: string
+  /** What an earlier preparation of this transaction fixed (nonce, fees), to prepare exactly the same again. */
+  readonly fixed: Record<string, unknown> | undefined
+}
+
+export interface PreparedTransfer {
+  readonly message: SigningMessage
+  /** The detail the transaction shows before it is signed (fees, amounts). */
+  readonly detail: Record<string, unknown>
+  /** What to keep so that the same transaction is prepared again after a restart (`fixed`). */
+  readonly fixed: Record<string, unknown>
+  /** The signed transaction and its hash, from the signature. */
+  finish(signature: unknown): { readonly signedTransaction: string; readonly txHash: string }
+}
+
+/** The workspace policy in force (published by the Owner and an Admin quorum). */
+export interface PolicySource {
+  evaluate(request: TransactionRequest, now: Date): Promise<TransactionDecision>
+}
+
+/** The parties that can sign: customer co-signers' API users with a key set, and whether they are reachable. */
+export interface SignerDirectory {
+  /** API users holding a set of `algorithm`, most recently seen first, seen within the availability window. */
+  availableSigners(algorithm: SigningAlgorithm): Promise<readonly string[]>
+}
+
+export interface SignJobRequest {
+  readonly txId: string
+  readonly attempt: number
+  readonly algorithm: SigningAlgorithm
+  readonly signer: string
+  readonly ruleId: string | null
+  readonly messages: readonly SigningMessage[]
+  /** The transaction as the signer's callback handler is shown it. */
+  readonly summary: Record<string, unknown>
+}
+
+export type SignOutcome =
+  | { readonly outcome: 'signed'; readonly signatures: readonly unknown[] }
+  | { readonly outcome: 'declined'; readonly reason: string }
+  | { readonly outcome: 'failed'; readonly reason: string }
+
+/** Runs one signing attempt with the signer's co-signer and the two cloud co-signers. */
+export interface SigningService {
+  sign(request: SignJobRequest, signal: AbortSignal): Promise<SignOutcome>
+}
+
+export type TransactionEvent = 'TRANSACTION_CREATED' | 'TRANSACTION_STATUS_UPDATED'
+
+/** Side effects recorded in the same write as the status change they belong to. */
+export interface TransactionEffects {
+  notify(session: WriteSession, event: TransactionEvent, transaction: Record<string, unknown>): Promise<void>
+  audit(session: WriteSession, event: string, body: Record<string, unknown>): Promise<void>
+}

@@ -1,0 +1,254 @@
+import pino from 'pino'
+import { afterAll, afterEach, describe, expect, it } from 'vitest'
+import { testDatabases } from '../../../test/support/databases.js'
+import { ManualClock } from '../../core/index.js'
+import { compileTransactionPolicy } from '../../policy/index.js'
+import type { SigningAlgorithm } from '../../protocol/index.js'
+import {
+  HUB_TRANSACTION_MIGRATIONS,
+  migrate,
+  openDatabase,
+  readTransaction,
+  readTransactionHistory,
+  type StorageDatabase,
+} from '../../storage/index.js'
+import type { SignJobRequest, SignOutcome, TransactionChain } from './ports.js'
+import { TransactionPipeline } from './transaction-pipeline.js'
+
+const POLICY = `version: 1
+rules:
+  - id: blocked-asset
+    match: { asset: [BAD_ASSET] }
+    action: BLOCK
+    reason: this asset is blocked
+  - id: big
+    when: amount > decimal('10')
+    action: REQUIRE_APPROVAL
+    approvers: { quorum: 2, of: [ann, ben, cat] }
+  - id: bob-only
+    when: note == 'bob'
+    action: ALLOW
+    signers: [bob]
+  - id: others
+    match: { asset: [ETH_TEST6] }
+    action: ALLOW
+`
+
+const chain: TransactionChain = {
+  algorithm: (): SigningAlgorithm => 'ECDSA_SECP256K1',
+  path: (_asset, vault, change, index) => [44, 1, Number(vault), change, index],
+  sourceAddress: async (_asset, vault) => `0xsource${vault}`,
+  prepareTransfer: async (input) => ({
+    message: { content: 'ab'.repeat(32), path: [44, 1, Number(input.vaultId), 0, 0] },
+    detail: {
+      amountInfo: {
+        amount: input.amount,
+        requestedAmount: input.amount,
+        netAmount: input.amount,
+        amountUSD: '0',
+      },
+    },
+    fixed: { nonce: 0 },
+    finish: () => ({ signedTransaction: '0x02f8', txHash: '0xhash' }),
+  }),
+  verify: async () => true,
+  signedMessage: async (_algorithm, message, signature) => ({ content: message.content, signature }),
+}
+
+class FakeSigning {
+  readonly calls: SignJobRequest[] = []
+  outcome: SignOutcome = { outcome: 'signed', signatures: [{ r: '01', s: '02', v: 0 }] }
+  hang = false
+  async sign(request: SignJobRequest, signal: AbortSignal): Promise<SignOutcome> {
+    this.calls.push(request)
+    if (this.hang)
+      await new Promise((_resolve, reject) =>
+        signal.addEventListener('abort', () => reject(signal.reason as Error)),
+      )
+    return this.outcome
+  }
+}
+
+function transfer(amount: string, note = '', assetId = 'ETH_TEST6') {
+  return {
+    createdBy: 'initiator',
+    externalTxId: null,
+    sourceId: '0',
+    request: {
+      operation: 'TRANSFER',
+      assetId,
+      source: { type: 'VAULT_ACCOUNT', id: '0' },
+      destination: { type: 'ONE_TIME_ADDRESS', oneTimeAddress: { address: '0xdead' } },
+      amount,
+      note,
+    },
+  }
+}
+
+describe.each(testDatabases)('the transaction pipeline on $name', (database) => {
+  const opened: StorageDatabase[] = []
+  const pipelines: TransactionPipeline[] = []
+  const events: string[] = []
+  let clock: ManualClock
+  let signing: FakeSigning
+
+  async function pipeline(url?: string, available: readonly string[] = ['alice', 'bob']) {
+    const target = url ?? (await database.freshUrl())
+    const db = openDatabase(target)
+    opened.push(db)
+    await migrate(db, HUB_TRANSACTION_MIGRATIONS, 0)
+    const { policy } = compileTransactionPolicy(POLICY, { readListFile: () => ({ text: '', mtimeMs: 0 }) })
+    if (policy === undefined) throw new Error('test policy does not compile')
+    const created = new TransactionPipeline({
+      db,
+      clock,
+      log: pino({ level: 'silent' }),
+      chain,
+      policy: { evaluate: async (request, now) => policy.evaluate(request, now) },
+      signers: { availableSigners: async () => available },
+      signing,
+      effects: {
+        notify: async (_session, event, tx) => void events.push(`${event}:${String(tx.status)}`),
+        audit: async () => undefined,
+      },
+      signingBudgetMs: 60_000,
+      usdPrice: () => 2_000,
+    })
+    pipelines.push(created)
+    return { pipeline: created, db, url: target }
+  }
+
+  const status = async (db: StorageDatabase, id: string) => (await db.read((r) => readTransaction(r, id)))!
+
+  afterEach(async () => {
+    for (const p of pipelines.splice(0)) await p.close()
+    for (const db of opened.splice(0)) await db.close()
+    events.length = 0
+  })
+  afterAll(() => database.dropAll())
+
+  it('completes an allowed transfer with the first available signer, with its webhooks in order', async () => {
+    clock = new ManualClock(1_767_225_600_000)
+    signing = new FakeSigning()
+    const { pipeline: p, db } = await pipeline()
+    const tx = await p.create(transfer('1'))
+    await p.idle()
+    const done = await status(db, tx.id)
+    expect(done).toMatchObject({ status: 'COMPLETED', subStatus: 'CONFIRMED', signer: 'alice', attempt: 1 })
+    expect(done.detail).toMatchObject({ txHash: '0xhash', signedTransaction: '0x02f8', signedBy: ['alice'] })
+    expect(events).toEqual([
+      'TRANSACTION_CREATED:SUBMITTED',
+      'TRANSACTION_STATUS_UPDATED:QUEUED',
+      'TRANSACTION_STATUS_UPDATED:PENDING_SIGNATURE',
+      'TRANSACTION_STATUS_UPDATED:COMPLETED',
+    ])
+  })
+
+  it('blocks by policy, and blocks when no rule matches', async () => {
+    clock = new ManualClock(1_767_225_600_000)
+    signing = new FakeSigning()
+    const { pipeline: p, db } = await pipeline()
+    const blocked = await p.create(transfer('1', '', 'BAD_ASSET'))
+    const unmatched = await p.create(transfer('1', '', 'BTC_TEST'))
+    await p.idle()
+    expect(await status(db, blocked.id)).toMatchObject({
+      status: 'BLOCKED',
+      subStatus: 'BLOCKED_BY_POLICY',
+      ruleId: 'blocked-asset',
+    })
+    expect(await status(db, unmatched.id)).toMatchObject({
+      status: 'BLOCKED',
+      subStatus: 'BLOCKED_BY_POLICY',
+      ruleId: null,
+    })
+    expect(signing.calls).toHaveLength(0)
+  })
+
+  it('waits for a quorum of two approvals, and one rejection denies after an approval', async () => {
+    clock = new ManualClock(1_767_225_600_000)
+    signing = new FakeSigning()
+    const { pipeline: p, db } = await pipeline()
+    const approved = await p.create(transfer('11'))
+    const rejected = await p.create(transfer('12'))
+    await p.idle()
+    expect((await status(db, approved.id)).status).toBe('PENDING_AUTHORIZATION')
+    await p.vote(approved.id, 'ann', 'APPROVED')
+    expect((await status(db, approved.id)).status).toBe('PENDING_AUTHORIZATION')
+    await expect(p.vote(approved.id, 'ann', 'APPROVED')).rejects.toThrow(/already voted/)
+    await expect(p.vote(approved.id, 'mallory', 'APPROVED')).rejects.toMatchObject({
+      code: 'CS_HUB_VOTE_REFUSED',
+    })
+    await p.vote(approved.id, 'ben', 'APPROVED')
+    await p.idle()
+    expect((await status(db, approved.id)).status).toBe('COMPLETED')
+    await p.vote(rejected.id, 'ann', 'APPROVED')
+    await p.vote(rejected.id, 'cat', 'REJECTED')
+    await p.idle()
+    expect(await status(db, rejected.id)).toMatchObject({ status: 'REJECTED', subStatus: 'REJECTED_BY_USER' })
+    expect(signing.calls.map((c) => c.txId)).toEqual([approved.id])
+  })
+
+  it('signs only with a designated signer, and keeps the transaction queued while none is available', async () => {
+    clock = new ManualClock(1_767_225_600_000)
+    signing = new FakeSigning()
+    const { pipeline: p, db } = await pipeline(undefined, ['alice', 'bob'])
+    const tx = await p.create(transfer('1', 'bob'))
+    await p.idle()
+    expect(await status(db, tx.id)).toMatchObject({ status: 'COMPLETED', signer: 'bob' })
+    const { pipeline: lonely, db: db2 } = await pipeline(undefined, ['alice'])
+    const queued = await lonely.create(transfer('1', 'bob'))
+    await lonely.idle()
+    expect((await status(db2, queued.id)).status).toBe('QUEUED')
+  })
+
+  it('ends REJECTED with the reason when the co-signer declines, and FAILED when signing fails', async () => {
+    clock = new ManualClock(1_767_225_600_000)
+    signing = new FakeSigning()
+    signing.outcome = { outcome: 'declined', reason: 'amount above the limit' }
+    const { pipeline: p, db } = await pipeline()
+    const declined = await p.create(transfer('1'))
+    await p.idle()
+    const row = await status(db, declined.id)
+    expect(row).toMatchObject({ status: 'REJECTED', subStatus: 'REJECTED_BY_USER' })
+    expect(String(row.detail.errorDescription)).toContain('amount above the limit')
+    signing.outcome = { outcome: 'failed', reason: 'cloud2 did not answer' }
+    const failed = await p.create(transfer('1'))
+    await p.idle()
+    expect(await status(db, failed.id)).toMatchObject({ status: 'FAILED', subStatus: 'SIGNING_ERROR' })
+  })
+
+  it('cancels a transaction being signed, and fails one whose signing outlived its budget elsewhere', async () => {
+    clock = new ManualClock(1_767_225_600_000)
+    signing = new FakeSigning()
+    signing.hang = true
+    const { pipeline: p, db, url } = await pipeline()
+    const tx = await p.create(transfer('1'))
+    while (signing.calls.length === 0) await new Promise((resolve) => setTimeout(resolve, 5))
+    expect(await p.cancel(tx.id)).toBe(true)
+    await p.idle()
+    expect(await status(db, tx.id)).toMatchObject({ status: 'CANCELLED', subStatus: 'CANCELLED_BY_USER' })
+    expect(await p.cancel(tx.id)).toBe(false)
+
+    const stuck = await p.create(transfer('1'))
+    while (signing.calls.length === 1) await new Promise((resolve) => setTimeout(resolve, 5))
+    // Another replica sweeps after the budget has passed twice: the attempt is failed, never restarted.
+    const { pipeline: other } = await pipeline(url)
+    clock.advance(121_000)
+    await other.sweep()
+    expect(await status(db, stuck.id)).toMatchObject({ status: 'FAILED', subStatus: 'TIMEOUT' })
+    const history = await db.read((r) => readTransactionHistory(r, stuck.id))
+    expect(history.map((h) => h.status)).toEqual(['SUBMITTED', 'QUEUED', 'PENDING_SIGNATURE', 'FAILED'])
+  })
+
+  it('lets two replicas sign a queued transaction once', async () => {
+    clock = new ManualClock(1_767_225_600_000)
+    signing = new FakeSigning()
+    const first = await pipeline()
+    const second = await pipeline(first.url)
+    const tx = await first.pipeline.create(transfer('1'))
+    await Promise.all([second.pipeline.sweep(), first.pipeline.sweep()])
+    await Promise.all([first.pipeline.idle(), second.pipeline.idle()])
+    expect((await status(first.db, tx.id)).status).toBe('COMPLETED')
+    expect(signing.calls).toHaveLength(1)
+  })
+})

@@ -1,0 +1,406 @@
+import { randomUUID } from 'node:crypto'
+import type { Clock } from '../../core/index.js'
+import { describeError } from '../../service/index.js'
+import type { TransactionDecision } from '../../policy/index.js'
+import {
+  insertTransaction,
+  readTransaction,
+  readTransactionVotes,
+  recordTransactionVote,
+  transactionsInStatus,
+  transitionTransaction,
+  type HubTransaction,
+  type StorageDatabase,
+  type TransactionTransition,
+  type WriteSession,
+} from '../../storage/index.js'
+import type { Logger } from 'pino'
+import { TransactionMissing, VoteRefused } from '../errors.js'
+import { transactionResponse } from '../transactions/transaction-view.js'
+import type {
+  PolicySource,
+  SignerDirectory,
+  SigningMessage,
+  SigningService,
+  TransactionChain,
+  TransactionEffects,
+} from './ports.js'
+import { policyRequest, signingPlan, type SigningPlan } from './signing-plan.js'
+import { quorumOutcome } from './quorum.js'
+
+/**
+ * The life of a transaction (hub-api.md §5.7): SUBMITTED → (policy) BLOCKED | PENDING_AUTHORIZATION | QUEUED →
+ * (a signer claims it) PENDING_SIGNATURE → COMPLETED, or REJECTED / CANCELLED / FAILED. Every move is a
+ * guarded transition (it names the statuses it leaves), so two hub replicas racing on one transaction move it
+ * once, and each move commits with its webhook and its audit entry. A signing attempt that outlives its
+ * budget (its hub died, a party vanished) fails the transaction rather than start another: fail closed.
+ */
+export interface PipelineOptions {
+  readonly db: StorageDatabase
+  readonly clock: Clock
+  readonly log: Logger
+  readonly chain: TransactionChain
+  readonly policy: PolicySource
+  readonly signers: SignerDirectory
+  readonly signing: SigningService
+  readonly effects: TransactionEffects
+  /** How long one signing attempt may take (the callback handler alone has 30 s). */
+  readonly signingBudgetMs: number
+  /** USD price of one unit of each asset, for the policy's amount_usd. */
+  readonly usdPrice: (assetId: string) => number
+}
+
+export interface NewTransaction {
+  readonly createdBy: string
+  readonly request: Record<string, unknown> & { readonly operation: string; readonly assetId: string }
+  readonly externalTxId: string | null
+  readonly sourceId: string
+}
+
+const BEFORE_SIGNING = ['SUBMITTED', 'PENDING_AUTHORIZATION', 'QUEUED']
+
+export class TransactionPipeline {
+  private readonly options: PipelineOptions
+  private readonly inFlight = new Map<string, AbortController>()
+  private readonly running = new Set<Promise<void>>()
+
+  constructor(options: PipelineOptions) {
+    this.options = options
+  }
+
+  /** Records a SUBMITTED transaction (with its TRANSACTION_CREATED webhook) and starts its processing. */
+  async create(input: NewTransaction): Promise<HubTransaction> {
+    const now = this.options.clock.now()
+    const tx: HubTransaction = {
+      id: randomUUID(),
+      externalTxId: input.externalTxId,
+      createdBy: input.createdBy,
+      operation: input.request.operation,
+      assetId: input.request.assetId,
+      sourceId: input.sourceId,
+      status: 'SUBMITTED',
+      subStatus: '',
+      request: input.request,
+      detail: {},
+      ruleId: null,
+      signer: null,
+      attempt: 0,
+      createdAt: now,
+      lastUpdated: now,
+    }
+    await this.options.db.write(async (session) => {
+      await insertTransaction(session, tx)
+      await this.options.effects.notify(session, 'TRANSACTION_CREATED', transactionResponse(tx))
+      await this.options.effects.audit(session, 'transaction-created', {
+        txId: tx.id,
+        createdBy: tx.createdBy,
+        operation: tx.operation,
+        assetId: tx.assetId,
+        externalTxId: tx.externalTxId,
+      })
+    })
+    this.kick(tx.id)
+    return tx
+  }
+
+  /** An approver's vote on a transaction held for a quorum; moves it on when the quorum is decided. */
+  async vote(txId: string, userId: string, vote: 'APPROVED' | 'REJECTED'): Promise<HubTransaction> {
+    const at = this.options.clock.now()
+    const moved = await this.options.db.write(async (session) => {
+      const tx = await readTransaction(session.db, txId)
+      if (tx === undefined) throw new TransactionMissing(`no transaction has id ${txId}`)
+      const required = (tx.detail.policy as { approvers?: { quorum: number; of: string[] } } | undefined)
+        ?.approvers
+      if (tx.status !== 'PENDING_AUTHORIZATION' || required === undefined)
+        throw new VoteRefused(`transaction ${txId} is ${tx.status}, not awaiting authorization`)
+      if (!required.of.includes(userId))
+        throw new VoteRefused(`${userId} is not an approver of transaction ${txId}`)
+      await recordTransactionVote(session, txId, { userId, vote, at })
+      await this.options.effects.audit(session, 'transaction-vote', { txId, userId, vote })
+      const votes = await readTransactionVotes(session.db, txId)
+      const outcome = quorumOutcome(required, votes)
+      const authorizationInfo = authorizationInfoOf(required, votes)
+      if (outcome === 'pending')
+        return this.move(session, txId, {
+          from: ['PENDING_AUTHORIZATION'],
+          status: 'PENDING_AUTHORIZATION',
+          detail: { authorizationInfo },
+          at,
+        })
+      return this.move(
+        session,
+        txId,
+        outcome === 'approved'
+          ? { from: ['PENDING_AUTHORIZATION'], status: 'QUEUED', detail: { authorizationInfo }, at }
+          : {
+              from: ['PENDING_AUTHORIZATION'],
+              status: 'REJECTED',
+              subStatus: 'REJECTED_BY_USER',
+              detail: { authorizationInfo, rejectedBy: userId },
+              at,
+            },
+      )
+    })
+    this.kick(txId)
+    return moved ?? ((await this.options.db.read((db) => readTransaction(db, txId))) as HubTransaction)
+  }
+
+  /** Cancels a transaction that has not reached signing's end; false when it is past that point. */
+  async cancel(txId: string): Promise<boolean> {
+    const at = this.options.clock.now()
+    const moved = await this.options.db.write((session) =>
+      this.move(session, txId, {
+        from: [...BEFORE_SIGNING, 'PENDING_SIGNATURE'],
+        status: 'CANCELLED',
+        subStatus: 'CANCELLED_BY_USER',
+        at,
+      }),
+    )
+    this.inFlight.get(txId)?.abort(new Error('the transaction was cancelled'))
+    return moved !== undefined
+  }
+
+  /** Takes up what a previous run (or another replica) left: unprocessed, queued, or stuck in signing. */
+  async sweep(): Promise<void> {
+    const now = this.options.clock.now()
+    for (const status of ['SUBMITTED', 'QUEUED']) {
+      const waiting = await this.options.db.read((db) => transactionsInStatus(db, status, { limit: 100 }))
+      for (const tx of waiting) this.kick(tx.id)
+    }
+    const stuck = await this.options.db.read((db) =>
+      transactionsInStatus(db, 'PENDING_SIGNATURE', {
+        updatedBefore: now - this.options.signingBudgetMs * 2,
+        limit: 100,
+      }),
+    )
+    for (const tx of stuck) {
+      if (this.inFlight.has(tx.id)) continue
+      await this.options.db.write((session) =>
+        this.move(session, tx.id, {
+          from: ['PENDING_SIGNATURE'],
+          status: 'FAILED',
+          subStatus: 'TIMEOUT',
+          detail: { errorDescription: 'the signing attempt did not finish (its hub or a party stopped)' },
+          at: now,
+        }),
+      )
+    }
+  }
+
+  /** Waits for the work started so far (tests, shutdown). */
+  async idle(): Promise<void> {
+    while (this.running.size > 0) await Promise.allSettled([...this.running])
+  }
+
+  async close(): Promise<void> {
+    for (const controller of this.inFlight.values()) controller.abort(new Error('the hub is stopping'))
+    await this.idle()
+  }
+
+  private kick(txId: string): void {
+    const work = this.advance(txId)
+      .catch((error: unknown) =>
+        this.options.log.error({ txId, cause: describeError(error) }, 'transaction step failed'),
+      )
+      .finally(() => this.running.delete(work))
+    this.running.add(work)
+  }
+
+  private async advance(txId: string): Promise<void> {
+    const tx = await this.options.db.read((db) => readTransaction(db, txId))
+    if (tx?.status === 'SUBMITTED') {
+      const next = await this.evaluate(tx)
+      if (next?.status === 'QUEUED') await this.dispatch(next)
+    } else if (tx?.status === 'QUEUED') await this.dispatch(tx)
+  }
+
+  private async evaluate(tx: HubTransaction): Promise<HubTransaction | undefined> {
+    const now = this.options.clock.now()
+    let decision: TransactionDecision
+    let plan: SigningPlan
+    try {
+      plan = await signingPlan(tx, this.options.chain)
+      decision = await this.options.policy.evaluate(
+        policyRequest(tx, plan, this.options.usdPrice(tx.assetId)),
+        new Date(now),
+      )
+    } catch (error) {
+      return this.options.db.write((session) =>
+        this.move(session, tx.id, {
+          from: ['SUBMITTED'],
+          status: 'FAILED',
+          subStatus: 'INTERNAL_ERROR',
+          detail: { errorDescription: describeError(error) },
+          at: now,
+        }),
+      )
+    }
+    const policy = {
+      ruleId: decision.ruleId,
+      action: decision.action,
+      reason: decision.reason,
+      ...(decision.approvers === undefined ? {} : { approvers: decision.approvers }),
+      ...(decision.signers === undefined ? {} : { signers: decision.signers }),
+      decidedBy: decision.trace.decided_by,
+      version: decision.trace.policy.version,
+    }
+    const common = { from: ['SUBMITTED'], ruleId: decision.ruleId, at: now }
+    const detail = { ...plan.detail, policy }
+    return this.options.db.write(async (session) => {
+      await this.options.effects.audit(session, 'policy-match', { txId: tx.id, ...policy })
+      if (decision.action === 'BLOCK')
+        return this.move(session, tx.id, {
+          ...common,
+          status: 'BLOCKED',
+          subStatus: 'BLOCKED_BY_POLICY',
+          detail: { ...detail, errorDescription: decision.reason },
+        })
+      if (decision.action === 'REQUIRE_APPROVAL')
+        return this.move(session, tx.id, {
+          ...common,
+          status: 'PENDING_AUTHORIZATION',
+          detail: { ...detail, authorizationInfo: authorizationInfoOf(decision.approvers, []) },
+        })
+      return this.move(session, tx.id, { ...common, status: 'QUEUED', detail })
+    })
+  }
+
+  /** Claims the transaction for one attempt with the first available designated signer, and signs. */
+  private async dispatch(tx: HubTransaction): Promise<void> {
+    const plan = await signingPlan(tx, this.options.chain)
+    const designated = (tx.detail.policy as { signers?: string[] } | undefined)?.signers
+    const available = await this.options.signers.availableSigners(plan.algorithm)
+    const signer = available.find((name) => designated === undefined || designated.includes(name))
+    if (signer === undefined) {
+      this.options.log.warn(
+        { txId: tx.id },
+        'no designated signer is available; the transaction stays queued',
+      )
+      return
+    }
+    const attempt = tx.attempt + 1
+    const claimed = await this.options.db.write((session) =>
+      this.move(session, tx.id, {
+        from: ['QUEUED'],
+        status: 'PENDING_SIGNATURE',
+        signer,
+        attempt,
+        at: this.options.clock.now(),
+      }),
+    )
+    if (claimed === undefined) return
+    await this.sign(claimed, plan, signer, attempt)
+  }
+
+  private async sign(tx: HubTransaction, plan: SigningPlan, signer: string, attempt: number): Promise<void> {
+    const controller = new AbortController()
+    this.inFlight.set(tx.id, controller)
+    const timer = this.options.clock.setTimer(this.options.signingBudgetMs, () =>
+      controller.abort(new Error('the signing budget ran out')),
+    )
+    try {
+      const outcome = await this.options.signing.sign(
+        {
+          txId: tx.id,
+          attempt,
+          algorithm: plan.algorithm,
+          signer,
+          ruleId: tx.ruleId,
+          messages: plan.messages,
+          summary: transactionResponse(tx),
+        },
+        controller.signal,
+      )
+      await this.finish(tx, plan, signer, outcome)
+    } finally {
+      timer.cancel()
+      this.inFlight.delete(tx.id)
+    }
+  }
+
+  private async finish(
+    tx: HubTransaction,
+    plan: SigningPlan,
+    signer: string,
+    outcome: Awaited<ReturnType<SigningService['sign']>>,
+  ): Promise<void> {
+    const at = this.options.clock.now()
+    const from = ['PENDING_SIGNATURE']
+    if (outcome.outcome !== 'signed') {
+      const declined = outcome.outcome === 'declined'
+      await this.options.db.write((session) =>
+        this.move(session, tx.id, {
+          from,
+          status: declined ? 'REJECTED' : 'FAILED',
+          subStatus: declined ? 'REJECTED_BY_USER' : 'SIGNING_ERROR',
+          detail: {
+            errorDescription: declined
+              ? `the API co-signer of ${signer} declined: ${outcome.reason}`
+              : outcome.reason,
+            ...(declined ? { rejectedBy: signer } : {}),
+          },
+          at,
+        }),
+      )
+      return
+    }
+    const signedMessages = await Promise.all(
+      plan.messages.map((message: SigningMessage, index) =>
+        this.options.chain.signedMessage(plan.algorithm, message, outcome.signatures[index]),
+      ),
+    )
+    const finished = plan.finish?.(outcome.signatures[0])
+    await this.options.db.write(async (session) => {
+      await this.options.effects.audit(session, 'signature', {
+        txId: tx.id,
+        attempt: tx.attempt,
+        signer,
+        contents: plan.messages.map((m) => m.content),
+      })
+      await this.move(session, tx.id, {
+        from,
+        status: 'COMPLETED',
+        subStatus: finished === undefined ? '' : 'CONFIRMED',
+        detail: {
+          signedBy: [signer],
+          ...(finished === undefined
+            ? { signedMessages }
+            : { txHash: finished.txHash, signedTransaction: finished.signedTransaction }),
+        },
+        at,
+      })
+    })
+  }
+
+  /** One guarded move, with its webhook and audit entry in the same write. */
+  private async move(
+    session: WriteSession,
+    txId: string,
+    change: TransactionTransition,
+  ): Promise<HubTransaction | undefined> {
+    const moved = await transitionTransaction(session, txId, change)
+    if (moved === undefined) return undefined
+    await this.options.effects.notify(session, 'TRANSACTION_STATUS_UPDATED', transactionResponse(moved))
+    await this.options.effects.audit(session, 'transaction-status', {
+      txId,
+      status: moved.status,
+      subStatus: moved.subStatus,
+      attempt: moved.attempt,
+    })
+    return moved
+  }
+}
+
+function authorizationInfoOf(
+  required: { readonly quorum: number; readonly of: readonly string[] } | undefined,
+  votes: readonly { readonly userId: string; readonly vote: string }[],
+): unknown {
+  if (required === undefined) return {}
+  const users = Object.fromEntries(
+    required.of.map((user) => [
+      user,
+      votes.find((vote) => vote.userId === user)?.vote ?? 'PENDING_AUTHORIZATION',
+    ]),
+  )
+  return { allowOperatorAsAuthorizer: false, logic: 'AND', groups: [{ th: required.quorum, users }] }
+}
