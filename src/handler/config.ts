@@ -10,16 +10,18 @@ import {
 } from '../protocol/index.js'
 import {
   ConfigInvalid,
-  DEFAULT_SERVER_LIMITS,
   adminSchema,
+  compileAdmin,
+  compileLimits,
+  compileListen,
+  limitsSchema,
+  unlessRefused,
   compileConfigDocument,
   listenSchema,
   loadConfig,
-  parseListen,
   readKeyText,
   readTlsMaterial,
   readYamlSource,
-  resolveAdmin,
   resolvePath,
   resolveStoreUrl,
   resolveTlsFiles,
@@ -29,7 +31,6 @@ import {
   type AdminAddress,
   type CompileContext,
   type ConfigCompiler,
-  type ListenAddress,
   type ServerLimits,
   type TlsFiles,
 } from '../service/index.js'
@@ -46,7 +47,6 @@ const MAX_DEADLINE_MS = 29_000
 /** The size co-signers accept for the key that signs the handler's answers (protocol.md, "Handler key"). */
 const HANDLER_KEY_BITS = 2048
 
-const durationText = z.string().optional()
 const RawConfigSchema = z.strictObject({
   listen: listenSchema.default('127.0.0.1:8080'),
   tls: tlsSchema.optional(),
@@ -68,16 +68,7 @@ const RawConfigSchema = z.strictObject({
   store: storeUrlSchema.default(DEFAULT_STORE),
   bodyLimit: z.union([z.string(), z.number()]).default('1MiB'),
   decisionDeadline: z.string().default('25s'),
-  limits: z
-    .strictObject({
-      maxConnections: z.number().int().min(1).optional(),
-      requestTimeout: durationText,
-      headersTimeout: durationText,
-      keepAliveTimeout: durationText,
-      idleTimeout: durationText,
-      drainTimeout: durationText,
-    })
-    .default({}),
+  limits: limitsSchema,
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   webhooks: z.array(z.strictObject({ url: z.string(), secret: z.string() })).default([]),
 })
@@ -110,73 +101,6 @@ export interface HandlerConfig {
   readonly logLevel: RawConfig['logLevel']
   /** Where new holds are announced (./hold-webhook.ts). */
   readonly webhooks: readonly WebhookTarget[]
-}
-
-/** A core parser's value, or `undefined` where it refuses the text: the caller reports the problem at its key. */
-function unlessRefused<T>(parse: () => T): T | undefined {
-  try {
-    return parse()
-  } catch {
-    return undefined
-  }
-}
-
-function compileListen(raw: RawConfig, context: CompileContext): ListenAddress | undefined {
-  const listen = parseListen(raw.listen)
-  if (!listen) context.problem('listen', `"${raw.listen}" is not HOST:PORT`, 'write e.g. 0.0.0.0:8443')
-  return listen
-}
-
-function compileAdmin(
-  raw: RawConfig,
-  listen: ListenAddress | undefined,
-  context: CompileContext,
-): AdminAddress | undefined {
-  if (!raw.admin) return undefined
-  const admin = resolveAdmin(raw.admin, context.baseDir)
-  if (!admin) {
-    context.problem('admin.listen', `"${raw.admin.listen}" is not HOST:PORT`, 'write e.g. 127.0.0.1:9090')
-    return undefined
-  }
-  if (admin.port !== 0 && admin.port === listen?.port && admin.host === listen.host)
-    context.problem('admin.listen', 'is the address of `listen`', 'give the admin listener a port of its own')
-  const tls = admin.tls
-  if (tls)
-    context.attempt('admin.tls', 'give readable PEM files: admin.tls.cert and admin.tls.key', () =>
-      readTlsMaterial(tls),
-    )
-  return admin
-}
-
-function compileLimits(raw: RawConfig['limits'], context: CompileContext): ServerLimits {
-  const durationOf = (key: Exclude<keyof RawConfig['limits'], 'maxConnections'>, fallback: number) => {
-    const text = raw[key]
-    if (text === undefined) return fallback
-    const ms = unlessRefused(() => parseDuration(text))
-    if (ms === undefined || ms <= 0)
-      context.problem(`limits.${key}`, `"${text}" is not a duration`, 'write e.g. 10s')
-    return ms ?? fallback
-  }
-  const requestTimeoutMs = durationOf('requestTimeout', DEFAULT_SERVER_LIMITS.requestTimeoutMs)
-  const limits: ServerLimits = {
-    maxConnections: raw.maxConnections ?? DEFAULT_SERVER_LIMITS.maxConnections,
-    requestTimeoutMs,
-    // Node refuses headers that may take longer than the whole request.
-    headersTimeoutMs: durationOf(
-      'headersTimeout',
-      Math.min(DEFAULT_SERVER_LIMITS.headersTimeoutMs, requestTimeoutMs),
-    ),
-    keepAliveTimeoutMs: durationOf('keepAliveTimeout', DEFAULT_SERVER_LIMITS.keepAliveTimeoutMs),
-    idleTimeoutMs: durationOf('idleTimeout', DEFAULT_SERVER_LIMITS.idleTimeoutMs),
-    drainTimeoutMs: durationOf('drainTimeout', DEFAULT_SERVER_LIMITS.drainTimeoutMs),
-  }
-  if (limits.headersTimeoutMs > limits.requestTimeoutMs)
-    context.problem(
-      'limits.headersTimeout',
-      'is longer than limits.requestTimeout',
-      'make it shorter or equal',
-    )
-  return limits
 }
 
 /** Short secrets can be guessed offline from one signed event; 32 characters is what `openssl rand -hex 16` gives. */
@@ -260,7 +184,7 @@ function compileApiUsers(raw: RawConfig, context: CompileContext) {
 
 function compileHandlerConfig(raw: RawConfig, context: CompileContext): HandlerConfig {
   const { baseDir } = context
-  const listen = compileListen(raw, context)
+  const listen = compileListen(raw.listen, context)
   const bodyLimitBytes = unlessRefused(() => parseSize(raw.bodyLimit))
   if (bodyLimitBytes === undefined)
     context.problem('bodyLimit', `"${raw.bodyLimit}" is not a size`, 'write e.g. 1MiB')
@@ -287,7 +211,7 @@ function compileHandlerConfig(raw: RawConfig, context: CompileContext): HandlerC
       readTlsMaterial(tls),
     )
   const limits = compileLimits(raw.limits, context)
-  const admin = compileAdmin(raw, listen, context)
+  const admin = compileAdmin(raw.admin, listen, context)
 
   return {
     host: listen?.host ?? '',

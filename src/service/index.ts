@@ -45,3 +45,4 @@ export { DEFAULT_RESPAWN, runWorkers } from './run-workers.js'
 export type { RespawnPolicy, WorkersOptions } from './run-workers.js'
 // The server types services build on, so that only this module depends on Fastify itself.
 export type { FastifyInstance as ServiceApp, FastifyPluginAsync as ServicePlugin } from 'fastify'
+export { compileAdmin, compileLimits, compileListen, limitsSchema, unlessRefused } from './server-config.js'

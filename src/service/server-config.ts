@@ -1,0 +1,98 @@
+import { z } from 'zod'
+import { parseDuration } from '../core/index.js'
+import {
+  parseListen,
+  readTlsMaterial,
+  resolveAdmin,
+  type adminSchema,
+  type AdminAddress,
+  type ListenAddress,
+} from './config-fields.js'
+import type { CompileContext } from './load-config.js'
+import { DEFAULT_SERVER_LIMITS, type ServerLimits } from './server-limits.js'
+
+/**
+ * The configuration every server shares — where it listens, its admin listener, its connection limits —
+ * checked the same way in each service's file, with the key path and the fix of every problem.
+ */
+const durationText = z.string().optional()
+
+export const limitsSchema = z
+  .strictObject({
+    maxConnections: z.number().int().min(1).optional(),
+    requestTimeout: durationText,
+    headersTimeout: durationText,
+    keepAliveTimeout: durationText,
+    idleTimeout: durationText,
+    drainTimeout: durationText,
+  })
+  .default({})
+
+type RawLimits = z.output<typeof limitsSchema>
+
+/** A core parser's value, or `undefined` where it refuses the text: the caller reports the problem at its key. */
+export function unlessRefused<T>(parse: () => T): T | undefined {
+  try {
+    return parse()
+  } catch {
+    return undefined
+  }
+}
+
+export function compileListen(raw: string, context: CompileContext): ListenAddress | undefined {
+  const listen = parseListen(raw)
+  if (!listen) context.problem('listen', `"${raw}" is not HOST:PORT`, 'write e.g. 0.0.0.0:8443')
+  return listen
+}
+
+export function compileAdmin(
+  raw: z.output<typeof adminSchema> | undefined,
+  listen: ListenAddress | undefined,
+  context: CompileContext,
+): AdminAddress | undefined {
+  if (!raw) return undefined
+  const admin = resolveAdmin(raw, context.baseDir)
+  if (!admin) {
+    context.problem('admin.listen', `"${raw.listen}" is not HOST:PORT`, 'write e.g. 127.0.0.1:9090')
+    return undefined
+  }
+  if (admin.port !== 0 && admin.port === listen?.port && admin.host === listen.host)
+    context.problem('admin.listen', 'is the address of `listen`', 'give the admin listener a port of its own')
+  const tls = admin.tls
+  if (tls)
+    context.attempt('admin.tls', 'give readable PEM files: admin.tls.cert and admin.tls.key', () =>
+      readTlsMaterial(tls),
+    )
+  return admin
+}
+
+export function compileLimits(raw: RawLimits, context: CompileContext): ServerLimits {
+  const durationOf = (key: Exclude<keyof RawLimits, 'maxConnections'>, fallback: number) => {
+    const text = raw[key]
+    if (text === undefined) return fallback
+    const ms = unlessRefused(() => parseDuration(text))
+    if (ms === undefined || ms <= 0)
+      context.problem(`limits.${key}`, `"${text}" is not a duration`, 'write e.g. 10s')
+    return ms ?? fallback
+  }
+  const requestTimeoutMs = durationOf('requestTimeout', DEFAULT_SERVER_LIMITS.requestTimeoutMs)
+  const limits: ServerLimits = {
+    maxConnections: raw.maxConnections ?? DEFAULT_SERVER_LIMITS.maxConnections,
+    requestTimeoutMs,
+    // Node refuses headers that may take longer than the whole request.
+    headersTimeoutMs: durationOf(
+      'headersTimeout',
+      Math.min(DEFAULT_SERVER_LIMITS.headersTimeoutMs, requestTimeoutMs),
+    ),
+    keepAliveTimeoutMs: durationOf('keepAliveTimeout', DEFAULT_SERVER_LIMITS.keepAliveTimeoutMs),
+    idleTimeoutMs: durationOf('idleTimeout', DEFAULT_SERVER_LIMITS.idleTimeoutMs),
+    drainTimeoutMs: durationOf('drainTimeout', DEFAULT_SERVER_LIMITS.drainTimeoutMs),
+  }
+  if (limits.headersTimeoutMs > limits.requestTimeoutMs)
+    context.problem(
+      'limits.headersTimeout',
+      'is longer than limits.requestTimeout',
+      'make it shorter or equal',
+    )
+  return limits
+}
