@@ -60,3 +60,23 @@ export {
 } from './errors.js'
 // The hub's transactions, their votes and history, and the workspace keys.
 export * from './hub-transactions/index.js'
+// The hub's vault accounts, wallets, deposit addresses and balance ledger.
+export { HUB_VAULT_MIGRATIONS, vaultStore } from './hub-vaults/index.js'
+export type {
+  AddressRecord,
+  LedgerEntry,
+  LedgerState,
+  LedgerSums,
+  NewAddress,
+  NewVaultAccount,
+  Page,
+  PageCursor,
+  PageRequest,
+  SortOrder,
+  VaultAccountFilter,
+  VaultAccountRecord,
+  VaultStore,
+  WalletBalance,
+  WalletKey,
+  WalletRecord,
+} from './hub-vaults/index.js'
