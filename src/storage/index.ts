@@ -58,3 +58,17 @@ export {
   StoreUnavailable,
   VoteRefused,
 } from './errors.js'
+export { HubLinkStore, HUB_LINK_MIGRATIONS } from './hub-link/index.js'
+export type {
+  Enrolment as LinkEnrolment,
+  LinkJob,
+  LinkJobKind,
+  LinkJobOutcome,
+  LinkJobState,
+  LinkParty,
+  MailboxEntry,
+  NewLinkJob,
+  OutgoingMessage,
+  PartyKind,
+  RefreshLookup,
+} from './hub-link/index.js'
