@@ -80,3 +80,17 @@ export type {
   WalletKey,
   WalletRecord,
 } from './hub-vaults/index.js'
+export { HubLinkStore, HUB_LINK_MIGRATIONS } from './hub-link/index.js'
+export type {
+  Enrolment as LinkEnrolment,
+  LinkJob,
+  LinkJobKind,
+  LinkJobOutcome,
+  LinkJobState,
+  LinkParty,
+  MailboxEntry,
+  NewLinkJob,
+  OutgoingMessage,
+  PartyKind,
+  RefreshLookup,
+} from './hub-link/index.js'
