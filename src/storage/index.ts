@@ -58,3 +58,18 @@ export {
   StoreUnavailable,
   VoteRefused,
 } from './errors.js'
+// The hub's REST authentication: API users, single-use nonces, Idempotency-Key records.
+export {
+  claimNonce,
+  completeIdempotencyKey,
+  findApiUser,
+  HUB_AUTH_MIGRATIONS,
+  IDEMPOTENCY_RETENTION_MS,
+  insertApiUser,
+  listApiUsers,
+  purgeExpiredIdempotencyKeys,
+  purgeExpiredNonces,
+  reserveIdempotencyKey,
+  setApiUserAllowedIps,
+} from './hub-auth/index.js'
+export type { ApiUserRecord, IdempotencyRecord, IdempotencyScope } from './hub-auth/index.js'
