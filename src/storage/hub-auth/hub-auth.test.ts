@@ -83,11 +83,11 @@ describe.each(testDatabases)('hub-auth store on $name', (testDatabase) => {
   it('an Idempotency-Key is reserved once, answered, replayed, and reusable after 24 h', async () => {
     const database = await open()
     const scope = { apiKey: alice.id, key: 'idem-1' }
-    const reserve = (now = NOW, bodyHash = 'h1') =>
-      database.write(({ db }) => reserveIdempotencyKey(db, scope, bodyHash, now))
+    const reserve = (now = NOW, requestHash = 'h1') =>
+      database.write(({ db }) => reserveIdempotencyKey(db, scope, requestHash, now))
     expect(await reserve()).toBeUndefined()
     expect(await reserve(NOW + 1)).toEqual({
-      bodyHash: 'h1',
+      requestHash: 'h1',
       status: undefined,
       responseBody: undefined,
       createdAt: NOW,
@@ -96,7 +96,7 @@ describe.each(testDatabases)('hub-auth store on $name', (testDatabase) => {
       completeIdempotencyKey(db, scope, { status: 200, responseBody: '{"id":"7"}' }),
     )
     expect(await reserve(NOW + 2, 'h2')).toEqual({
-      bodyHash: 'h1',
+      requestHash: 'h1',
       status: 200,
       responseBody: '{"id":"7"}',
       createdAt: NOW,
@@ -126,7 +126,7 @@ describe.each(testDatabases)('hub-auth store on $name', (testDatabase) => {
       const scope = { apiKey: alice.id, key: 'k' }
       expect(await replicaA.write(({ db }) => reserveIdempotencyKey(db, scope, 'h', NOW))).toBeUndefined()
       expect(await replicaB.write(({ db }) => reserveIdempotencyKey(db, scope, 'h', NOW))).toMatchObject({
-        bodyHash: 'h',
+        requestHash: 'h',
         status: undefined,
       })
     },

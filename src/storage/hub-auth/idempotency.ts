@@ -11,25 +11,25 @@ export interface IdempotencyScope {
 
 /** The first request made with a key, and its answer once given (`status` undefined while pending). */
 export interface IdempotencyRecord {
-  readonly bodyHash: string
+  readonly requestHash: string
   readonly status: number | undefined
   readonly responseBody: string | undefined
   readonly createdAt: number
 }
 
 /**
- * Reserves `scope` for a request whose raw body hashes to `bodyHash`, atomically across replicas. Returns
- * undefined when this request holds the reservation (it is the first, or the key's last use is older than
- * 24 h), else the record of the first request, which decides the answer.
+ * Reserves `scope` for a request whose hash (method, target, raw body) is `requestHash`, atomically across
+ * replicas. Returns undefined when this request holds the reservation (it is the first, or the key's last
+ * use is older than 24 h), else the record of the first request, which decides the answer.
  */
 export async function reserveIdempotencyKey(
   db: Executor,
   scope: IdempotencyScope,
-  bodyHash: string,
+  requestHash: string,
   now: number,
 ): Promise<IdempotencyRecord | undefined> {
   const idempotency = tables<HubAuthTables>(db)
-  const fresh = { body_hash: bodyHash, status: null, response_body: null, created_at: now }
+  const fresh = { request_hash: requestHash, status: null, response_body: null, created_at: now }
   const reserved = await idempotency
     .insertInto('hub_idempotency_keys')
     .values({ api_key: scope.apiKey, idempotency_key: scope.key, ...fresh })
@@ -44,12 +44,12 @@ export async function reserveIdempotencyKey(
   if (reserved.length === 1) return undefined
   const row = await idempotency
     .selectFrom('hub_idempotency_keys')
-    .select(['body_hash', 'status', 'response_body', 'created_at'])
+    .select(['request_hash', 'status', 'response_body', 'created_at'])
     .where('api_key', '=', scope.apiKey)
     .where('idempotency_key', '=', scope.key)
     .executeTakeFirstOrThrow()
   return {
-    bodyHash: row.body_hash,
+    requestHash: row.request_hash,
     status: row.status === null ? undefined : Number(row.status),
     responseBody: row.response_body ?? undefined,
     createdAt: Number(row.created_at),

@@ -23,8 +23,8 @@ export interface HubAuthTables {
   hub_idempotency_keys: {
     api_key: string
     idempotency_key: string
-    /** SHA-256 (hex) of the raw body of the first request. */
-    body_hash: string
+    /** SHA-256 (hex) of the first request: method, target and raw body. */
+    request_hash: string
     /** Null while the first request is being answered. */
     status: number | null
     /** The first answer's body, byte for byte as sent (JSON or empty); null while pending. */
@@ -60,7 +60,7 @@ export const HUB_AUTH_MIGRATIONS: readonly Migration[] = [
         .createTable('hub_idempotency_keys')
         .addColumn('api_key', 'text', (column) => column.notNull())
         .addColumn('idempotency_key', 'text', (column) => column.notNull())
-        .addColumn('body_hash', 'text', (column) => column.notNull())
+        .addColumn('request_hash', 'text', (column) => column.notNull())
         .addColumn('status', 'integer')
         .addColumn('response_body', 'text')
         .addColumn('created_at', 'bigint', (column) => column.notNull())
