@@ -121,7 +121,9 @@ export function restAuthentication(options: RestAuthenticationOptions): ServiceP
 
     app.addHook('onRoute', (route) => {
       if (routeRoles(route.config) === undefined) {
-        throw new Error(`${route.method} ${route.url} declares no config.roles: every /v1 route must`)
+        throw new Error(
+          `${[route.method].flat().join(',')} ${route.url} declares no config.roles: every /v1 route must`,
+        )
       }
     })
     // Hub answers keep their status and {message, code}; anything else goes to the service's handler.

@@ -29,7 +29,7 @@ export function captureRawBodies(app: ServiceApp) {
     const contentType = request.headers['content-type']
     if (typeof contentType !== 'string' || !JSON_TYPE.test(contentType)) return Buffer.from(raw)
     return new Promise((resolve, reject) => {
-      defaultJsonParser(request as never, Buffer.from(raw).toString('utf8'), (error, value) => {
+      void defaultJsonParser(request as never, Buffer.from(raw).toString('utf8'), (error, value) => {
         if (error) reject(new HubApiError(400, API_CODES.validation, 'The request body is not valid JSON'))
         else resolve(value)
       })

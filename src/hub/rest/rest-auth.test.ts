@@ -400,4 +400,15 @@ describe('REST request authentication of the hub', () => {
     const names = (await asAdmin.apiUser.getApiUsers()).data.users?.map((user) => user.name)
     expect(names).not.toContain('weak')
   })
+
+  it('refuses to serve a route that declares no roles (fail closed at start)', async () => {
+    const unguarded = createServiceServer({ log: pino({ level: 'silent' }) })
+    const noRoles: ServicePlugin = async (routes) => {
+      routes.get('/v1/open', async () => ({}))
+    }
+    await expect(
+      unguarded.register(restAuthentication({ database, routes: [noRoles] })).ready(),
+    ).rejects.toThrow(/declares no config.roles/)
+    await unguarded.close()
+  })
 })
