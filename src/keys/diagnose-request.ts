@@ -117,6 +117,14 @@ type ExplainContext = {
 }
 
 const EXPLANATIONS: Record<RequestAuthReason, (context: ExplainContext) => Explanation> = {
+  unknown_api_key: ({ facts }) => ({
+    summary: `No API user has the API key ${facts.apiKey ?? '(none sent)'}.`,
+    fix: 'Send the API key of an existing API user in X-API-Key (and as "sub"), and point the client at the right server.',
+  }),
+  ip_not_allowed: ({ facts }) => ({
+    summary: `The request came from ${facts.sourceIp ?? 'an address'}, which is not on the API user's IP allow-list.`,
+    fix: "Call from an allow-listed address, or have the workspace Owner add this one to the API user's allow-list.",
+  }),
   missing_jwt: () => ({
     summary: 'No JWT was given.',
     fix: 'Pass the token from the Authorization header (the part after "Bearer ").',

@@ -8,6 +8,9 @@ import type { KeysErrorCode } from './errors.js'
  * fail closed as -7 "Token was not accepted", which clients already treat as a badly built JWT.
  */
 export const REQUEST_AUTH_FAILURES = {
+  // Checked by a server before the JWT (hub-api.md §2.7): whose X-API-Key, calling from where.
+  unknown_api_key: { apiCode: -7, apiMessage: 'Unauthorized: Token was not accepted.' }, // documented
+  ip_not_allowed: { apiCode: -7, apiMessage: 'Unauthorized: Token was not accepted.' }, // documented
   missing_jwt: { apiCode: -3, apiMessage: 'Unauthorized: JWT is missing.' },
   malformed_token: { apiCode: -5, apiMessage: 'Unauthorized: Invalid token format' }, // documented
   algorithm_not_allowed: { apiCode: -7, apiMessage: 'Unauthorized: Token was not accepted.' }, // documented
@@ -28,6 +31,8 @@ export interface RequestAuthFacts {
   readonly algorithm?: string
   readonly sub?: string
   readonly apiKey?: string
+  /** The address a request came from, refused by the API user's IP allow-list. */
+  readonly sourceIp?: string
   readonly signedUri?: string
   readonly actualUri?: string
   readonly signedBodyHash?: string

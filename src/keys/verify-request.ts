@@ -32,6 +32,11 @@ export interface VerifyRequestOptions {
   readonly clockSkewSeconds?: number
   /** Longest accepted `exp - iat`; the SDKs use 55 s. Bounds how long a nonce must be remembered. */
   readonly maxLifetimeSeconds?: number
+  /**
+   * Compare `uri` with the request target byte for byte (a server that sees the raw target), instead of
+   * after percent-encoding normalisation (which tolerates the legacy Python SDK's escaping).
+   */
+  readonly exactUri?: boolean
 }
 
 export const DEFAULT_CLOCK_SKEW_SECONDS = 5
@@ -198,7 +203,9 @@ export async function evaluateRequest(
   if (evidence.url === undefined) skipped.push('uri')
   else {
     const actualUri = requestUri(evidence.url)
-    if (!sameRequestUri(claims.uri, actualUri)) {
+    const sameUri =
+      options.exactUri === true ? claims.uri === actualUri : sameRequestUri(claims.uri, actualUri)
+    if (!sameUri) {
       throw new RequestAuthFailed('wrong_uri', 'the JWT "uri" is not the path and query of the request', {
         signedUri: claims.uri,
         actualUri,

@@ -94,3 +94,18 @@ export type {
   PartyKind,
   RefreshLookup,
 } from './hub-link/index.js'
+// The hub's REST authentication: API users, single-use nonces, Idempotency-Key records.
+export {
+  claimNonce,
+  completeIdempotencyKey,
+  findApiUser,
+  HUB_AUTH_MIGRATIONS,
+  IDEMPOTENCY_RETENTION_MS,
+  insertApiUser,
+  listApiUsers,
+  purgeExpiredIdempotencyKeys,
+  purgeExpiredNonces,
+  reserveIdempotencyKey,
+  setApiUserAllowedIps,
+} from './hub-auth/index.js'
+export type { ApiUserRecord, IdempotencyRecord, IdempotencyScope } from './hub-auth/index.js'
