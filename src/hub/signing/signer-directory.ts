@@ -1,0 +1,27 @@
+import type { Clock } from '../../core/index.js'
+import type { SigningAlgorithm } from '../../protocol/index.js'
+import { readKeySets, type HubLinkStore, type StorageDatabase } from '../../storage/index.js'
+import type { SignerDirectory } from '../pipeline/ports.js'
+
+/**
+ * Who can sign now: the API users holding a key set of the algorithm whose co-signer polled its mailbox
+ * recently (every poll is a heartbeat; a poll waits at most 25 s), most recently seen first.
+ */
+export const AVAILABILITY_WINDOW_MS = 60_000
+
+export function signerDirectory(db: StorageDatabase, parties: HubLinkStore, clock: Clock): SignerDirectory {
+  return {
+    async availableSigners(algorithm: SigningAlgorithm) {
+      const holders = new Set(
+        (await db.read(readKeySets)).filter((set) => set.algorithm === algorithm).map((set) => set.party),
+      )
+      const since = clock.now() - AVAILABILITY_WINDOW_MS
+      return (await parties.parties())
+        .filter(
+          (party) => holders.has(party.name) && party.revokedAt === null && (party.lastSeen ?? 0) >= since,
+        )
+        .sort((a, b) => (b.lastSeen ?? 0) - (a.lastSeen ?? 0))
+        .map((party) => party.name)
+    },
+  }
+}
