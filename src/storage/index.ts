@@ -58,3 +58,16 @@ export {
   StoreUnavailable,
   VoteRefused,
 } from './errors.js'
+/** The hub's webhooks: registered endpoints and the transactional outbox (src/storage/hub-webhooks). */
+export { HUB_WEBHOOK_MIGRATIONS, webhookOutbox } from './hub-webhooks/index.js'
+export type {
+  ClaimedWebhook,
+  NewWebhookEndpoint,
+  OutboxEntry,
+  WebhookClaim,
+  WebhookEndpoint,
+  WebhookNotification,
+  WebhookOutbox,
+  WebhookPayloadVersion,
+  WebhookState,
+} from './hub-webhooks/index.js'
