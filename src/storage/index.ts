@@ -59,7 +59,7 @@ export {
   VoteRefused,
 } from './errors.js'
 /** The hub's webhooks: registered endpoints and the transactional outbox (src/storage/hub-webhooks). */
-export { HUB_WEBHOOK_MIGRATIONS, webhookOutbox } from './hub-webhooks/index.js'
+export { HUB_WEBHOOK_MIGRATIONS, enqueueWebhook, webhookOutbox } from './hub-webhooks/index.js'
 export type {
   ClaimedWebhook,
   NewWebhookEndpoint,

@@ -1,5 +1,5 @@
 /** The hub's webhooks capability: registered endpoints and the transactional outbox of notifications. */
-export { webhookOutbox } from './outbox.js'
+export { enqueueWebhook, webhookOutbox } from './outbox.js'
 export type {
   ClaimedWebhook,
   OutboxEntry,

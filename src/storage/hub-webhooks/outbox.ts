@@ -105,7 +105,12 @@ function toEntry(row: OutboxRow): OutboxEntry {
   }
 }
 
-async function enqueueRows(session: WriteSession, notification: WebhookNotification, now: number) {
+/** `WebhookOutbox.enqueue`, for a caller that holds a write session but no outbox. */
+export async function enqueueWebhook(
+  session: WriteSession,
+  notification: WebhookNotification,
+  now: number,
+): Promise<string[]> {
   const endpoints = await subscribedEndpoints(session.db, notification.eventType)
   const rows: OutboxRow[] = endpoints.map((endpoint) => ({
     id: randomUUID(),
@@ -179,7 +184,7 @@ async function settleClaim(
 
 export function webhookOutbox(database: StorageDatabase): WebhookOutbox {
   return {
-    enqueue: enqueueRows,
+    enqueue: enqueueWebhook,
     claimDue: (now, limit, leaseMs) => claimRows(database, now, limit, leaseMs),
     markDelivered: (claim, now) =>
       settleClaim(database, claim, {
