@@ -269,7 +269,8 @@ async function attempt(
       // A redirect would send the signed event where it was not registered: refused, not followed.
       redirect: 'manual',
     })
-    await response.body?.cancel()
+    // The answer is its status; a body that fails to drain must not turn a 2xx into a retry (a duplicate).
+    await response.body?.cancel().catch(() => undefined)
     return resultOfStatus(response.status)
   } catch (error) {
     return {
