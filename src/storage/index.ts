@@ -109,3 +109,16 @@ export {
   setApiUserAllowedIps,
 } from './hub-auth/index.js'
 export type { ApiUserRecord, IdempotencyRecord, IdempotencyScope } from './hub-auth/index.js'
+/** The hub's webhooks: registered endpoints and the transactional outbox (src/storage/hub-webhooks). */
+export { HUB_WEBHOOK_MIGRATIONS, enqueueWebhook, webhookOutbox } from './hub-webhooks/index.js'
+export type {
+  ClaimedWebhook,
+  NewWebhookEndpoint,
+  OutboxEntry,
+  WebhookClaim,
+  WebhookEndpoint,
+  WebhookNotification,
+  WebhookOutbox,
+  WebhookPayloadVersion,
+  WebhookState,
+} from './hub-webhooks/index.js'
