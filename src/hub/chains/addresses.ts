@@ -15,7 +15,7 @@ export function addressOf(asset: ChainAsset, publicKey: Uint8Array): string {
       case 'evm':
         return addr.fromPublicKey(publicKey)
       case 'bitcoin-testnet':
-        return p2wpkh(publicKey, TEST_NETWORK).address as string
+        return p2wpkh(publicKey, TEST_NETWORK).address
       case 'solana':
         if (publicKey.length !== 32) throw new RangeError('an Ed25519 public key is 32 bytes')
         return base58.encode(publicKey)
@@ -64,10 +64,10 @@ function checkEvm(text: string): AddressCheck {
 
 function checkBitcoinTestnet(text: string): AddressCheck {
   const lower = text.toLowerCase()
-  if (text !== lower && text !== text.toUpperCase())
-    return refused('a bech32 address is written in one case only')
   if (lower.startsWith('bc1')) return refused('a Bitcoin mainnet address: this asset is on testnet (tb1…)')
   if (!lower.startsWith('tb1')) return refused('a Bitcoin testnet segwit address starts with tb1')
+  if (text !== lower && text !== text.toUpperCase())
+    return refused('a bech32 address is written in one case only')
   let type: string
   try {
     type = Address(TEST_NETWORK).decode(lower).type

@@ -113,6 +113,17 @@ describe('paths', () => {
     )
   })
 
+  it('refuses a sparse path given by code (a hole is not an index)', () => {
+    const holey = new Array<number>(5)
+    Object.assign(holey, { 0: 44, 1: 1, 2: 7, 4: 0 })
+    expect(() => derivePublicKey('MPC_ECDSA_SECP256K1', roots, holey)).toThrow(
+      expect.objectContaining({
+        code: 'CS_CHAIN_PATH_INVALID',
+        message: expect.stringMatching(/nothing at 3/),
+      }),
+    )
+  })
+
   it('parses the public_key_info query parameter and refuses hardened indices in public derivation', () => {
     expect(parseDerivationPath('[44,1,7,0,0]')).toEqual([44, 1, 7, 0, 0])
     expect(() => deriveEcdsaPublic(roots.ecdsa, [2 ** 31])).toThrow(

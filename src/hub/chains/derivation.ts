@@ -33,10 +33,13 @@ export function assertDerivationPath(
   const refuse = (why: string) => new ChainError('CS_CHAIN_PATH_INVALID', `${field} ${why}`, { field })
   if (!Array.isArray(path) || path.length !== 5)
     throw refuse('must be five numbers [44, coinType, account, change, index]')
-  if (path[0] !== BIP44_PURPOSE) throw refuse(`must start with ${BIP44_PURPOSE} (BIP44)`)
-  const bad = path.find((index) => !isIndex(index))
-  if (bad !== undefined)
-    throw refuse(`holds ${JSON.stringify(bad)}: only whole numbers 0 … 2^31 − 1 (non-hardened)`)
+  const indices: unknown[] = Array.from(path)
+  if (indices[0] !== BIP44_PURPOSE) throw refuse(`must start with ${BIP44_PURPOSE} (BIP44)`)
+  const bad = indices.findIndex((index) => !isIndex(index))
+  if (bad !== -1)
+    throw refuse(
+      `holds ${JSON.stringify(indices[bad]) ?? 'nothing'} at ${bad}: only whole numbers 0 … 2^31 − 1 (non-hardened)`,
+    )
 }
 
 /** The `derivationPath` query parameter of `GET /v1/vault/public_key_info`: a JSON array such as `[44,1,7,0,0]`. */
@@ -76,7 +79,10 @@ export function deriveEcdsaPublic(root: RootKey, path: readonly number[]): RootK
   }
   for (const index of path) {
     if (!isIndex(index))
-      throw new ChainError('CS_CHAIN_PATH_INVALID', `derivation index ${index}: only non-hardened indices`)
+      throw new ChainError(
+        'CS_CHAIN_PATH_INVALID',
+        `derivation index ${String(index)}: only non-hardened indices`,
+      )
     node = node.deriveChild(index)
   }
   return { publicKey: node.publicKey as Uint8Array, chainCode: node.chainCode as Uint8Array }
