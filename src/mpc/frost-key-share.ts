@@ -36,25 +36,56 @@ export function deriveEddsa(share: EddsaKeyShare, path: readonly number[]): Edds
   return current
 }
 
-function tweak(share: EddsaKeyShare, index: number): EddsaKeyShare {
-  const groupKey = eddsaPublicKey(share)
+/** A public key and chain code: all a party without a share needs to derive child public keys. */
+export interface EddsaPublicNode {
+  readonly publicKey: Uint8Array
+  readonly chainCode: Uint8Array
+}
+
+/**
+ * The key `deriveEddsa` gives a share set for `path`, from the group public key and chain code alone (the
+ * same steps, on the public side only): the hub derives vault addresses with it without holding a share.
+ */
+export function deriveEddsaPublic(
+  publicKey: Uint8Array,
+  chainCode: Uint8Array,
+  path: readonly number[],
+): EddsaPublicNode {
+  assertDerivationPath(path)
+  let node: EddsaPublicNode = { publicKey, chainCode }
+  for (const index of path) {
+    const step = tweakOf(node, index)
+    node = { publicKey: shift(node.publicKey, step.t), chainCode: step.chainCode }
+  }
+  return node
+}
+
+/** One derivation step seen from the public side: the scalar t and the child chain code. */
+function tweakOf(node: EddsaPublicNode, index: number): { t: bigint; chainCode: Uint8Array } {
   const indexBytes = Buffer.alloc(4)
   indexBytes.writeUInt32BE(index)
-  const mac = hmac(sha512, share.chainCode, Buffer.concat([groupKey, indexBytes]))
-  const t = Fn.create(Fn.fromBytes(mac.slice(0, 32), true))
-  const shift = (point: Uint8Array) => Point.fromBytes(point).add(Point.BASE.multiply(t)).toBytes()
+  const mac = hmac(sha512, node.chainCode, Buffer.concat([node.publicKey, indexBytes]))
+  return { t: Fn.create(Fn.fromBytes(mac.slice(0, 32), true)), chainCode: mac.slice(32) }
+}
+
+const shift = (point: Uint8Array, t: bigint): Uint8Array =>
+  Point.fromBytes(point).add(Point.BASE.multiply(t)).toBytes()
+
+function tweak(share: EddsaKeyShare, index: number): EddsaKeyShare {
+  const groupKey = eddsaPublicKey(share)
+  const { t, chainCode } = tweakOf({ publicKey: groupKey, chainCode: share.chainCode }, index)
   const { public: pub, secret } = share.key
   const verifyingShares = Object.fromEntries(
-    Object.entries(pub.verifyingShares).map(([id, point]) => [id, shift(point)]),
+    Object.entries(pub.verifyingShares).map(([id, point]) => [id, shift(point, t)]),
   )
   const signingShare = Fn.toBytes(Fn.add(Fn.fromBytes(secret.signingShare), t))
   return {
     ...share,
-    chainCode: mac.slice(32),
+    chainCode,
     key: {
       public: {
         signers: pub.signers,
-        commitments: [shift(groupKey), ...pub.commitments.slice(1)],
+        commitments: [shift(groupKey, t), ...pub.commitments.slice(1)],
         verifyingShares,
       },
       secret: { identifier: secret.identifier, signingShare },

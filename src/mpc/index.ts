@@ -9,7 +9,12 @@ export { ecdsaChainCode, ecdsaPublicKey, type EcdsaKeyShare } from './ecdsa-key-
 export type { EcdsaPresignature, EcdsaSignature } from './dkls-sign.js'
 export { dklsGeneration } from './dkls-wasm.js'
 export { createFrostEddsaEngine, type EddsaEngine } from './eddsa-engine.js'
-export { eddsaPublicKey, type EddsaKeyShare } from './frost-key-share.js'
+export {
+  deriveEddsaPublic,
+  eddsaPublicKey,
+  type EddsaKeyShare,
+  type EddsaPublicNode,
+} from './frost-key-share.js'
 export type { EddsaPresignature } from './frost-sign.js'
 export { generatePartyKeys, newSessionId, SessionChannel, type Envelope, type PartyKeys } from './envelope.js'
 export { MPC_ERRORS, MpcError, type MpcErrorCode } from './errors.js'
