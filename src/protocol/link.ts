@@ -12,7 +12,8 @@ export const ACCESS_TOKEN_SECONDS = 300
 export const PAIRING_TOKEN_SECONDS = 3600
 export const MAX_LONG_POLL_SECONDS = 25
 
-export const SIGNING_ALGORITHMS = ['ECDSA_SECP256K1', 'EDDSA_ED25519'] as const
+/** The algorithms of the workspace keys, named as the Fireblocks API names them (`MPC_ECDSA_SECP256K1`...). */
+export const SIGNING_ALGORITHMS = ['MPC_ECDSA_SECP256K1', 'MPC_EDDSA_ED25519'] as const
 export type SigningAlgorithm = (typeof SIGNING_ALGORITHMS)[number]
 
 const Hex = z.string().regex(/^(?:[0-9a-f]{2})+$/, 'lowercase hex bytes')

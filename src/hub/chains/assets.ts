@@ -2,8 +2,9 @@
  * The assets a hub serves, and the two Fireblocks lists of them (hub-api.md §4). Asset ids are the legacy ids
  * every other endpoint takes as `assetId`; test assets derive under BIP44 coin type 1 (hub-api.md §5.1.2).
  */
-export const SIGNING_ALGORITHMS = ['MPC_ECDSA_SECP256K1', 'MPC_EDDSA_ED25519'] as const
-export type SigningAlgorithm = (typeof SIGNING_ALGORITHMS)[number]
+import { SIGNING_ALGORITHMS, type SigningAlgorithm } from '../../protocol/index.js'
+
+export { SIGNING_ALGORITHMS, type SigningAlgorithm }
 
 export const isSigningAlgorithm = (value: unknown): value is SigningAlgorithm =>
   SIGNING_ALGORITHMS.includes(value as SigningAlgorithm)

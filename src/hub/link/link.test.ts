@@ -117,7 +117,7 @@ async function enrolHolders(hub: Hub, customer = 'user-1') {
 
 const signJob = (customer = 'user-1'): SignJobSpec => ({
   kind: 'sign',
-  algorithm: 'ECDSA_SECP256K1',
+  algorithm: 'MPC_ECDSA_SECP256K1',
   holders: ['cloud1', 'cloud2', customer],
   session: session(),
   txId: 'tx-1',

@@ -32,6 +32,7 @@ export interface TransactionChain {
 
 export interface PrepareTransferInput {
   readonly txId: string
+  readonly createdAt: number
   readonly assetId: string
   readonly vaultId: string
   readonly destinationAddress: string

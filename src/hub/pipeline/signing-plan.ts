@@ -12,14 +12,9 @@ export interface SigningPlan {
   readonly finish?: (signature: unknown) => { readonly signedTransaction: string; readonly txHash: string }
 }
 
-const RAW_ALGORITHMS: Record<string, SigningAlgorithm> = {
-  MPC_ECDSA_SECP256K1: 'ECDSA_SECP256K1',
-  MPC_EDDSA_ED25519: 'EDDSA_ED25519',
-}
-
 /** ECDSA signs a 32-byte digest as given; EdDSA signs the content bytes themselves. */
 function checkContent(algorithm: SigningAlgorithm, content: string, index: number): void {
-  if (algorithm === 'ECDSA_SECP256K1' && content.length !== 64)
+  if (algorithm === 'MPC_ECDSA_SECP256K1' && content.length !== 64)
     throw new RangeError(
       `message ${index}: an ECDSA content is a 32-byte digest (64 hex characters), got ${content.length / 2} bytes`,
     )
@@ -27,10 +22,7 @@ function checkContent(algorithm: SigningAlgorithm, content: string, index: numbe
 
 function rawPlan(tx: HubTransaction, chain: TransactionChain): SigningPlan {
   const data = (tx.request as RawRequest).extraParameters.rawMessageData
-  const algorithm =
-    data.algorithm === undefined
-      ? chain.algorithm(tx.assetId)
-      : (RAW_ALGORITHMS[data.algorithm] as SigningAlgorithm)
+  const algorithm = data.algorithm ?? chain.algorithm(tx.assetId)
   const vaultId = tx.sourceId ?? '0'
   const messages = data.messages.map((message, index) => {
     checkContent(algorithm, message.content, index)
@@ -53,6 +45,7 @@ async function transferPlan(tx: HubTransaction, chain: TransactionChain): Promis
       : await chain.sourceAddress(tx.assetId, destination.id)
   const prepared = await chain.prepareTransfer({
     txId: tx.id,
+    createdAt: tx.createdAt,
     assetId: tx.assetId,
     vaultId,
     destinationAddress,

@@ -35,7 +35,7 @@ rules:
 `
 
 const chain: TransactionChain = {
-  algorithm: (): SigningAlgorithm => 'ECDSA_SECP256K1',
+  algorithm: (): SigningAlgorithm => 'MPC_ECDSA_SECP256K1',
   path: (_asset, vault, change, index) => [44, 1, Number(vault), change, index],
   sourceAddress: async (_asset, vault) => `0xsource${vault}`,
   prepareTransfer: async (input) => ({

@@ -3,8 +3,7 @@
  * public keys derived from the workspace keys. Another part of the hub implements it (BIP44 paths
  * `[44, 1, vaultId, change, index]`, non-hardened); the routes never do chain maths themselves.
  */
-export const SIGNING_ALGORITHMS = ['MPC_ECDSA_SECP256K1', 'MPC_ECDSA_SECP256R1', 'MPC_EDDSA_ED25519'] as const
-export type SigningAlgorithm = (typeof SIGNING_ALGORITHMS)[number]
+import type { SigningAlgorithm } from '../../protocol/index.js'
 
 /** The `addressFormat` values of the SDK's `VaultWalletAddress`. */
 export type AddressFormat = 'SEGWIT' | 'LEGACY' | 'BASE' | 'PAYMENT'

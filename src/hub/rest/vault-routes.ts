@@ -8,7 +8,8 @@ import type {
   VaultStore,
   WalletKey,
 } from '../../storage/index.js'
-import { SIGNING_ALGORITHMS, type AddressBook, type AssetInfo } from './address-book.js'
+import { SIGNING_ALGORITHMS } from '../../protocol/index.js'
+import type { AddressBook, AssetInfo } from './address-book.js'
 import { API_CODES, HubApiError } from './api-error.js'
 import { ADMINS, INITIATORS, READERS, type HubRouteConfig, type Role } from './roles.js'
 import {

@@ -25,7 +25,7 @@ const job = (id: string, sessions: string[]) => ({
   kind: 'sign' as const,
   txId: `tx-${id}`,
   attempt: 1,
-  algorithm: 'ECDSA_SECP256K1',
+  algorithm: 'MPC_ECDSA_SECP256K1',
   holders: ['cloud1', 'cloud2', 'user-1'],
   sessions,
 })

@@ -1,6 +1,7 @@
 /** The hub's transactions capability: transactions, their history and votes, the workspace keys. */
 export { HUB_TRANSACTION_MIGRATIONS } from './schema.js'
 export {
+  countEarlierTransfers,
   insertTransaction,
   listTransactions,
   readTransaction,

@@ -246,3 +246,33 @@ export async function readTransactionHistory(db: Executor, id: string): Promise<
     .execute()
   return rows.map((row) => ({ status: row.status, subStatus: row.sub_status, at: Number(row.at) }))
 }
+
+/**
+ * How many transfers of `assetId` from vault `sourceId` were created before `position` and did not end
+ * before signing: the account nonce the hub gives the next one when no chain node tells it.
+ */
+export async function countEarlierTransfers(
+  db: Executor,
+  where: {
+    readonly sourceId: string
+    readonly assetId: string
+    readonly createdAt: number
+    readonly id: string
+  },
+): Promise<number> {
+  const row = await tables<HubTransactionTables>(db)
+    .selectFrom('hub_transactions')
+    .select((eb) => eb.fn.countAll().as('count'))
+    .where('operation', '=', 'TRANSFER')
+    .where('source_id', '=', where.sourceId)
+    .where('asset_id', '=', where.assetId)
+    .where('status', 'not in', ['BLOCKED', 'REJECTED', 'CANCELLED'])
+    .where((eb) =>
+      eb.or([
+        eb('created_at', '<', where.createdAt),
+        eb.and([eb('created_at', '=', where.createdAt), eb('id', '<', where.id)]),
+      ]),
+    )
+    .executeTakeFirst()
+  return Number(row?.count ?? 0)
+}
