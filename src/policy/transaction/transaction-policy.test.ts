@@ -35,7 +35,12 @@ function transfer(overrides: Partial<TransactionRequest> = {}): TransactionReque
     amount: '1.5',
     amountUsd: 4_500,
     source: { type: 'VAULT', id: '3' },
-    destination: { type: 'EXTERNAL_WALLET', id: 'w1', address: '0x5dC69B1Fbb13Bafd09af88a782F0F285772Ad5f8' },
+    destination: {
+      type: 'EXTERNAL_WALLET',
+      id: 'w1',
+      address: '0x5dC69B1Fbb13Bafd09af88a782F0F285772Ad5f8',
+      addressType: 'WHITELISTED',
+    },
     initiator: 'api-user-1',
     ...overrides,
   }
@@ -52,7 +57,7 @@ describe('transaction policy (second engine instance)', () => {
     const policy = compiled()
     expect(policy.evaluate(transfer(), NOW)).toMatchObject({ action: 'ALLOW', ruleId: 'small-eth' })
     const sweep = policy.evaluate(
-      transfer({ source: { type: 'VAULT', id: '0' }, destination: { type: 'VAULT', id: '1' } }),
+      transfer({ source: { type: 'VAULT', id: '0' }, destination: { type: 'VAULT', id: '1', addressType: 'INTERNAL' } }),
       NOW,
     )
     expect(sweep).toMatchObject({ action: 'ALLOW', ruleId: 'treasury-sweep', signers: ['cosigner-a'] })
@@ -84,7 +89,9 @@ describe('transaction policy (second engine instance)', () => {
   it('shares the engine guarantees: normalized addresses and linear-time matches()', () => {
     const policy = compiled()
     const cased = policy.evaluate(
-      transfer({ destination: { type: 'EXTERNAL_WALLET', address: OPERATIONS.toLowerCase() } }),
+      transfer({
+        destination: { type: 'EXTERNAL_WALLET', address: OPERATIONS.toLowerCase(), addressType: 'WHITELISTED' },
+      }),
       NOW,
     )
     expect(cased).toMatchObject({ action: 'BLOCK', ruleId: 'blocked-destination' })
