@@ -1,7 +1,7 @@
 import type { Diagnostics, Path } from '../engine/index.js'
 
 /** How rules name a group of API users declared under `groups:`. */
-export const GROUP_PREFIX = 'group:'
+const GROUP_PREFIX = 'group:'
 
 /** Source types whose transfers leave the workspace's custody through a third party's account. */
 const EXCHANGE_OR_FIAT: ReadonlySet<string> = new Set([

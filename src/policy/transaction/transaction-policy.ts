@@ -311,7 +311,7 @@ function evaluate(
 }
 
 function createTransactionPolicy(program: TransactionProgram): TransactionPolicy {
-  const policy: TransactionPolicy = {
+  return {
     ...program.meta,
     ruleIds: program.rules.map((rule) => rule.id),
     velocityProbes: (request) => velocityProbes(program, request),
@@ -319,13 +319,12 @@ function createTransactionPolicy(program: TransactionProgram): TransactionPolicy
     prepare: (request, now) =>
       prepareDecision(
         {
-          velocityProbes: policy.velocityProbes,
-          evaluate: (input: TransactionRequest, snapshot) => policy.evaluate(input, now, snapshot),
+          velocityProbes: (input: TransactionRequest) => velocityProbes(program, input),
+          evaluate: (input: TransactionRequest, snapshot) => evaluate(program, input, now, snapshot),
         },
         request,
       ),
   }
-  return policy
 }
 
 /** Parses, validates and type-checks a transaction policy. Never throws: problems are diagnostics. */
