@@ -58,3 +58,15 @@ export {
   StoreUnavailable,
   VoteRefused,
 } from './errors.js'
+export { hubPolicyStore, HUB_POLICY_MIGRATIONS } from './hub-policy/index.js'
+export type {
+  DraftState,
+  DraftTransition,
+  DraftVote,
+  GovernanceAudit,
+  GovernanceEvent,
+  HubPolicyStore,
+  NewDraft,
+  PolicyDraft,
+  PublishedPolicy,
+} from './hub-policy/index.js'
