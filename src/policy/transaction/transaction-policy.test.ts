@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { velocityKey } from '../velocity.js'
 import type { TransactionRequest } from './request.js'
@@ -414,5 +416,44 @@ rules:
   - { id: a, when: velocity.nope.sum_usd > 1.0, action: BLOCK }
 `)
     expect(errors.map((error) => error.path)).toEqual(['velocity[0].group_by[0]', 'rules[0].when'])
+  })
+})
+
+describe('the shipped example (examples/policies/hub-transactions.yaml)', () => {
+  const path = join(import.meta.dirname, '..', '..', '..', 'examples', 'policies', 'hub-transactions.yaml')
+  const result = compileTransactionPolicy(readFileSync(path, 'utf8'), NO_FILES)
+  const policy = result.policy!
+  const decide = (request: TransactionRequest, sumUsd = 0) =>
+    policy.evaluate(request, NOW, history(policy, request, sumUsd))
+  const trader = (overrides: Partial<TransactionRequest> = {}) =>
+    vaultTransfer({ initiator: 'api-trader-1', ...overrides })
+
+  it('compiles without a diagnostic', () => {
+    expect(result.diagnostics).toEqual([])
+  })
+
+  it('reaches every rule with the decision it documents', () => {
+    const decisions = [
+      decide(
+        trader({ destination: { type: 'EXTERNAL_WALLET', address: OPERATIONS, addressType: 'WHITELISTED' } }),
+      ),
+      decide(trader({ destination: { type: 'ONE_TIME_ADDRESS', address: '0x1', addressType: 'ONE_TIME' } })),
+      decide(trader(), 249_000),
+      decide(transfer({ source: { type: 'EXCHANGE_ACCOUNT', id: 'kraken' }, initiator: 'api-exchange-bot' })),
+      decide(trader({ amountUsd: 50_000 })),
+      decide(trader()),
+      decide(trader({ initiator: 'someone-else' })),
+    ]
+    expect(decisions.map((decision) => [decision.ruleId, decision.action])).toEqual([
+      ['sanctioned-destination', 'BLOCK'],
+      ['no-one-time-addresses', 'BLOCK'],
+      ['over-daily-limit', 'REQUIRE_APPROVAL'],
+      ['exchange-withdrawal', 'ALLOW'],
+      ['large-transfer', 'REQUIRE_APPROVAL'],
+      ['trader-transfer', 'ALLOW'],
+      [null, 'BLOCK'],
+    ])
+    expect(decisions[5]!.signers).toEqual(['api-trader-1', 'api-trader-2'])
+    expect(decisions[2]!.approvers).toEqual({ quorum: 2, of: ['alice', 'bob', 'carol'] })
   })
 })
