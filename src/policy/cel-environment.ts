@@ -45,9 +45,13 @@ function registerShared(env: Environment, shape: EnvironmentShape, Lists: typeof
     .registerVariable('lists', 'Lists')
 }
 
-function registerVelocity(
+/**
+ * Declares `velocity.<window>.<metric>` on `env` (shared by both instances): one figures type per window,
+ * typed with the metrics it declares. Returns the figures class of each window.
+ */
+export function registerVelocity(
   env: Environment,
-  shape: EnvironmentShape,
+  shape: Pick<EnvironmentShape, 'windows'>,
   Velocity: typeof CelRecord,
 ): Map<string, typeof CelRecord> {
   const figures = new Map<string, typeof CelRecord>()

@@ -1,7 +1,7 @@
 import type { Diagnostics } from './engine/diagnostics.js'
 import { parseDuration } from '../core/index.js'
 import type { VelocityWindowSpec } from './policy-schema.js'
-import { isKnownField, TX_FIELDS } from './request-context.js'
+import { TX_FIELDS } from './request-context.js'
 import type { VelocityWindow } from './velocity.js'
 
 /** Lookups sum every bucket in the window: bound the work per probe. */
@@ -9,10 +9,17 @@ export const MAX_BUCKETS_PER_WINDOW = 10_000
 const MIN_BUCKET_MS = 1_000
 const DEFAULT_BUCKETS = 288
 
-/** Resolves `velocity:` windows: durations, the default bucket (window/288, at least 1s), known fields. */
+/** A window as an instance declares it; `kinds` only where the instance has request kinds (the callback policy). */
+export type WindowSpec = Omit<VelocityWindowSpec, 'kinds'> & { readonly kinds?: readonly string[] }
+
+/**
+ * Resolves `velocity:` windows: durations, the default bucket (window/288, at least 1s), and `group_by`
+ * fields from the instance's vocabulary (`fields`; the callback policy's transaction fields by default).
+ */
 export function compileWindows(
-  specs: readonly VelocityWindowSpec[],
+  specs: readonly WindowSpec[],
   diagnostics: Diagnostics,
+  fields: readonly string[] = TX_FIELDS,
 ): VelocityWindow[] {
   const windows: VelocityWindow[] = []
   const seen = new Set<string>()
@@ -33,10 +40,10 @@ export function compileWindows(
       )
     }
     spec.group_by.forEach((field, fieldIndex) => {
-      if (!isKnownField('tx_signing', field)) {
+      if (!fields.includes(field)) {
         diagnostics.error(
           [...at, 'group_by', fieldIndex],
-          `unknown field "${field}" (known: ${TX_FIELDS.join(', ')})`,
+          `unknown field "${field}" (known: ${fields.join(', ')})`,
         )
       }
     })
@@ -47,7 +54,7 @@ export function compileWindows(
       groupBy: spec.group_by,
       groupByParts: spec.group_by.map((field) => field.split('.')),
       metrics: [...new Set(spec.metrics)],
-      kinds: [...new Set(spec.kinds)],
+      kinds: [...new Set(spec.kinds ?? [])],
     })
   })
   return windows

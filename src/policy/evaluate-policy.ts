@@ -6,7 +6,7 @@ import { ConditionRunner, EvaluationFailure, type ConditionTrace } from './engin
 import type { PolicyProgram, QuorumRequirement } from './program.js'
 import { amountUsdCents, requestFacts, type RequestFacts } from './request-context.js'
 import type { DecisionTrace, VelocityTrace } from './trace.js'
-import { groupKey, velocityKey, type VelocityProbe, type VelocitySnapshot } from './velocity.js'
+import { probeOf, windowFigures, type VelocityProbe, type VelocitySnapshot } from './velocity.js'
 import { zonedTime } from './zoned-time.js'
 
 export interface PolicyInput {
@@ -63,31 +63,12 @@ class Evaluation extends ConditionRunner {
     const figures: Record<string, unknown> = {}
     for (const window of this.program.windows) {
       if (!window.kinds.includes(this.input.kind)) continue
-      const group = groupKey(window, this.facts)
-      if ('missing' in group) {
-        throw new EvaluationFailure(
-          `velocity.${window.id}`,
-          `window groups by ${group.missing}, which this request does not carry`,
-        )
-      }
-      const entry = snapshot.get(velocityKey(window.id, group.key))
-      if (
-        entry === undefined ||
-        !Number.isSafeInteger(entry.sumUsdCents) ||
-        !Number.isSafeInteger(entry.count) ||
-        entry.sumUsdCents < 0 ||
-        entry.count < 0
-      ) {
-        throw new EvaluationFailure(
-          `velocity.${window.id}`,
-          `no valid velocity figures for group ${group.key}`,
-        )
-      }
+      const { group, figures: entry } = windowFigures(window, this.facts, snapshot)
       const Record = Figures.get(window.id)!
       figures[window.id] = new Record({ sum_usd: entry.sumUsdCents / 100, count: BigInt(entry.count) })
       this.velocity.push({
         window: window.id,
-        group: group.key,
+        group,
         sum_usd: entry.sumUsdCents / 100,
         count: entry.count,
         adds_usd: (this.facts.amount_usd_cents as number) / 100,
@@ -185,17 +166,8 @@ function velocityProbes(program: PolicyProgram, input: PolicyInput): VelocityPro
   const facts = requestFacts(input.kind, input.request)
   const cents = amountUsdCents(input.request as TxRequest)
   return windows.flatMap((window) => {
-    const group = groupKey(window, facts)
-    if ('missing' in group) return []
-    return [
-      {
-        windowId: window.id,
-        groupKey: group.key,
-        windowMs: window.windowMs,
-        bucketMs: window.bucketMs,
-        amountUsdCents: cents,
-      },
-    ]
+    const probe = probeOf(window, facts, cents)
+    return probe === undefined ? [] : [probe]
   })
 }
 

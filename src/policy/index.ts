@@ -35,12 +35,13 @@ export { MAX_HOLD_TTL_MS } from './compile-policy.js'
 export { PolicyFileSchema } from './policy-schema.js'
 export { decideCase, PolicyCasesSchema, runPolicyCases } from './policy-cases.js'
 export type { CaseDecision, CaseOutcome, CasesReport, PolicyCase } from './policy-cases.js'
-export { compileTransactionPolicy } from './transaction/transaction-policy.js'
+export { compileTransactionPolicy, resolveApproval } from './transaction/transaction-policy.js'
 export type {
+  Approvers,
   TransactionAction,
   TransactionDecision,
   TransactionPolicy,
   TransactionPolicyResult,
 } from './transaction/transaction-policy.js'
-export type { TransactionRequest } from './transaction/request.js'
+export type { DestinationAddressType, TransactionRequest } from './transaction/request.js'
 export { TransactionPolicyFileSchema } from './transaction/schema.js'

@@ -1,4 +1,4 @@
-import { readField } from './engine/first-match.js'
+import { EvaluationFailure, readField } from './engine/first-match.js'
 import type { RequestFacts } from './request-context.js'
 
 /** One (window, group) bucket series the request falls in, and what an APPROVE of it adds there. */
@@ -60,4 +60,50 @@ export function groupKey(
   const missing = window.groupBy.find((_field, index) => parts[index] === '')
   if (missing !== undefined) return { missing }
   return { key: parts.join('|') }
+}
+
+/** The probe of `window` for `facts`, or `undefined` when the request lacks a `group_by` field. */
+export function probeOf(
+  window: VelocityWindow,
+  facts: RequestFacts,
+  amountUsdCents: number,
+): VelocityProbe | undefined {
+  const group = groupKey(window, facts)
+  if ('missing' in group) return undefined
+  return {
+    windowId: window.id,
+    groupKey: group.key,
+    windowMs: window.windowMs,
+    bucketMs: window.bucketMs,
+    amountUsdCents,
+  }
+}
+
+/**
+ * The figures of `window`'s series for `facts` from `snapshot`. Throws `EvaluationFailure` (the instance
+ * fails closed) when the request lacks a `group_by` field or the snapshot has no valid entry for it.
+ */
+export function windowFigures(
+  window: VelocityWindow,
+  facts: RequestFacts,
+  snapshot: VelocitySnapshot,
+): { readonly group: string; readonly figures: VelocityFigures } {
+  const group = groupKey(window, facts)
+  if ('missing' in group) {
+    throw new EvaluationFailure(
+      `velocity.${window.id}`,
+      `window groups by ${group.missing}, which this request does not carry`,
+    )
+  }
+  const entry = snapshot.get(velocityKey(window.id, group.key))
+  if (
+    entry === undefined ||
+    !Number.isSafeInteger(entry.sumUsdCents) ||
+    !Number.isSafeInteger(entry.count) ||
+    entry.sumUsdCents < 0 ||
+    entry.count < 0
+  ) {
+    throw new EvaluationFailure(`velocity.${window.id}`, `no valid velocity figures for group ${group.key}`)
+  }
+  return { group: group.key, figures: entry }
 }

@@ -122,3 +122,15 @@ export type {
   WebhookPayloadVersion,
   WebhookState,
 } from './hub-webhooks/index.js'
+export { hubPolicyStore, HUB_POLICY_MIGRATIONS } from './hub-policy/index.js'
+export type {
+  DraftState,
+  DraftTransition,
+  DraftVote,
+  GovernanceAudit,
+  GovernanceEvent,
+  HubPolicyStore,
+  NewDraft,
+  PolicyDraft,
+  PublishedPolicy,
+} from './hub-policy/index.js'

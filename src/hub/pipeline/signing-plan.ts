@@ -84,10 +84,11 @@ export function policyRequest(tx: HubTransaction, plan: SigningPlan, usdPrice: n
     source: { type: 'VAULT', id: tx.sourceId ?? '' },
     destination:
       destination === undefined
-        ? { type: 'NONE' }
+        ? // A RAW signature has no destination: never read as a whitelisted one.
+          { type: 'NONE', addressType: 'ONE_TIME' }
         : destination.type === 'ONE_TIME_ADDRESS'
-          ? { type: 'ONE_TIME_ADDRESS', address }
-          : { type: 'VAULT', id: destination.id, address },
+          ? { type: 'ONE_TIME_ADDRESS', address, addressType: 'ONE_TIME' }
+          : { type: 'VAULT', id: destination.id, address, addressType: 'INTERNAL' },
     initiator: tx.createdBy,
     ...(typeof request.note === 'string' ? { note: request.note } : {}),
   }
