@@ -134,3 +134,6 @@ export type {
   PolicyDraft,
   PublishedPolicy,
 } from './hub-policy/index.js'
+// The hash-chained audit log, for services that keep their own (the hub).
+export { AUDIT_MIGRATIONS, appendEvents as appendAuditEvents, readAudit, verifyChain } from './audit/index.js'
+export type { AuditEvent, HubAuditEventType } from './audit/index.js'

@@ -48,6 +48,11 @@ export interface PolicyGovernance {
   submit(draftId: string, by: ApiPrincipal): Promise<PolicyDraft>
   approve(draftId: string, by: ApiPrincipal): Promise<PolicyDraft>
   reject(draftId: string, by: ApiPrincipal): Promise<PolicyDraft>
+  /**
+   * The workspace's first policy, published by its Owner alone (`hub init`): there is no quorum of admins
+   * yet to approve it. Refused once any policy has been published.
+   */
+  bootstrap(text: string, by: ApiPrincipal): Promise<ProposalResult>
   /** The published record, or `undefined` before the first publication. */
   activeRecord(): Promise<PublishedPolicy | undefined>
   /** The policy the hub decides with: the published one, compiled once per digest; none published → block all. */
@@ -183,6 +188,21 @@ export function createPolicyGovernance(options: PolicyGovernanceOptions): Policy
     proposeRules: async (rules, by) => {
       const active = await store.active()
       return propose(withRules(active?.text ?? EMPTY_POLICY_TEXT, rules), by)
+    },
+    bootstrap: async (text, by) => {
+      const proposal = await propose(text, by)
+      if (!proposal.ok) return proposal
+      const at = options.clock.now()
+      const { draft } = await store.transition(proposal.draft.id, (_draft, active) => {
+        if (active !== undefined)
+          throw new HubApiError(409, API_CODES.conflict, 'the workspace already has a published policy')
+        return {
+          state: 'published',
+          publish: { at, by: by.id },
+          events: [{ event: 'policy-bootstrap', body: { draftId: proposal.draft.id, userId: by.id } }],
+        }
+      })
+      return { ...proposal, draft }
     },
     submit: (draftId, by) => vote(draftId, by, 'approve', true),
     approve: (draftId, by) => vote(draftId, by, 'approve', false),

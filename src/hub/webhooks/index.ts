@@ -387,8 +387,6 @@ export interface WebhookRoutesOptions {
   readonly db: StorageDatabase
   readonly clock: Clock
   readonly log: Logger
-  /** Published in the JWKS: the signing key first, then any previous key receivers may still meet. */
-  readonly signingKeys: readonly WebhookSigningKey[]
 }
 
 const createWebhookRequest = z.object({
@@ -415,15 +413,24 @@ function toWebhook(endpoint: WebhookEndpoint) {
 
 const ADMIN_ROUTE: { config: HubRouteConfig } = { config: { roles: ADMINS } }
 
-export function webhookRoutes(options: WebhookRoutesOptions): ServicePlugin {
-  const jwks = webhookJwks(options.signingKeys)
-  const outbox = webhookOutbox(options.db)
+/**
+ * The JWKS receivers verify `Fireblocks-Webhook-Signature` with: public, outside the API's authentication.
+ * `signingKeys`: the signing key first, then any previous key receivers may still meet.
+ */
+export function webhookJwksRoute(signingKeys: readonly WebhookSigningKey[]): ServicePlugin {
+  const jwks = webhookJwks(signingKeys)
   return async (app) => {
     app.get(JWKS_PATH, async (_request, reply) => {
       reply.header('cache-control', JWKS_CACHE_CONTROL)
       return jwks
     })
+  }
+}
 
+/** The v2 management routes (`POST/GET /v1/webhooks`), behind the API's authentication. */
+export function webhookRoutes(options: WebhookRoutesOptions): ServicePlugin {
+  const outbox = webhookOutbox(options.db)
+  return async (app) => {
     app.post('/v1/webhooks', ADMIN_ROUTE, async (request, reply) => {
       const registrar = principalOf(request)
       const parsed = createWebhookRequest.safeParse(request.body)

@@ -24,6 +24,7 @@ import {
   enqueueTransactionEvent,
   startWebhookDelivery,
   webhookJwks,
+  webhookJwksRoute,
   webhookRoutes,
   webhookSigningKey,
   type TransactionEventType,
@@ -402,9 +403,8 @@ describe('hub webhook routes', () => {
       if (!config.roles.includes(role)) return reply.code(403).send({ message: 'forbidden', code: -8 })
       setPrincipal(request, { id: 'api-user-1', name: 'ops', role })
     })
-    await app.register(
-      webhookRoutes({ db, clock: new ManualClock(T0), log: silent, signingKeys: [signingKey] }),
-    )
+    await app.register(webhookJwksRoute([signingKey]))
+    await app.register(webhookRoutes({ db, clock: new ManualClock(T0), log: silent }))
     return { app, db }
   }
 

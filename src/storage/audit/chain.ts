@@ -17,6 +17,22 @@ export type AuditEventType =
   | 'integrity-alert'
   | 'approver-added'
   | 'approver-removed'
+  | HubAuditEventType
+
+/** The hub's events: every state-changing API call, policy match, status change, vote and signature. */
+export type HubAuditEventType =
+  | 'api-call'
+  | 'transaction-created'
+  | 'transaction-status'
+  | 'transaction-vote'
+  | 'policy-match'
+  | 'signature'
+  | 'policy-draft-proposed'
+  | 'policy-draft-submitted'
+  | 'policy-draft-approved'
+  | 'policy-draft-rejected'
+  | 'policy-published'
+  | 'policy-bootstrap'
 
 export interface AuditEntry {
   readonly seq: number

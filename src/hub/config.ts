@@ -1,0 +1,174 @@
+import { createPrivateKey, type KeyObject } from 'node:crypto'
+import { z } from 'zod'
+import { parseDuration } from '../core/index.js'
+import {
+  adminSchema,
+  compileAdmin,
+  compileLimits,
+  compileListen,
+  limitsSchema,
+  listenSchema,
+  loadConfig,
+  readKeyText,
+  readTlsMaterial,
+  resolveStoreUrl,
+  resolveTlsFiles,
+  storeUrlSchema,
+  tlsSchema,
+  unlessRefused,
+  type AdminAddress,
+  type CompileContext,
+  type ConfigCompiler,
+  type ServerLimits,
+  type TlsFiles,
+} from '../service/index.js'
+
+/**
+ * `hub.yaml`: where the hub listens, its store (SQLite by default, PostgreSQL for replicas), its Ed25519
+ * service key (signs the co-signer link's messages, tokens and signing authorizations), the RSA key that
+ * signs webhooks, and the workspace's settings. `countersign hub init` writes one.
+ */
+const DEFAULT_STORE = 'sqlite:./hub.db'
+
+const RawHubConfigSchema = z.strictObject({
+  listen: listenSchema.default('127.0.0.1:8443'),
+  tls: tlsSchema.optional(),
+  admin: adminSchema.optional(),
+  store: storeUrlSchema.default(DEFAULT_STORE),
+  workspaceId: z.uuid(),
+  serviceKey: z.string().min(1).describe('Ed25519 private key (PEM or its path)'),
+  webhooks: z
+    .strictObject({
+      signingKey: z.string().min(1).describe('RSA private key (PEM or its path), 2048 bits or more'),
+      endpoints: z
+        .array(
+          z.strictObject({
+            url: z.string(),
+            events: z.array(z.string()).optional(),
+            version: z.enum(['v1', 'v2']).default('v1'),
+          }),
+        )
+        .default([]),
+    })
+    .optional(),
+  evmChainId: z.int().min(1).optional(),
+  assets: z.record(z.string(), z.strictObject({ usdPrice: z.number().min(0) })).default({}),
+  policy: z.strictObject({ adminQuorum: z.int().min(1).default(1) }).default({ adminQuorum: 1 }),
+  signing: z.strictObject({ budget: z.string().default('120s') }).default({ budget: '120s' }),
+  limits: limitsSchema,
+  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+})
+type RawHubConfig = z.infer<typeof RawHubConfigSchema>
+
+export interface WebhookEndpointConfig {
+  readonly url: string
+  readonly events: readonly string[] | undefined
+  readonly version: 'v1' | 'v2'
+}
+
+export interface HubConfig {
+  readonly host: string
+  readonly port: number
+  readonly tls?: TlsFiles
+  readonly admin?: AdminAddress
+  readonly storeUrl: string
+  readonly workspaceId: string
+  readonly serviceKey: KeyObject
+  readonly webhookKey: KeyObject | undefined
+  readonly webhookEndpoints: readonly WebhookEndpointConfig[]
+  readonly evmChainId: bigint | undefined
+  readonly usdPrices: Readonly<Record<string, number>>
+  readonly adminQuorum: number
+  readonly signingBudgetMs: number
+  readonly limits: ServerLimits
+  readonly logLevel: RawHubConfig['logLevel']
+}
+
+function privateKey(
+  raw: string,
+  type: 'ed25519' | 'rsa',
+  path: string,
+  fix: string,
+  context: CompileContext,
+): KeyObject | undefined {
+  return context.attempt(path, fix, () => {
+    const key = createPrivateKey(readKeyText(raw, context.baseDir))
+    if (key.asymmetricKeyType !== type)
+      throw new Error(`is a ${key.asymmetricKeyType ?? 'secret'} key, not ${type}`)
+    if (type === 'rsa' && (key.asymmetricKeyDetails?.modulusLength ?? 0) < 2048)
+      throw new Error('is shorter than 2048 bits')
+    return key
+  })
+}
+
+function compileHub(raw: RawHubConfig, context: CompileContext): HubConfig {
+  const listen = compileListen(raw.listen, context)
+  const admin = compileAdmin(raw.admin, listen, context)
+  const tls = raw.tls ? resolveTlsFiles(raw.tls, context.baseDir) : undefined
+  if (tls) context.attempt('tls', 'give readable PEM files: tls.cert and tls.key', () => readTlsMaterial(tls))
+  const serviceKey = privateKey(
+    raw.serviceKey,
+    'ed25519',
+    'serviceKey',
+    'give the Ed25519 private key `countersign hub init` wrote (keys/hub-service.key)',
+    context,
+  )
+  const webhookKey =
+    raw.webhooks === undefined
+      ? undefined
+      : privateKey(
+          raw.webhooks.signingKey,
+          'rsa',
+          'webhooks.signingKey',
+          'give an RSA private key of 2048 bits or more (openssl genrsa 3072)',
+          context,
+        )
+  raw.webhooks?.endpoints.forEach(({ url }, index) => {
+    const protocol = unlessRefused(() => new URL(url).protocol)
+    if (protocol !== 'http:' && protocol !== 'https:')
+      context.problem(
+        `webhooks.endpoints.${index}.url`,
+        `"${url}" is not an http(s) URL`,
+        'write e.g. https://example.com/hooks',
+      )
+  })
+  const budget = unlessRefused(() => parseDuration(raw.signing.budget))
+  if (budget === undefined || budget < 1_000)
+    context.problem(
+      'signing.budget',
+      `"${raw.signing.budget}" is not a duration of a second or more`,
+      'write e.g. 120s',
+    )
+  return {
+    host: listen?.host ?? '127.0.0.1',
+    port: listen?.port ?? 0,
+    ...(tls ? { tls } : {}),
+    ...(admin ? { admin } : {}),
+    storeUrl: resolveStoreUrl(raw.store, context.baseDir),
+    workspaceId: raw.workspaceId,
+    serviceKey: serviceKey as KeyObject,
+    webhookKey,
+    webhookEndpoints: (raw.webhooks?.endpoints ?? []).map((endpoint) => ({
+      url: endpoint.url,
+      events: endpoint.events,
+      version: endpoint.version,
+    })),
+    evmChainId: raw.evmChainId === undefined ? undefined : BigInt(raw.evmChainId),
+    usdPrices: Object.fromEntries(Object.entries(raw.assets).map(([id, asset]) => [id, asset.usdPrice])),
+    adminQuorum: raw.policy.adminQuorum,
+    signingBudgetMs: budget ?? 120_000,
+    limits: compileLimits(raw.limits, context),
+    logLevel: raw.logLevel,
+  }
+}
+
+export const hubConfigCompiler: ConfigCompiler<typeof RawHubConfigSchema, HubConfig> = {
+  schema: RawHubConfigSchema,
+  envOverrides: { listen: 'COUNTERSIGN_LISTEN', store: 'COUNTERSIGN_STORE' },
+  compile: compileHub,
+}
+
+/** Reads and checks `hub.yaml`; throws `ConfigInvalid` naming every problem with its line and fix. */
+export function loadHubConfig(path: string, env: NodeJS.ProcessEnv = process.env): HubConfig {
+  return loadConfig(hubConfigCompiler, path, env)
+}
