@@ -58,3 +58,5 @@ export {
   StoreUnavailable,
   VoteRefused,
 } from './errors.js'
+export { openCloudLog, CLOUD_LOG_MIGRATIONS } from './cloud-log/index.js'
+export type { AuthorizedSigning, CloudLog, RecordOutcome } from './cloud-log/index.js'
