@@ -27,7 +27,7 @@ export class RunningJob {
 
   /** Runs until the session finishes, fails, idles `idleMs` without an inbound message, or is cancelled. */
   attach<R>(mpc: MpcSession<R>, clock: Clock, idleMs: number): Promise<R> {
-    this.mpc = mpc as MpcSession<unknown>
+    this.mpc = mpc
     const outcome = new Promise<R>((resolve, reject) => {
       this.settle = { resolve: (result) => resolve(result as R), reject }
     })

@@ -107,7 +107,7 @@ export class FakeHub {
 
   /** Sends a job to each of its holders. */
   async startJob(kind: 'keygen' | 'sign', body: KeygenBody | SignBody): Promise<void> {
-    for (const to of body.holders) await this.post(this.message(to, kind, body as never))
+    for (const to of body.holders) await this.post(this.message(to, kind, body))
   }
 
   /** Waits until `count` results of `job` are in (or fails after `timeoutMs`). */

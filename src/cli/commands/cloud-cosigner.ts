@@ -8,7 +8,10 @@ async function start(context: ProgramContext, options: { readonly config: string
   const signals = captureSignals()
   try {
     const config = loadCloudCosignerConfig(options.config, context.io.env)
-    const log = createServiceLogger({ service: `cloud-cosigner:${config.party.name}`, level: config.logLevel })
+    const log = createServiceLogger({
+      service: `cloud-cosigner:${config.party.name}`,
+      level: config.logLevel,
+    })
     exitOnFatalError(log)
     context.io.err(`Countersign cloud co-signer ${config.party.name} starting (pid ${process.pid})`)
     const cosigner = await startCloudCosigner(config, { logger: log })
