@@ -52,16 +52,8 @@ export const cloudCosignerConfig: ConfigCompiler<typeof RawSchema, CloudCosigner
   compile(raw, context) {
     const hubUrl = compileHubUrl(raw.hub, context)
     const refreshToken = compileRefreshToken(raw, context)
-    const hubKey = context.attempt(
-      'hubKey',
-      "give the file holding the hub's service public key as a JWK ({ kty: OKP, crv: Ed25519, x }), as `countersign hub init` wrote it",
-      () => readHubKey(resolvePath(raw.hubKey, context.baseDir)),
-    )
-    const party = context.attempt(
-      'partyKey',
-      "give this cloud co-signer's X25519 private key as a PEM file (PKCS#8), the key whose public half the hub registered",
-      () => readPartyKey(raw.party, readKeyText(raw.partyKey, context.baseDir)),
-    )
+    const hubKey = compileHubKey(resolvePath(raw.hubKey, context.baseDir), context)
+    const party = compilePartyKey(raw, context)
     const sessionIdleMs = context.attempt('sessionIdle', 'write a duration, e.g. 60s', () =>
       parseDuration(raw.sessionIdle),
     )
@@ -120,27 +112,47 @@ function compileRefreshToken(raw: RawConfig, context: CompileContext): string | 
   }
   if (raw.refreshToken !== undefined) return raw.refreshToken
   const file = resolvePath(raw.refreshTokenFile as string, context.baseDir)
-  return context.attempt('refreshTokenFile', 'give a readable file holding the refresh token', () => {
-    const token = readFileSync(file, 'utf8').trim()
-    if (token.length === 0) throw new Error(`${file} is empty`)
-    return token
-  })
+  const fix = 'give a readable file holding the refresh token `countersign hub init` wrote'
+  const token = context.attempt('refreshTokenFile', fix, () => readFileSync(file, 'utf8').trim())
+  if (token === '') context.problem('refreshTokenFile', `${file} is empty`, fix)
+  return token
 }
 
 const HubJwkSchema = z.object({ kty: z.literal('OKP'), crv: z.literal('Ed25519'), x: z.string().min(1) })
+const HUB_KEY_FIX =
+  "give the file holding the hub's service public key as a JWK ({ kty: OKP, crv: Ed25519, x }), as `countersign hub init` wrote it"
 
-function readHubKey(file: string): KeyObject {
-  const jwk = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>
-  if ('d' in jwk) throw new Error(`${file} holds a private key: give the hub's public key only`)
+function compileHubKey(file: string, context: CompileContext): KeyObject | undefined {
+  const jwk = context.attempt('hubKey', HUB_KEY_FIX, () => JSON.parse(readFileSync(file, 'utf8')) as unknown)
+  if (jwk === undefined) return undefined
+  if (typeof jwk === 'object' && jwk !== null && 'd' in jwk) {
+    context.problem('hubKey', `${file} holds a private key`, "give the hub's public key only (no `d`)")
+    return undefined
+  }
   const parsed = HubJwkSchema.safeParse(jwk)
-  if (!parsed.success) throw new Error(`${file} is not an Ed25519 public JWK ({ kty: OKP, crv: Ed25519, x })`)
-  return createPublicKey({ key: parsed.data, format: 'jwk' })
+  if (!parsed.success) {
+    context.problem('hubKey', `${file} is not an Ed25519 public JWK`, HUB_KEY_FIX)
+    return undefined
+  }
+  return context.attempt('hubKey', HUB_KEY_FIX, () => createPublicKey({ key: parsed.data, format: 'jwk' }))
 }
 
-function readPartyKey(name: string, pem: string): PartyKeys {
-  const privateKey = createPrivateKey(pem)
-  if (privateKey.asymmetricKeyType !== 'x25519')
-    throw new Error(`the party key is ${privateKey.asymmetricKeyType ?? 'not an asymmetric key'}, not X25519`)
+const PARTY_KEY_FIX =
+  "give this cloud co-signer's X25519 private key as a PEM file (PKCS#8), the key whose public half the hub registered"
+
+function compilePartyKey(raw: RawConfig, context: CompileContext): PartyKeys | undefined {
+  const privateKey = context.attempt('partyKey', PARTY_KEY_FIX, () =>
+    createPrivateKey(readKeyText(raw.partyKey, context.baseDir)),
+  )
+  if (privateKey === undefined) return undefined
+  if (privateKey.asymmetricKeyType !== 'x25519') {
+    context.problem(
+      'partyKey',
+      `is a ${privateKey.asymmetricKeyType ?? 'symmetric'} key, not X25519`,
+      PARTY_KEY_FIX,
+    )
+    return undefined
+  }
   const { x } = createPublicKey(privateKey).export({ format: 'jwk' })
-  return { name, privateKey, publicKey: new Uint8Array(Buffer.from(x ?? '', 'base64url')) }
+  return { name: raw.party, privateKey, publicKey: new Uint8Array(Buffer.from(x ?? '', 'base64url')) }
 }
