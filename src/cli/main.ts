@@ -68,6 +68,11 @@ export const COMMANDS: readonly LazyCommand[] = [
     load: async () => (await import('./commands/conformance.js')).registerConformanceCommands,
   },
   {
+    name: 'cloud-cosigner',
+    summary: 'a cloud co-signer: signs only what the hub authorized, each message hash once',
+    load: async () => (await import('./commands/cloud-cosigner.js')).registerCloudCosignerCommands,
+  },
+  {
     name: 'policy',
     summary: 'Check, test and explain policy files',
     load: async () => {

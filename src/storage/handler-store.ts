@@ -119,7 +119,7 @@ export const HANDLER_MIGRATIONS: readonly Migration[] = [
 const MAX_DECISIONS_PER_BATCH = 256
 
 /** Wraps every database failure so callers can fail closed on one error type. */
-async function guarded<T>(what: string, work: () => Promise<T>): Promise<T> {
+export async function guarded<T>(what: string, work: () => Promise<T>): Promise<T> {
   try {
     return await work()
   } catch (error) {

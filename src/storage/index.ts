@@ -137,3 +137,5 @@ export type {
 // The hash-chained audit log, for services that keep their own (the hub).
 export { AUDIT_MIGRATIONS, appendEvents as appendAuditEvents, readAudit, verifyChain } from './audit/index.js'
 export type { AuditEvent, HubAuditEventType } from './audit/index.js'
+export { openCloudLog, CLOUD_LOG_MIGRATIONS } from './cloud-log/index.js'
+export type { AuthorizedSigning, CloudLog, RecordOutcome } from './cloud-log/index.js'

@@ -11,7 +11,7 @@ import {
   type RoundStep,
 } from '../../src/mpc/index.js'
 import type { CrashSignerArguments, CrashSignerReply } from './crash-signer.js'
-import { FilePresignatureStore } from './file-presignature-store.js'
+import { FilePresignatureStore } from '../../src/link/index.js'
 
 const SCRIPT = new URL('./crash-signer.ts', import.meta.url).pathname
 

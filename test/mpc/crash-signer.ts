@@ -14,7 +14,7 @@ import {
   type EddsaKeyShare,
   type RoundParty,
 } from '../../src/mpc/index.js'
-import { FilePresignatureStore } from './file-presignature-store.js'
+import { FilePresignatureStore } from '../../src/link/index.js'
 
 export interface CrashSignerArguments {
   readonly algorithm: 'ecdsa' | 'eddsa'

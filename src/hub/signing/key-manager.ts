@@ -12,6 +12,7 @@ import {
   type StorageDatabase,
 } from '../../storage/index.js'
 import { CLOUD_PARTIES, type LinkHub } from '../link/index.js'
+import { resultText } from './result-field.js'
 import { AVAILABILITY_WINDOW_MS } from './signer-directory.js'
 
 /**
@@ -90,11 +91,11 @@ export class KeyManager {
       }
       const job = await link.waitForJob(id, signal)
       if (job.state !== 'done') {
-        log.warn({ party, algorithm, reason: job.result?.reason }, 'key generation failed')
+        log.warn({ party, algorithm, reason: resultText(job.result, 'reason') }, 'key generation failed')
         return
       }
-      const publicKey = String(job.result?.publicKey ?? '')
-      const chainCode = String(job.result?.chainCode ?? '')
+      const publicKey = resultText(job.result, 'publicKey')
+      const chainCode = resultText(job.result, 'chainCode')
       try {
         await db.write(async (session) => {
           await putWorkspaceKey(session, { algorithm, publicKey, chainCode }, clock.now())

@@ -4,6 +4,7 @@ import type { LinkJob } from '../../storage/index.js'
 import { signAuthorization } from '../cloud/index.js'
 import { CLOUD_PARTIES, type LinkHub } from '../link/index.js'
 import type { SignJobRequest, SignOutcome, SigningService } from '../pipeline/ports.js'
+import { resultText } from './result-field.js'
 
 /**
  * One signing attempt over the co-signer link: an authorization the cloud co-signers check (every message,
@@ -33,11 +34,11 @@ function outcomeOf(jobs: readonly LinkJob[]): SignOutcome {
   if (declined !== undefined)
     return {
       outcome: 'declined',
-      reason: `${String(declined.result?.from ?? 'a holder')}: ${String(declined.result?.reason ?? 'no reason given')}`,
+      reason: `${resultText(declined.result, 'from', 'a holder')}: ${resultText(declined.result, 'reason', 'no reason given')}`,
     }
   const failed = jobs.find((job) => job.state !== 'done')
   if (failed !== undefined)
-    return { outcome: 'failed', reason: String(failed.result?.reason ?? 'a signing session failed') }
+    return { outcome: 'failed', reason: resultText(failed.result, 'reason', 'a signing session failed') }
   return { outcome: 'signed', signatures: jobs.map((job) => job.result?.signature) }
 }
 

@@ -17,6 +17,8 @@ export type AuditEventType =
   | 'integrity-alert'
   | 'approver-added'
   | 'approver-removed'
+  /** A cloud co-signer's record of an authorization it acts on (src/storage/cloud-log). */
+  | 'cloud-authorization'
   | HubAuditEventType
 
 /** The hub's events: every state-changing API call, policy match, status change, vote and signature. */

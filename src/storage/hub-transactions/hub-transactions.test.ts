@@ -141,7 +141,7 @@ describe.each(testDatabases)('hub transactions on $name', (database) => {
     expect(await db.read((r) => readTransactionVotes(r, 'a'))).toEqual([
       { userId: 'u1', vote: 'APPROVED', at: T0 },
     ])
-    const key = { algorithm: 'ECDSA_SECP256K1', publicKey: '02ab', chainCode: '00' }
+    const key = { algorithm: 'MPC_ECDSA_SECP256K1', publicKey: '02ab', chainCode: '00' }
     await db.write((s) => putWorkspaceKey(s, key, T0))
     await db.write((s) => putWorkspaceKey(s, key, T0 + 1))
     await expect(

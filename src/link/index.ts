@@ -1,0 +1,26 @@
+/**
+ * The party side of the co-signer ↔ hub link (docs/cosigner-protocol.md): the transport (HTTP, or any
+ * other that keeps its semantics), verification and dedupe of the hub's signed mailbox messages, the
+ * runner that turns jobs into MPC sessions and results, and a party's durable local stores.
+ */
+export { algorithmSuites, type AlgorithmSuite, type Engines, type WireSignature } from './algorithms.js'
+export { backoffDelay, DEFAULT_BACKOFF, type Backoff } from './backoff.js'
+export { LINK_ERRORS, LinkError, type LinkErrorCode } from './errors.js'
+export { FilePresignatureStore } from './file-presignature-store.js'
+export { algorithmOf, FileKeyShareStore, type KeyShare, type KeyShareStore } from './key-share-store.js'
+export { hubKeyFromJwk, RecentIds, verifyLinkMessage, type MessageCheck } from './messages.js'
+export {
+  PartyRunner,
+  type JobDecision,
+  type JobGate,
+  type LinkLogger,
+  type PartyRunnerOptions,
+} from './party-runner.js'
+export { PhasedParty } from './phased-party.js'
+export {
+  HttpLinkTransport,
+  type HttpLinkTransportOptions,
+  type LinkTransport,
+  type TokenResponse,
+  type WireEnvelope,
+} from './transport.js'
