@@ -13,7 +13,7 @@ export interface SigningPlan {
 }
 
 /** ECDSA signs a 32-byte digest as given; EdDSA signs the content bytes themselves. */
-function checkContent(algorithm: SigningAlgorithm, content: string, index: number): void {
+export function checkContent(algorithm: SigningAlgorithm, content: string, index: number): void {
   if (algorithm === 'MPC_ECDSA_SECP256K1' && content.length !== 64)
     throw new RangeError(
       `message ${index}: an ECDSA content is a 32-byte digest (64 hex characters), got ${content.length / 2} bytes`,

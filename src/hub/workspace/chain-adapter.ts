@@ -11,8 +11,10 @@ import {
   publicKeyInfo,
   requireAddress,
   signedMessage,
+  validateAddress,
   vaultAddress,
   verifySignature,
+  type AddressCheck,
   type AssetRegistry,
   type ChainAsset,
   type RawSignature,
@@ -87,6 +89,15 @@ export class WorkspaceChains implements AddressBook, TransactionChain {
     if (asset === undefined)
       throw new HubApiError(404, API_CODES.assetNotFound, `Asset ${assetId} is not supported by this hub`)
     return asset
+  }
+
+  validateDestination(assetId: string, address: string): AddressCheck {
+    return validateAddress(this.chainAsset(assetId), address)
+  }
+
+  /** Throws ChainError when `amount` is not a positive amount of the asset (precision included). */
+  checkAmount(assetId: string, amount: string): void {
+    parseAmount(this.chainAsset(assetId), amount, { positive: true })
   }
 
   // ——— AddressBook ———
