@@ -68,6 +68,16 @@ export const COMMANDS: readonly LazyCommand[] = [
     load: async () => (await import('./commands/conformance.js')).registerConformanceCommands,
   },
   {
+    name: 'hub',
+    summary: 'the workspace hub: a Fireblocks-compatible REST API, policy, and the co-signers it drives',
+    load: async () => (await import('./commands/hub.js')).registerHubCommands,
+  },
+  {
+    name: 'cosigner',
+    summary: "the co-signer daemon: an API user's share of every signature, after its callback handler",
+    load: async () => (await import('./commands/cosigner.js')).registerCosignerCommands,
+  },
+  {
     name: 'cloud-cosigner',
     summary: 'a cloud co-signer: signs only what the hub authorized, each message hash once',
     load: async () => (await import('./commands/cloud-cosigner.js')).registerCloudCosignerCommands,

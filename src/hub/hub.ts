@@ -105,7 +105,8 @@ export async function openHubStore(url: string, clock: Clock): Promise<StorageDa
   return db
 }
 
-function auditWith(clock: Clock) {
+/** The hub's audit chain: one hash-chained entry per event, inside the caller's write. */
+export function hubAudit(clock: Clock) {
   return (session: WriteSession, event: string, body: Record<string, unknown>) =>
     appendAuditEvents(session, [
       {
@@ -145,7 +146,7 @@ export async function createHub(config: HubConfig, options: HubOptions): Promise
   const clock = options.clock ?? systemClock
   const log = options.log
   const db = await openHubStore(config.storeUrl, clock)
-  const audit = auditWith(clock)
+  const audit = hubAudit(clock)
   const keys = new WorkspaceKeys(db)
   const chains = new WorkspaceChains({
     registry: assetRegistry(config.evmChainId === undefined ? {} : { evmChainId: config.evmChainId }),

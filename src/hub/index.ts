@@ -15,3 +15,9 @@ export {
   type CloudCosignerOptions,
   type RunningCloudCosigner,
 } from './cloud/index.js'
+export { createHub, HUB_MIGRATIONS, openHubStore, type Hub, type HubOptions } from './hub.js'
+export { hubConfigCompiler, loadHubConfig, type HubConfig } from './config.js'
+export { initWorkspace, STARTER_POLICY, type InitOptions, type InitResult } from './init.js'
+export { hubLogger, pairingTokenFromStore, startHub, type RunningHub } from './service.js'
+export { HUB_ERRORS, type HubErrorCode } from './errors.js'
+export { HubApiError } from './rest/api-error.js'

@@ -46,10 +46,13 @@ export async function registerApiUser(
   database: StorageDatabase,
   input: NewApiUser,
   now: number,
+  options: { readonly allowOwner?: boolean } = {},
 ): Promise<ApiUserRecord> {
   const name = input.name.trim()
   if (name.length === 0 || name.length > 200) throw invalid('name must hold 1 to 200 characters')
-  if (!(API_USER_ROLES as readonly string[]).includes(input.role)) {
+  // The Owner is created once, by `hub init` on the workspace's own store; never through the API.
+  const owner = options.allowOwner === true && input.role === 'OWNER'
+  if (!owner && !(API_USER_ROLES as readonly string[]).includes(input.role)) {
     throw invalid(`role must be one of ${API_USER_ROLES.join(', ')}`)
   }
   const user: ApiUserRecord = {

@@ -9,6 +9,28 @@ import { ADMINS, SIGNING_ROLES, type HubRouteConfig, type Role } from './roles.j
  * valid one hour, for an enabled Signer or Admin API user — the only roles that hold key shares. A new
  * token for an API user already paired re-enrols it: once used, the previous refresh token stops working.
  */
+/** The pairing token of `userId`, with the API user as `POST …/pairing_token` answers; 4xx HubApiError otherwise. */
+export async function issuePairingToken(db: StorageDatabase, link: LinkHub, userId: string) {
+  const user = await db.read((reader) => findApiUser(reader, userId))
+  if (user === undefined || !user.enabled)
+    throw new HubApiError(404, API_CODES.notFound, `no enabled API user ${userId}`)
+  if (!SIGNING_ROLES.includes(user.role as Role))
+    throw new HubApiError(
+      400,
+      API_CODES.validation,
+      `API user ${user.id} is a ${user.role}: only Signer and Admin API users can be paired with a co-signer`,
+    )
+  return {
+    id: user.id,
+    name: user.name,
+    role: user.role,
+    enabled: user.enabled,
+    userType: 'API',
+    status: 'PENDING_DEVICE_PAIRING',
+    pairingToken: await link.issuePairingToken(user.id),
+  }
+}
+
 export function pairingRoutes(options: {
   readonly db: StorageDatabase
   readonly link: LinkHub
@@ -18,26 +40,7 @@ export function pairingRoutes(options: {
     app.post<{ Params: { userId: string } }>(
       '/v1/management/api_users/:userId/pairing_token',
       config,
-      async (request) => {
-        const user = await options.db.read((db) => findApiUser(db, request.params.userId))
-        if (user === undefined || !user.enabled)
-          throw new HubApiError(404, API_CODES.notFound, `no enabled API user ${request.params.userId}`)
-        if (!SIGNING_ROLES.includes(user.role as Role))
-          throw new HubApiError(
-            400,
-            API_CODES.validation,
-            `API user ${user.id} is a ${user.role}: only Signer and Admin API users can be paired with a co-signer`,
-          )
-        return {
-          id: user.id,
-          name: user.name,
-          role: user.role,
-          enabled: user.enabled,
-          userType: 'API',
-          status: 'PENDING_DEVICE_PAIRING',
-          pairingToken: await options.link.issuePairingToken(user.id),
-        }
-      },
+      (request) => issuePairingToken(options.db, options.link, request.params.userId),
     )
   }
 }
