@@ -41,10 +41,17 @@ async function pair(context: ProgramContext, options: PairOptions): Promise<numb
   return ExitCode.ok
 }
 
+const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
+type LogLevel = (typeof LEVELS)[number]
+
 async function start(
   context: ProgramContext,
   options: { readonly dir: string; readonly logLevel: string },
 ): Promise<number> {
+  if (!(LEVELS as readonly string[]).includes(options.logLevel)) {
+    context.io.err(`countersign: --log-level must be one of ${LEVELS.join(', ')}`)
+    return ExitCode.usage
+  }
   const signals = captureSignals()
   try {
     const log = createServiceLogger({
