@@ -80,7 +80,7 @@ async function ownerCsr(options: InitOptions): Promise<{ csrPem: string; keyPath
   const pair = await generateRsaKeyPair()
   const keyPath = join(options.dir, 'owner.key')
   await writePrivateKeyFile(keyPath, pair.privateKeyPem)
-  const csrPem = createCsr(pair.privateKey, `CN=${options.ownerName ?? 'workspace owner'}`)
+  const csrPem = createCsr(pair.privateKey, [{ type: 'CN', value: options.ownerName ?? 'workspace owner' }])
   await writePublicFile(join(options.dir, 'owner.csr'), csrPem)
   return { csrPem, keyPath }
 }

@@ -25,6 +25,8 @@ export function spawnCli(args: readonly string[], cwd: string, env: NodeJS.Proce
     child.stderr.on('data', onData)
     child.on('exit', (code) => reject(new Error(`exited with ${code} before listening:\n${output}`)))
   })
+  // A process that never listens (a co-signer, a cloud co-signer) leaves `listening` pending or rejected unread.
+  listening.catch(() => undefined)
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))
   return { child, output: () => output, listening, exited }
 }

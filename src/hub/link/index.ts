@@ -341,7 +341,11 @@ export class LinkHub {
     return cancelled
   }
 
-  /** `POST /cosigner/v1/results`: the first outcome that passes `verifyResult` (for `done`) finishes the job. */
+  /**
+   * `POST /cosigner/v1/results`: the first outcome that passes `verifyResult` (for `done`) finishes a sign
+   * job. A key generation is done only once every holder reported its share stored, with the same public key
+   * and chain code — so no signature is asked of a holder still writing its share; a disagreement fails it.
+   */
   async submitResult(
     sender: string,
     request: ResultRequest,
@@ -354,12 +358,32 @@ export class LinkHub {
     const result: LinkResult = { ...request, from: sender }
     if (request.outcome === 'done' && this.#verifyResult && !(await this.#verifyResult(job, result)))
       throw refused(422, LINK_CODES.resultRejected, `the result for job ${job.id} does not verify`)
-    const recorded = await this.#store.finishJob(job.id, request.outcome, result)
+    const finish = await this.#finishing(job, result)
+    if (finish === undefined) return { state: 'pending', recorded: true }
+    const recorded = await this.#store.finishJob(job.id, finish.outcome, finish.result)
     if (recorded) this.#wakeups.wake(jobKey(job.id))
     return {
       state: recorded ? request.outcome : ((await this.#store.job(job.id))?.state ?? job.state),
       recorded,
     }
+  }
+
+  /** How a result finishes its job; `undefined` while a key generation waits for other holders. */
+  async #finishing(
+    job: LinkJob,
+    result: LinkResult,
+  ): Promise<
+    { outcome: LinkJob['state'] & ResultRequest['outcome']; result: Record<string, unknown> } | undefined
+  > {
+    if (job.kind !== 'keygen' || result.outcome !== 'done') return { outcome: result.outcome, result }
+    const reports = await this.#store.reportJob(job.id, result.from, result)
+    if (reports.length < job.holders.length) return undefined
+    const agree = reports.every(
+      (report) => report.publicKey === result.publicKey && report.chainCode === result.chainCode,
+    )
+    return agree
+      ? { outcome: 'done', result }
+      : { outcome: 'failed', result: { reason: 'the holders report different public keys or chain codes' } }
   }
 
   jobResult(jobId: string): Promise<LinkJob | undefined> {

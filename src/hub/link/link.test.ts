@@ -432,6 +432,53 @@ describe.each(testDatabases)('the co-signer link on $name', (database: TestDatab
       expect(await hub.hub.jobResult(job.id)).toEqual(finished)
     })
 
+    it('finishes a key generation only once every holder reported the same key', async () => {
+      const hub = await hubOn()
+      const tokens = await enrolHolders(hub)
+      const keygen = {
+        kind: 'keygen' as const,
+        algorithm: 'MPC_EDDSA_ED25519' as const,
+        holders: ['cloud1', 'cloud2', 'user-1'] as const,
+      }
+      const job = await hub.hub.startJob({ ...keygen, session: session() })
+      const report = (token: string | undefined, publicKey = 'aa'.repeat(32)) =>
+        ok(
+          call(
+            hub,
+            'POST',
+            '/results',
+            { job: job.id, outcome: 'done', publicKey, chainCode: 'cc'.repeat(32) },
+            token,
+          ),
+        )
+      await report(tokens['cloud1'])
+      await report(tokens['cloud1'])
+      await report(tokens['cloud2'])
+      expect((await hub.hub.jobResult(job.id))?.state).toBe('pending')
+      await report(tokens['user-1'])
+      expect(await hub.hub.jobResult(job.id)).toMatchObject({
+        state: 'done',
+        result: { publicKey: 'aa'.repeat(32) },
+      })
+
+      const split = await hub.hub.startJob({ ...keygen, session: session() })
+      for (const [holder, key] of [
+        ['cloud1', 'aa'],
+        ['cloud2', 'aa'],
+        ['user-1', 'bb'],
+      ] as const)
+        await ok(
+          call(
+            hub,
+            'POST',
+            '/results',
+            { job: split.id, outcome: 'done', publicKey: key.repeat(32), chainCode: 'cc'.repeat(32) },
+            tokens[holder],
+          ),
+        )
+      expect((await hub.hub.jobResult(split.id))?.state).toBe('failed')
+    })
+
     it('stops waiting for a job when the signal aborts', async () => {
       const hub = await hubOn()
       await enrolHolders(hub)

@@ -31,6 +31,8 @@ export interface HubLinkTables {
     updated_at: number
   }
   hub_link_job_sessions: { session: string; job_id: string }
+  /** Each holder's report on a job that needs all of them (a key generation). */
+  hub_link_job_reports: { job_id: string; holder: string; result_json: string; at: number }
 }
 
 export const HUB_LINK_MIGRATIONS: readonly Migration[] = [
@@ -93,6 +95,20 @@ export const HUB_LINK_MIGRATIONS: readonly Migration[] = [
         .createTable('hub_link_job_sessions')
         .addColumn('session', 'text', (column) => column.primaryKey())
         .addColumn('job_id', 'text', (column) => column.notNull())
+        .execute()
+    },
+  },
+  {
+    owner: 'hub-link',
+    name: '0002_job_reports',
+    up: async (db) => {
+      await db.schema
+        .createTable('hub_link_job_reports')
+        .addColumn('job_id', 'text', (column) => column.notNull())
+        .addColumn('holder', 'text', (column) => column.notNull())
+        .addColumn('result_json', 'text', (column) => column.notNull())
+        .addColumn('at', 'bigint', (column) => column.notNull())
+        .addPrimaryKeyConstraint('hub_link_job_reports_pk', ['job_id', 'holder'])
         .execute()
     },
   },

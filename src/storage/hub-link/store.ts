@@ -1,5 +1,6 @@
 import type { Clock } from '../../core/index.js'
-import type { StorageDatabase } from '../database/index.js'
+import { tables, type StorageDatabase } from '../database/index.js'
+import type { HubLinkTables } from './schema.js'
 import {
   finishJob,
   insertJob,
@@ -124,6 +125,28 @@ export class HubLinkStore {
       if (!(await finishJob(db, id, outcome, result, now))) return false
       await postMessages(db, messages, now)
       return true
+    })
+  }
+
+  /**
+   * Records `holder`'s successful report on a job that needs every holder's (once per holder; a repeat is
+   * ignored) and returns all reports so far, so the caller finishes the job once each holder reported.
+   */
+  reportJob(id: string, holder: string, result: Record<string, unknown>): Promise<Record<string, unknown>[]> {
+    return this.#database.write(async ({ db }) => {
+      const typed = tables<HubLinkTables>(db)
+      await typed
+        .insertInto('hub_link_job_reports')
+        .values({ job_id: id, holder, result_json: JSON.stringify(result), at: this.#clock.now() })
+        .onConflict((conflict) => conflict.doNothing())
+        .execute()
+      const rows = await typed
+        .selectFrom('hub_link_job_reports')
+        .select('result_json')
+        .where('job_id', '=', id)
+        .orderBy('holder')
+        .execute()
+      return rows.map((row) => JSON.parse(row.result_json) as Record<string, unknown>)
     })
   }
 }
