@@ -228,7 +228,15 @@ export async function createHub(config: HubConfig, options: HubOptions): Promise
     policyRoutes(governance),
     webhookRoutes({ db, clock, log }),
   ]
-  await app.register(restAuthentication({ database: db, routes, clock, log }))
+  await app.register(
+    restAuthentication({
+      database: db,
+      routes,
+      clock,
+      log,
+      audit: (event, body) => db.write((session) => audit(session, event, body)),
+    }),
+  )
   await app.register(linkRoutes(link))
   if (signingKey !== undefined) await app.register(webhookJwksRoute([signingKey]))
 

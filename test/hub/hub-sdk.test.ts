@@ -11,6 +11,7 @@ import { sha256 } from '@noble/hashes/sha2.js'
 import { TransactionStateEnum, type Fireblocks, type TransactionResponse } from '@fireblocks/ts-sdk'
 import { parseTransaction, recoverAddress, recoverTransactionAddress, type Hex } from 'viem'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { readAudit, verifyChain } from '../../src/storage/index.js'
 import { startWorkspace, until, type ApiUser, type Workspace } from './workspace.js'
 
 const TERMINAL = new Set(['COMPLETED', 'FAILED', 'BLOCKED', 'REJECTED', 'CANCELLED', 'TIMEOUT'])
@@ -209,5 +210,22 @@ describe('the hub through the official @fireblocks/ts-sdk', () => {
     const a = await fireblocks.transactions.createTransaction(request)
     const b = await fireblocks.transactions.createTransaction(request)
     expect(b.data.id).toBe(a.data.id)
+  })
+
+  it('keeps every state-changing call, policy match, status change and signature in a verifying audit chain', async () => {
+    const db = workspace.hub.hub.db
+    const read = <T>(work: Parameters<typeof db.read<T>>[0]) => db.read(work)
+    expect(await verifyChain(read)).toMatchObject({ ok: true })
+    const events: string[] = []
+    for await (const entry of readAudit(read)) events.push(entry.event)
+    for (const event of [
+      'policy-bootstrap',
+      'api-call',
+      'transaction-created',
+      'policy-match',
+      'transaction-status',
+      'signature',
+    ])
+      expect(events).toContain(event)
   })
 })

@@ -32,6 +32,8 @@ export interface RestAuthenticationOptions {
   /** Tolerated clock difference on `iat` and `exp` (default 5 s). */
   readonly clockSkewSeconds?: number
   readonly log?: RestAuthLog
+  /** Records each state-changing call that succeeded (the hub's audit chain). */
+  readonly audit?: (event: 'api-call', body: Record<string, unknown>) => Promise<void>
 }
 
 /** −8, the documented code of a role failure (hub-api.md §2.5), answered with 401 as Fireblocks does. */
@@ -40,6 +42,7 @@ export function insufficientPermissions(): HubApiError {
 }
 
 const NONCE_PURGE_INTERVAL_MS = 60_000
+const CHANGING_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
 const SILENT_LOG: RestAuthLog = { warn: () => {}, error: () => {} }
 
 /** The IPv4 address of an IPv4-mapped IPv6 address (`::ffff:127.0.0.1`), as a dual-stack listener reports it. */
@@ -191,6 +194,25 @@ export function restAuthentication(options: RestAuthenticationOptions): ServiceP
       }
       return payload
     })
+
+    const audit = options.audit
+    if (audit !== undefined)
+      app.addHook('onResponse', async (request, reply) => {
+        if (!CHANGING_METHODS.has(request.method) || reply.statusCode >= 400) return
+        const caller = identified.get(request)
+        try {
+          await audit('api-call', {
+            apiUser: caller?.id ?? null,
+            method: request.method,
+            route: request.routeOptions.url ?? null,
+            params: { ...(request.params as Record<string, string>) },
+            status: reply.statusCode,
+            requestId: reply.getHeader('x-request-id') ?? null,
+          })
+        } catch (error) {
+          log.error({ cause: describeError(error) }, 'could not record an API call in the audit')
+        }
+      })
 
     for (const routes of options.routes) await app.register(routes)
   }
