@@ -20,6 +20,7 @@ import {
   migrate,
   openDatabase,
   readTransaction,
+  VELOCITY_MIGRATIONS,
   vaultStore,
   webhookOutbox,
   type HubAuditEventType,
@@ -62,6 +63,7 @@ import { WorkspaceKeys } from './workspace/workspace-keys.js'
  */
 export const HUB_MIGRATIONS = [
   ...AUDIT_MIGRATIONS,
+  ...VELOCITY_MIGRATIONS,
   ...HUB_AUTH_MIGRATIONS,
   ...HUB_VAULT_MIGRATIONS,
   ...HUB_TRANSACTION_MIGRATIONS,
@@ -172,7 +174,7 @@ export async function createHub(config: HubConfig, options: HubOptions): Promise
     clock,
     log,
     chain: chains,
-    policy: { evaluate: async (request, now) => (await governance.activePolicy()).evaluate(request, now) },
+    policy: { prepare: async (request, now) => (await governance.activePolicy()).prepare(request, now) },
     signers: signerDirectory(db, linkStore, clock),
     signing: new LinkSigningService({
       link,

@@ -139,3 +139,4 @@ export { AUDIT_MIGRATIONS, appendEvents as appendAuditEvents, readAudit, verifyC
 export type { AuditEvent, HubAuditEventType } from './audit/index.js'
 export { openCloudLog, CLOUD_LOG_MIGRATIONS } from './cloud-log/index.js'
 export type { AuthorizedSigning, CloudLog, RecordOutcome } from './cloud-log/index.js'
+export { VELOCITY_MIGRATIONS } from './velocity/index.js'

@@ -1,5 +1,5 @@
 import type { SigningAlgorithm } from '../../protocol/index.js'
-import type { TransactionDecision, TransactionRequest } from '../../policy/index.js'
+import type { PreparedDecision, TransactionDecision, TransactionRequest } from '../../policy/index.js'
 import type { WriteSession } from '../../storage/index.js'
 
 /**
@@ -51,9 +51,12 @@ export interface PreparedTransfer {
   finish(signature: unknown): { readonly signedTransaction: string; readonly txHash: string }
 }
 
-/** The workspace policy in force (published by the Owner and an Admin quorum). */
+/**
+ * The workspace policy in force (published by the Owner and an Admin quorum), prepared for a request: its
+ * velocity series to read, then the decision from their figures.
+ */
 export interface PolicySource {
-  evaluate(request: TransactionRequest, now: Date): Promise<TransactionDecision>
+  prepare(request: TransactionRequest, now: Date): Promise<PreparedDecision<TransactionDecision>>
 }
 
 /** The parties that can sign: customer co-signers' API users with a key set, and whether they are reachable. */

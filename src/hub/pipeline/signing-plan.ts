@@ -81,14 +81,14 @@ export function policyRequest(tx: HubTransaction, plan: SigningPlan, usdPrice: n
     assetId: tx.assetId,
     amount,
     amountUsd: Number(amount) * usdPrice,
-    source: { type: 'VAULT', id: tx.sourceId ?? '' },
+    source: { type: 'VAULT_ACCOUNT', id: tx.sourceId ?? '' },
     destination:
       destination === undefined
         ? // A RAW signature has no destination: never read as a whitelisted one.
           { type: 'NONE', addressType: 'ONE_TIME' }
         : destination.type === 'ONE_TIME_ADDRESS'
           ? { type: 'ONE_TIME_ADDRESS', address, addressType: 'ONE_TIME' }
-          : { type: 'VAULT', id: destination.id, address, addressType: 'INTERNAL' },
+          : { type: 'VAULT_ACCOUNT', id: destination.id, address, addressType: 'INTERNAL' },
     initiator: tx.createdBy,
     ...(typeof request.note === 'string' ? { note: request.note } : {}),
   }

@@ -6,6 +6,7 @@ import { compileTransactionPolicy } from '../../policy/index.js'
 import type { SigningAlgorithm } from '../../protocol/index.js'
 import {
   HUB_TRANSACTION_MIGRATIONS,
+  VELOCITY_MIGRATIONS,
   migrate,
   openDatabase,
   readTransaction,
@@ -92,19 +93,19 @@ describe.each(testDatabases)('the transaction pipeline on $name', (database) => 
   let clock: ManualClock
   let signing: FakeSigning
 
-  async function pipeline(url?: string, available: readonly string[] = ['alice', 'bob']) {
+  async function pipeline(url?: string, available: readonly string[] = ['alice', 'bob'], text = POLICY) {
     const target = url ?? (await database.freshUrl())
     const db = openDatabase(target)
     opened.push(db)
-    await migrate(db, HUB_TRANSACTION_MIGRATIONS, 0)
-    const { policy } = compileTransactionPolicy(POLICY, { readListFile: () => ({ text: '', mtimeMs: 0 }) })
+    await migrate(db, [...VELOCITY_MIGRATIONS, ...HUB_TRANSACTION_MIGRATIONS], 0)
+    const { policy } = compileTransactionPolicy(text, { readListFile: () => ({ text: '', mtimeMs: 0 }) })
     if (policy === undefined) throw new Error('test policy does not compile')
     const created = new TransactionPipeline({
       db,
       clock,
       log: pino({ level: 'silent' }),
       chain,
-      policy: { evaluate: async (request, now) => policy.evaluate(request, now) },
+      policy: { prepare: async (request, now) => policy.prepare(request, now) },
       signers: { availableSigners: async () => available },
       signing,
       effects: {
@@ -250,5 +251,35 @@ describe.each(testDatabases)('the transaction pipeline on $name', (database) => 
     await Promise.all([first.pipeline.idle(), second.pipeline.idle()])
     expect((await status(first.db, tx.id)).status).toBe('COMPLETED')
     expect(signing.calls).toHaveLength(1)
+  })
+
+  it('reserves velocity with each decision, so a window blocks the transfer that would exceed it', async () => {
+    clock = new ManualClock(1_767_225_600_000)
+    signing = new FakeSigning()
+    const daily = `version: 2
+velocity:
+  - { id: vault_24h, window: 24h, group_by: [source.id], metrics: [sum_usd] }
+rules:
+  - id: daily-limit
+    when: velocity.vault_24h.sum_usd + amount_usd > 5000.0
+    action: BLOCK
+    reason: over the vault's daily 5,000 USD
+  - id: within
+    match: { source.type: [VAULT_ACCOUNT] }
+    action: ALLOW
+`
+    const { pipeline: p, db } = await pipeline(undefined, ['alice'], daily)
+    const outcomes: string[] = []
+    for (let i = 0; i < 3; i++) {
+      const tx = await p.create(transfer('1'))
+      await p.idle()
+      outcomes.push((await status(db, tx.id)).status)
+    }
+    // 2,000 USD each: 0 + 2,000 and 2,000 + 2,000 pass; 4,000 + 2,000 is over the window.
+    expect(outcomes).toEqual(['COMPLETED', 'COMPLETED', 'BLOCKED'])
+    clock.advance(25 * 3_600_000)
+    const nextDay = await p.create(transfer('1'))
+    await p.idle()
+    expect((await status(db, nextDay.id)).status).toBe('COMPLETED')
   })
 })

@@ -1,9 +1,12 @@
 import { randomUUID } from 'node:crypto'
 import type { Clock } from '../../core/index.js'
 import { describeError } from '../../service/index.js'
-import type { TransactionDecision } from '../../policy/index.js'
+import type { PreparedDecision, TransactionDecision } from '../../policy/index.js'
 import {
   insertTransaction,
+  lockTransaction,
+  readTransactionVelocity,
+  reserveTransactionVelocity,
   readTransaction,
   readTransactionVotes,
   recordTransactionVote,
@@ -216,11 +219,11 @@ export class TransactionPipeline {
 
   private async evaluate(tx: HubTransaction): Promise<HubTransaction | undefined> {
     const now = this.options.clock.now()
-    let decision: TransactionDecision
+    let prepared: PreparedDecision<TransactionDecision>
     let plan: SigningPlan
     try {
       plan = await signingPlan(tx, this.options.chain)
-      decision = await this.options.policy.evaluate(
+      prepared = await this.options.policy.prepare(
         policyRequest(tx, plan, this.options.usdPrice(tx.assetId)),
         new Date(now),
       )
@@ -235,6 +238,24 @@ export class TransactionPipeline {
         }),
       )
     }
+    return this.options.db.write(async (session) => {
+      // Velocity is read and reserved under the transaction's and its series' locks, in one write.
+      await lockTransaction(session, tx.id)
+      const decision = prepared.decide(await readTransactionVelocity(session, prepared.probes, now))
+      if (decision.action !== 'BLOCK' && decision.reservations !== undefined)
+        await reserveTransactionVelocity(session, tx.id, decision.reservations, now)
+      return this.record(session, tx, decision, plan.detail, now)
+    })
+  }
+
+  /** The policy's verdict as the transaction's next status, with the match in the audit. */
+  private async record(
+    session: WriteSession,
+    tx: HubTransaction,
+    decision: TransactionDecision,
+    planned: Record<string, unknown>,
+    now: number,
+  ): Promise<HubTransaction | undefined> {
     const policy = {
       ruleId: decision.ruleId,
       action: decision.action,
@@ -245,24 +266,22 @@ export class TransactionPipeline {
       version: decision.trace.policy.version,
     }
     const common = { from: ['SUBMITTED'], ruleId: decision.ruleId, at: now }
-    const detail = { ...plan.detail, policy }
-    return this.options.db.write(async (session) => {
-      await this.options.effects.audit(session, 'policy-match', { txId: tx.id, ...policy })
-      if (decision.action === 'BLOCK')
-        return this.move(session, tx.id, {
-          ...common,
-          status: 'BLOCKED',
-          subStatus: 'BLOCKED_BY_POLICY',
-          detail: { ...detail, errorDescription: decision.reason },
-        })
-      if (decision.action === 'REQUIRE_APPROVAL')
-        return this.move(session, tx.id, {
-          ...common,
-          status: 'PENDING_AUTHORIZATION',
-          detail: { ...detail, authorizationInfo: authorizationInfoOf(decision.approvers, []) },
-        })
-      return this.move(session, tx.id, { ...common, status: 'QUEUED', detail })
-    })
+    const detail = { ...planned, policy }
+    await this.options.effects.audit(session, 'policy-match', { txId: tx.id, ...policy })
+    if (decision.action === 'BLOCK')
+      return this.move(session, tx.id, {
+        ...common,
+        status: 'BLOCKED',
+        subStatus: 'BLOCKED_BY_POLICY',
+        detail: { ...detail, errorDescription: decision.reason },
+      })
+    if (decision.action === 'REQUIRE_APPROVAL')
+      return this.move(session, tx.id, {
+        ...common,
+        status: 'PENDING_AUTHORIZATION',
+        detail: { ...detail, authorizationInfo: authorizationInfoOf(decision.approvers, []) },
+      })
+    return this.move(session, tx.id, { ...common, status: 'QUEUED', detail })
   }
 
   /** Claims the transaction for one attempt with the first available designated signer, and signs. */

@@ -4,6 +4,7 @@ export {
   countEarlierTransfers,
   insertTransaction,
   listTransactions,
+  lockTransaction,
   readTransaction,
   readTransactionByExternalId,
   readTransactionHistory,
@@ -20,3 +21,4 @@ export { readTransactionVotes, recordTransactionVote } from './votes.js'
 export type { TransactionVote } from './votes.js'
 export { deleteKeySets, putKeySet, putWorkspaceKey, readKeySets, readWorkspaceKeys } from './keys.js'
 export type { KeySet, WorkspaceKey } from './keys.js'
+export { readTransactionVelocity, reserveTransactionVelocity } from './velocity.js'

@@ -96,6 +96,11 @@ async function appendHistory(session: WriteSession, tx: HubTransaction): Promise
     .execute()
 }
 
+/** Serialises this write with every other one on transaction `id` (take it before any velocity lock). */
+export function lockTransaction(session: WriteSession, id: string): Promise<void> {
+  return session.lock([txLock(id)])
+}
+
 /** Records a new transaction; a second one with the same externalTxId is a conflict, on every replica. */
 export async function insertTransaction(session: WriteSession, tx: HubTransaction): Promise<void> {
   await session.lock([txLock(tx.id)])
