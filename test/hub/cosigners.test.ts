@@ -303,7 +303,7 @@ describe('co-signers API through the official SDK', () => {
       owner.sdk.cosignersBeta.updateCallbackHandler({
         cosignerId: bobCosigner.cosignerId,
         apiKeyId: bob.id,
-        updateCallbackHandlerRequest: { callbackHandler: callbackHandler as { url: string } },
+        updateCallbackHandlerRequest: { callbackHandler },
       }),
     )
     expect(refused).toMatchObject({ status: 400, code: 1400 })
