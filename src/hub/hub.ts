@@ -11,6 +11,7 @@ import {
   appendAuditEvents,
   AUDIT_MIGRATIONS,
   HUB_AUTH_MIGRATIONS,
+  HUB_COSIGNER_MIGRATIONS,
   HUB_LINK_MIGRATIONS,
   HUB_POLICY_MIGRATIONS,
   HUB_TRANSACTION_MIGRATIONS,
@@ -35,6 +36,7 @@ import { signingPlan } from './pipeline/signing-plan.js'
 import { TransactionPipeline } from './pipeline/transaction-pipeline.js'
 import { createPolicyGovernance, type PolicyGovernance } from './policy/index.js'
 import { apiUserRoutes } from './rest/api-user-routes.js'
+import { cosignerCallbackSource, cosignerRoutes } from './rest/cosigner-routes.js'
 import { API_CODES } from './rest/api-error.js'
 import { restAuthentication } from './rest/authenticate.js'
 import { pairingRoutes } from './rest/pairing-routes.js'
@@ -70,6 +72,7 @@ export const HUB_MIGRATIONS = [
   ...HUB_LINK_MIGRATIONS,
   ...HUB_WEBHOOK_MIGRATIONS,
   ...HUB_POLICY_MIGRATIONS,
+  ...HUB_COSIGNER_MIGRATIONS,
 ]
 
 /** How often the hub takes up unfinished work and starts due key generations. */
@@ -229,6 +232,7 @@ export async function createHub(config: HubConfig, options: HubOptions): Promise
     }),
     policyRoutes(governance),
     webhookRoutes({ db, clock, log }),
+    cosignerRoutes({ db, clock, link, parties: linkStore }),
   ]
   await app.register(
     restAuthentication({
@@ -239,7 +243,7 @@ export async function createHub(config: HubConfig, options: HubOptions): Promise
       audit: (event, body) => db.write((session) => audit(session, event, body)),
     }),
   )
-  await app.register(linkRoutes(link))
+  await app.register(linkRoutes(link, { callbackHandler: cosignerCallbackSource(db, clock) }))
   if (signingKey !== undefined) await app.register(webhookJwksRoute([signingKey]))
 
   const background = new AbortController()

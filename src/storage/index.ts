@@ -140,3 +140,14 @@ export type { AuditEvent, HubAuditEventType } from './audit/index.js'
 export { openCloudLog, CLOUD_LOG_MIGRATIONS } from './cloud-log/index.js'
 export type { AuthorizedSigning, CloudLog, RecordOutcome } from './cloud-log/index.js'
 export { VELOCITY_MIGRATIONS } from './velocity/index.js'
+/** The hub's co-signers API: co-signer names, callback handlers per API user, pairing commands. */
+export { hubCosignerStore, HUB_COSIGNER_MIGRATIONS } from './hub-cosigners/index.js'
+export type {
+  CallbackHandlerConfig,
+  CosignerCommand,
+  CosignerRequest,
+  CosignerRequestStatus,
+  CosignerRequestType,
+  HubCosignerStore,
+  StoredCallbackHandler,
+} from './hub-cosigners/index.js'

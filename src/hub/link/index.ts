@@ -50,6 +50,7 @@ export const LINK_CODES = {
   resultRejected: 1510,
   jobClosed: 1511,
   partyNotEnrolled: 1512,
+  noCallbackHandler: 1513,
 } as const
 
 export const CLOUD_PARTIES = ['cloud1', 'cloud2'] as const
@@ -558,8 +559,21 @@ const PollQuerySchema = z.object({
 })
 const AckRequestSchema = z.strictObject({ cursor: Cursor })
 
+/** A co-signer's callback handler as `GET /cosigner/v1/callback` answers it (docs/cosigner-protocol.md). */
+export interface CallbackHandlerAnswer {
+  readonly url: string
+  readonly publicKey?: string
+  readonly cert?: string
+  readonly certPublicKeyHash?: string
+}
+
+export interface LinkRoutesOptions {
+  /** The callback handler set for a party through the co-signers API; without it, none is. */
+  readonly callbackHandler?: (party: LinkParty) => Promise<CallbackHandlerAnswer | undefined>
+}
+
 /** The link's endpoints under `/cosigner/v1/`; answers that are not a success are `{ message, code }`. */
-export function linkRoutes(hub: LinkHub): ServicePlugin {
+export function linkRoutes(hub: LinkHub, options: LinkRoutesOptions = {}): ServicePlugin {
   return async (app) => {
     app.setErrorHandler((error, _request, reply) => {
       if (error instanceof HubApiError) return reply.code(error.statusCode).send(error.body)
@@ -601,6 +615,13 @@ export function linkRoutes(hub: LinkHub): ServicePlugin {
       const party = await hub.authenticate(request.headers.authorization)
       const result = parse(ResultRequestSchema, request.body)
       return { job: result.job, ...(await hub.submitResult(party.name, result)) }
+    })
+    app.get(`${LINK_PATH_PREFIX}/callback`, async (request) => {
+      const party = await hub.authenticate(request.headers.authorization)
+      const handler = await options.callbackHandler?.(party)
+      if (handler === undefined)
+        throw refused(404, LINK_CODES.noCallbackHandler, `no callback handler is set for ${party.name}`)
+      return handler
     })
   }
 }
