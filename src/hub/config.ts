@@ -186,7 +186,10 @@ function checkChains(raw: RawHubConfig, context: CompileContext): void {
       context.problem(
         `chains.${assetId}`,
         `${assetId} is not an EVM asset of the hub`,
-        `broadcasting is for ${[...registry.values()].filter((a) => a.chain === 'evm').map((a) => a.id).join(', ')}`,
+        `broadcasting is for ${[...registry.values()]
+          .filter((a) => a.chain === 'evm')
+          .map((a) => a.id)
+          .join(', ')}`,
       )
     const protocol = unlessRefused(() => new URL(rpcUrl).protocol)
     if (protocol !== 'http:' && protocol !== 'https:')

@@ -44,7 +44,8 @@ export const CHAIN_ERRORS = defineErrorCodes('hub', {
     fix: 'read the node’s message: a transaction it refuses (nonce, fees, funds) fails with it; a method it lacks needs another node',
   },
   CS_CHAIN_NODE_MISMATCH: {
-    meaning: 'the node configured for an asset serves another chain than the one the hub signs for (eth_chainId differs)',
+    meaning:
+      'the node configured for an asset serves another chain than the one the hub signs for (eth_chainId differs)',
     fix: 'point chains.<asset>.rpcUrl at a node of the asset’s chain, or set evmChainId in hub.yaml to the node’s chain',
   },
 })

@@ -99,7 +99,10 @@ export class EvmRpc {
     if (receipt === null) return undefined
     if (receipt.blockNumber === null || receipt.blockNumber === undefined) return undefined
     if (receipt.status !== '0x1' && receipt.status !== '0x0')
-      throw this.unavailable(method, `the receipt's status is ${JSON.stringify(receipt.status)}, not 0x0 or 0x1`)
+      throw this.unavailable(
+        method,
+        `the receipt's status is ${JSON.stringify(receipt.status)}, not 0x0 or 0x1`,
+      )
     return {
       succeeded: receipt.status === '0x1',
       blockNumber: this.quantity(method, receipt.blockNumber),
