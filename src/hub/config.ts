@@ -22,11 +22,14 @@ import {
   type ServerLimits,
   type TlsFiles,
 } from '../service/index.js'
+import { assetRegistry } from './chains/index.js'
+import type { EvmNodeSettings } from './workspace/evm-node.js'
 
 /**
  * `hub.yaml`: where the hub listens, its store (SQLite by default, PostgreSQL for replicas), its Ed25519
  * service key (signs the co-signer link's messages, tokens and signing authorizations), the RSA key that
- * signs webhooks, and the workspace's settings. `countersign hub init` writes one.
+ * signs webhooks, the workspace's settings, and the chain nodes it broadcasts to. `countersign hub init` writes
+ * one.
  */
 const DEFAULT_STORE = 'sqlite:./hub.db'
 
@@ -52,6 +55,15 @@ const RawHubConfigSchema = z.strictObject({
     })
     .optional(),
   evmChainId: z.int().min(1).optional(),
+  chains: z
+    .record(
+      z.string(),
+      z.strictObject({
+        rpcUrl: z.string().describe('http(s) URL of a JSON-RPC node of the chain; ${VAR} for one with a key'),
+        confirmations: z.int().min(1).default(1),
+      }),
+    )
+    .default({}),
   assets: z.record(z.string(), z.strictObject({ usdPrice: z.number().min(0) })).default({}),
   policy: z.strictObject({ adminQuorum: z.int().min(1).default(1) }).default({ adminQuorum: 1 }),
   signing: z.strictObject({ budget: z.string().default('120s') }).default({ budget: '120s' }),
@@ -77,6 +89,8 @@ export interface HubConfig {
   readonly webhookKey: KeyObject | undefined
   readonly webhookEndpoints: readonly WebhookEndpointConfig[]
   readonly evmChainId: bigint | undefined
+  /** The assets the hub broadcasts itself, with their node; the others complete with the signed transaction. */
+  readonly chains: Readonly<Record<string, EvmNodeSettings>>
   readonly usdPrices: Readonly<Record<string, number>>
   readonly adminQuorum: number
   readonly signingBudgetMs: number
@@ -132,6 +146,7 @@ function compileHub(raw: RawHubConfig, context: CompileContext): HubConfig {
         'write e.g. https://example.com/hooks',
       )
   })
+  checkChains(raw, context)
   const budget = unlessRefused(() => parseDuration(raw.signing.budget))
   if (budget === undefined || budget < 1_000)
     context.problem(
@@ -154,11 +169,35 @@ function compileHub(raw: RawHubConfig, context: CompileContext): HubConfig {
       version: endpoint.version,
     })),
     evmChainId: raw.evmChainId === undefined ? undefined : BigInt(raw.evmChainId),
+    chains: raw.chains,
     usdPrices: Object.fromEntries(Object.entries(raw.assets).map(([id, asset]) => [id, asset.usdPrice])),
     adminQuorum: raw.policy.adminQuorum,
     signingBudgetMs: budget ?? 120_000,
     limits: compileLimits(raw.limits, context),
     logLevel: raw.logLevel,
+  }
+}
+
+/** Each `chains.<asset>` names an EVM asset of the hub and an http(s) node URL. */
+function checkChains(raw: RawHubConfig, context: CompileContext): void {
+  const registry = assetRegistry(raw.evmChainId === undefined ? {} : { evmChainId: BigInt(raw.evmChainId) })
+  for (const [assetId, { rpcUrl }] of Object.entries(raw.chains)) {
+    if (registry.get(assetId)?.chain !== 'evm')
+      context.problem(
+        `chains.${assetId}`,
+        `${assetId} is not an EVM asset of the hub`,
+        `broadcasting is for ${[...registry.values()]
+          .filter((a) => a.chain === 'evm')
+          .map((a) => a.id)
+          .join(', ')}`,
+      )
+    const protocol = unlessRefused(() => new URL(rpcUrl).protocol)
+    if (protocol !== 'http:' && protocol !== 'https:')
+      context.problem(
+        `chains.${assetId}.rpcUrl`,
+        'is not an http(s) URL',
+        'write e.g. http://127.0.0.1:8545 or https://rpc.example/${RPC_KEY}',
+      )
   }
 }
 

@@ -56,6 +56,7 @@ import {
   type WebhookDelivery,
 } from './webhooks/index.js'
 import { WorkspaceChains } from './workspace/chain-adapter.js'
+import { connectEvmNodes } from './workspace/evm-node.js'
 import { WorkspaceKeys } from './workspace/workspace-keys.js'
 
 /**
@@ -150,14 +151,13 @@ const errorBody = (status: number) => ({
 export async function createHub(config: HubConfig, options: HubOptions): Promise<Hub> {
   const clock = options.clock ?? systemClock
   const log = options.log
+  const registry = assetRegistry(config.evmChainId === undefined ? {} : { evmChainId: config.evmChainId })
+  // Before the store opens: a node of another chain refuses the start, naming both chain ids.
+  const nodes = await connectEvmNodes(registry, config.chains)
   const db = await openHubStore(config.storeUrl, clock)
   const audit = hubAudit(clock)
   const keys = new WorkspaceKeys(db)
-  const chains = new WorkspaceChains({
-    registry: assetRegistry(config.evmChainId === undefined ? {} : { evmChainId: config.evmChainId }),
-    keys,
-    db,
-  })
+  const chains = new WorkspaceChains({ registry, keys, db, nodes })
   const linkStore = new HubLinkStore(db, clock)
   const link = new LinkHub({
     store: linkStore,
@@ -197,6 +197,7 @@ export async function createHub(config: HubConfig, options: HubOptions): Promise
       },
       audit,
     },
+    network: chains,
     signingBudgetMs: config.signingBudgetMs,
     usdPrice: (assetId) => config.usdPrices[assetId] ?? 0,
   })

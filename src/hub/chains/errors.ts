@@ -34,6 +34,20 @@ export const CHAIN_ERRORS = defineErrorCodes('hub', {
       'a signature is malformed, high-S, has the wrong recovery id, or does not verify for the key and content',
     fix: 'do not record it: the signing party is faulty or cheating; retry the signature with another session',
   },
+  CS_CHAIN_NODE_UNAVAILABLE: {
+    meaning:
+      'a chain node did not answer a JSON-RPC call in time, answered an HTTP error, or answered something that is not JSON-RPC',
+    fix: 'check chains.<asset>.rpcUrl in hub.yaml and that the node is up and synced; the hub retries on its next sweep',
+  },
+  CS_CHAIN_NODE_REFUSED: {
+    meaning: 'a chain node answered a JSON-RPC call with an error object (its message is quoted)',
+    fix: 'read the node’s message: a transaction it refuses (nonce, fees, funds) fails with it; a method it lacks needs another node',
+  },
+  CS_CHAIN_NODE_MISMATCH: {
+    meaning:
+      'the node configured for an asset serves another chain than the one the hub signs for (eth_chainId differs)',
+    fix: 'point chains.<asset>.rpcUrl at a node of the asset’s chain, or set evmChainId in hub.yaml to the node’s chain',
+  },
 })
 export type ChainErrorCode = keyof typeof CHAIN_ERRORS.codes
 

@@ -1,7 +1,7 @@
 /**
  * The hub's chain formats: the assets it serves, BIP44 paths and public derivation from the workspace's
  * threshold keys, addresses, amounts, the EVM transfer, and signatures in the Fireblocks wire format. Pure
- * functions, no I/O. See docs/hub-chains.md.
+ * functions, no I/O, except the EVM node client (evm-rpc.ts). See docs/hub-chains.md.
  */
 export { addressOf, requireAddress, validateAddress, vaultAddress } from './addresses.js'
 export type { AddressCheck, VaultAddress } from './addresses.js'
@@ -32,6 +32,8 @@ export {
 } from './derivation.js'
 export type { RootKey, WorkspaceRoots } from './derivation.js'
 export { CHAIN_ERRORS, ChainError, type ChainErrorCode } from './errors.js'
+export { EvmNodeRefused, EvmRpc } from './evm-rpc.js'
+export type { EvmFeeSuggestion, EvmReceipt, EvmRpcOptions } from './evm-rpc.js'
 export { attachEvmSignature, buildEvmTransfer, TRANSFER_GAS_LIMIT } from './evm-transfer.js'
 export type { EvmTransferRequest, SignedEvmTransfer, UnsignedEvmTransfer } from './evm-transfer.js'
 export { publicKeyInfo, type PublicKeyInfoRequest, type PublicKeyInformation } from './public-key-info.js'

@@ -47,9 +47,45 @@ export interface PreparedTransfer {
   readonly detail: Record<string, unknown>
   /** What to keep so that the same transaction is prepared again after a restart (`fixed`). */
   readonly fixed: Record<string, unknown>
+  /** The most the transfer can take from its source, in base units: its value and its highest network fee. */
+  readonly maxCost: bigint
   /** The signed transaction and its hash, from the signature. */
   finish(signature: unknown): { readonly signedTransaction: string; readonly txHash: string }
 }
+
+/** The chain nodes the hub broadcasts to: an asset without one completes once signed, its transaction unsent. */
+export interface ChainNetwork {
+  node(assetId: string): ChainNode | undefined
+}
+
+/**
+ * The node of one asset's chain. The hub sends it what it signed for the asset and follows the transaction
+ * until it has `confirmations` blocks. A transient fault (node down, timeout) throws: the sweep tries again.
+ */
+export interface ChainNode {
+  readonly confirmations: number
+  /** Base units the address holds. */
+  balance(address: string): Promise<bigint>
+  /** Sends a signed transaction. Sending one the node already holds or has mined is accepted, never an error. */
+  broadcast(signedTransaction: string, txHash: string): Promise<BroadcastVerdict>
+  inclusion(txHash: string): Promise<ChainInclusion>
+}
+
+/** The node's answer to a transaction sent: accepted, or refused for good with a Fireblocks subStatus. */
+export type BroadcastVerdict =
+  | { readonly accepted: true }
+  | { readonly accepted: false; readonly subStatus: string; readonly reason: string }
+
+/** Where a sent transaction stands: not in a block yet, or in one with so many confirmations (1 = its own). */
+export type ChainInclusion =
+  | { readonly included: false }
+  | {
+      readonly included: true
+      readonly succeeded: boolean
+      readonly confirmations: number
+      readonly blockHeight: string
+      readonly blockHash: string
+    }
 
 /**
  * The workspace policy in force (published by the Owner and an Admin quorum), prepared for a request: its

@@ -10,6 +10,8 @@ export interface SigningPlan {
   readonly messages: readonly SigningMessage[]
   readonly detail: Record<string, unknown>
   readonly finish?: (signature: unknown) => { readonly signedTransaction: string; readonly txHash: string }
+  /** For a transfer: the source address and the most it can take from it (base units). */
+  readonly spend?: { readonly from: string; readonly maxCost: bigint }
 }
 
 /** ECDSA signs a 32-byte digest as given; EdDSA signs the content bytes themselves. */
@@ -52,17 +54,19 @@ async function transferPlan(tx: HubTransaction, chain: TransactionChain): Promis
     amount: request.amount,
     fixed: tx.detail.transfer as Record<string, unknown> | undefined,
   })
+  const sourceAddress = await chain.sourceAddress(tx.assetId, vaultId)
   return {
     algorithm: chain.algorithm(tx.assetId),
     messages: [prepared.message],
     detail: {
       ...prepared.detail,
       transfer: prepared.fixed,
-      sourceAddress: await chain.sourceAddress(tx.assetId, vaultId),
+      sourceAddress,
       destinationAddress,
       addressType: destination.type === 'ONE_TIME_ADDRESS' ? 'ONE_TIME' : '',
     },
     finish: (signature) => prepared.finish(signature),
+    spend: { from: sourceAddress, maxCost: prepared.maxCost },
   }
 }
 

@@ -50,6 +50,7 @@ const chain: TransactionChain = {
       },
     },
     fixed: { nonce: 0 },
+    maxCost: 0n,
     finish: () => ({ signedTransaction: '0x02f8', txHash: '0xhash' }),
   }),
   verify: async () => true,

@@ -20,7 +20,9 @@ import {
 import type { Logger } from 'pino'
 import { TransactionMissing, VoteRefused } from '../errors.js'
 import { transactionResponse } from '../transactions/transaction-view.js'
+import { BroadcastLeg } from './broadcast.js'
 import type {
+  ChainNetwork,
   PolicySource,
   SignerDirectory,
   SigningMessage,
@@ -33,7 +35,8 @@ import { quorumOutcome } from './quorum.js'
 
 /**
  * The life of a transaction (hub-api.md §5.7): SUBMITTED → (policy) BLOCKED | PENDING_AUTHORIZATION | QUEUED →
- * (a signer claims it) PENDING_SIGNATURE → COMPLETED, or REJECTED / CANCELLED / FAILED. Every move is a
+ * (a signer claims it) PENDING_SIGNATURE → COMPLETED, or REJECTED / CANCELLED / FAILED; a transfer of an asset
+ * with a chain node goes PENDING_SIGNATURE → BROADCASTING → CONFIRMING → COMPLETED (./broadcast.ts). Every move is a
  * guarded transition (it names the statuses it leaves), so two hub replicas racing on one transaction move it
  * once, and each move commits with its webhook and its audit entry. A signing attempt that outlives its
  * budget (its hub died, a party vanished) fails the transaction rather than start another: fail closed.
@@ -51,6 +54,8 @@ export interface PipelineOptions {
   readonly signingBudgetMs: number
   /** USD price of one unit of each asset, for the policy's amount_usd. */
   readonly usdPrice: (assetId: string) => number
+  /** The chain nodes the hub broadcasts to (./broadcast.ts); without one a transfer completes once signed. */
+  readonly network?: ChainNetwork
 }
 
 export interface NewTransaction {
@@ -66,9 +71,17 @@ export class TransactionPipeline {
   private readonly options: PipelineOptions
   private readonly inFlight = new Map<string, AbortController>()
   private readonly running = new Set<Promise<void>>()
+  private readonly broadcast: BroadcastLeg
 
   constructor(options: PipelineOptions) {
     this.options = options
+    this.broadcast = new BroadcastLeg({
+      db: options.db,
+      log: options.log,
+      now: () => options.clock.now(),
+      network: options.network ?? { node: () => undefined },
+      move: (txId, change) => options.db.write((session) => this.move(session, txId, change)),
+    })
   }
 
   /** Records a SUBMITTED transaction (with its TRANSACTION_CREATED webhook) and starts its processing. */
@@ -163,7 +176,10 @@ export class TransactionPipeline {
     return moved !== undefined
   }
 
-  /** Takes up what a previous run (or another replica) left: unprocessed, queued, or stuck in signing. */
+  /**
+   * Takes up what a previous run (or another replica) left: unprocessed, queued, stuck in signing, being
+   * broadcast or confirmed.
+   */
   async sweep(): Promise<void> {
     const now = this.options.clock.now()
     for (const status of ['SUBMITTED', 'QUEUED']) {
@@ -188,6 +204,7 @@ export class TransactionPipeline {
         }),
       )
     }
+    await this.broadcast.sweep()
   }
 
   /** Waits for the work started so far (tests, shutdown). */
@@ -297,6 +314,7 @@ export class TransactionPipeline {
       )
       return
     }
+    if (!(await this.broadcast.fundsSuffice(tx, plan))) return
     const attempt = tx.attempt + 1
     const claimed = await this.options.db.write((session) =>
       this.move(session, tx.id, {
@@ -369,17 +387,19 @@ export class TransactionPipeline {
       ),
     )
     const finished = plan.finish?.(outcome.signatures[0])
-    await this.options.db.write(async (session) => {
+    const broadcasts = this.broadcast.broadcasts(tx, plan)
+    const moved = await this.options.db.write(async (session) => {
       await this.options.effects.audit(session, 'signature', {
         txId: tx.id,
         attempt: tx.attempt,
         signer,
         contents: plan.messages.map((m) => m.content),
       })
-      await this.move(session, tx.id, {
+      return this.move(session, tx.id, {
         from,
-        status: 'COMPLETED',
-        subStatus: finished === undefined ? '' : 'CONFIRMED',
+        ...(broadcasts
+          ? { status: 'BROADCASTING' }
+          : { status: 'COMPLETED', subStatus: finished === undefined ? '' : 'CONFIRMED' }),
         detail: {
           signedBy: [signer],
           ...(finished === undefined
@@ -389,6 +409,7 @@ export class TransactionPipeline {
         at,
       })
     })
+    if (broadcasts && moved !== undefined) await this.broadcast.send(moved)
   }
 
   /** One guarded move, with its webhook and audit entry in the same write. */

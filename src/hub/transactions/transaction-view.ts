@@ -16,10 +16,11 @@ export interface TransactionDetail {
   readonly signedMessages?: readonly unknown[]
   readonly txHash?: string
   readonly numOfConfirmations?: number
+  readonly blockInfo?: { readonly blockHeight?: string; readonly blockHash?: string }
   readonly signedBy?: readonly string[]
   readonly rejectedBy?: string
   readonly errorDescription?: string
-  /** Hub extension: the signed transaction, hex, when the hub does not broadcast it itself. */
+  /** Hub extension: the signed transaction, hex (0x-prefixed), whether the hub broadcast it or not. */
   readonly signedTransaction?: string
   readonly authorizationInfo?: unknown
   readonly policy?: unknown
@@ -71,7 +72,7 @@ export function transactionResponse(tx: HubTransaction): Record<string, unknown>
     extraParameters: tx.request.extraParameters ?? {},
     signedMessages: detail.signedMessages ?? [],
     numOfConfirmations: detail.numOfConfirmations ?? 0,
-    blockInfo: {},
+    blockInfo: detail.blockInfo ?? {},
     errorDescription: detail.errorDescription ?? '',
     authorizationInfo: detail.authorizationInfo ?? {},
     exchangeTxId: '',

@@ -21,6 +21,7 @@ import {
   type UnsignedEvmTransfer,
 } from '../chains/index.js'
 import type {
+  ChainNetwork,
   PrepareTransferInput,
   PreparedTransfer,
   SigningMessage,
@@ -28,11 +29,13 @@ import type {
 } from '../pipeline/ports.js'
 import type { AddressBook, AssetInfo, DerivedAddress, PublicKeyInfo } from '../rest/address-book.js'
 import { HubApiError, API_CODES } from '../rest/api-error.js'
+import type { EvmChainNode } from './evm-node.js'
 import type { WorkspaceKeys } from './workspace-keys.js'
 
 /**
  * The hub's chains as the vault routes (AddressBook) and the transaction pipeline (TransactionChain) use
- * them: assets from the registry, keys from the workspace, formats from ./chains.
+ * them: assets from the registry, keys from the workspace, formats from ./chains, and the chain nodes
+ * (ChainNetwork) of the assets that have one.
  */
 export interface EvmFees {
   /** Wei. */
@@ -66,22 +69,30 @@ function notPaired(): HubApiError {
   )
 }
 
-export class WorkspaceChains implements AddressBook, TransactionChain {
+export class WorkspaceChains implements AddressBook, TransactionChain, ChainNetwork {
   private readonly registry: AssetRegistry
   private readonly keys: WorkspaceKeys
   private readonly db: StorageDatabase
   private readonly fees: EvmFees
+  private readonly nodes: ReadonlyMap<string, EvmChainNode>
 
   constructor(options: {
     registry: AssetRegistry
     keys: WorkspaceKeys
     db: StorageDatabase
     fees?: EvmFees
+    /** The chain nodes of the assets that have one (connectEvmNodes). */
+    nodes?: ReadonlyMap<string, EvmChainNode>
   }) {
     this.registry = options.registry
     this.keys = options.keys
     this.db = options.db
     this.fees = options.fees ?? DEFAULT_EVM_FEES
+    this.nodes = options.nodes ?? new Map()
+  }
+
+  node(assetId: string): EvmChainNode | undefined {
+    return this.nodes.get(assetId)
   }
 
   chainAsset(assetId: string): ChainAsset {
@@ -165,20 +176,7 @@ export class WorkspaceChains implements AddressBook, TransactionChain {
       )
     const from = await this.sourceAddress(asset.id, input.vaultId)
     const value = parseAmount(asset, input.amount, { positive: true })
-    const fixed = input.fixed ?? {
-      nonce: String(
-        await this.db.read((db) =>
-          countEarlierTransfers(db, {
-            sourceId: input.vaultId,
-            assetId: asset.id,
-            createdAt: input.createdAt,
-            id: input.txId,
-          }),
-        ),
-      ),
-      maxFeePerGas: String(this.fees.maxFeePerGas),
-      maxPriorityFeePerGas: String(this.fees.maxPriorityFeePerGas),
-    }
+    const fixed = input.fixed ?? (await this.fixTransfer(input, from))
     const unsigned: UnsignedEvmTransfer = buildEvmTransfer(asset, {
       from,
       to: requireAddress(asset, input.destinationAddress, 'destination.oneTimeAddress.address'),
@@ -190,6 +188,7 @@ export class WorkspaceChains implements AddressBook, TransactionChain {
     const amount = formatAmount(asset, value)
     const maxFee = BigInt(String(fixed.maxFeePerGas))
     return {
+      maxCost: value + maxFee * TRANSFER_GAS,
       message: { content: unsigned.signingHash, path: assetPath(asset, Number(input.vaultId)) },
       detail: {
         amountInfo: { amount, requestedAmount: amount, netAmount: amount, amountUSD: '0' },
@@ -204,6 +203,25 @@ export class WorkspaceChains implements AddressBook, TransactionChain {
         return { signedTransaction: signed.rawTransaction, txHash: signed.txHash }
       },
     }
+  }
+
+  /** Nonce and fees of a new transfer: from the asset's node, or the count of earlier transfers and fixed fees. */
+  private async fixTransfer(input: PrepareTransferInput, from: string): Promise<Record<string, string>> {
+    const node = this.nodes.get(input.assetId)
+    const [nonce, fees] =
+      node === undefined
+        ? [await this.countEarlierTransfers(input), this.fees]
+        : await Promise.all([node.nextNonce(from), node.fees()])
+    return {
+      nonce: String(nonce),
+      maxFeePerGas: String(fees.maxFeePerGas),
+      maxPriorityFeePerGas: String(fees.maxPriorityFeePerGas),
+    }
+  }
+
+  private countEarlierTransfers(input: PrepareTransferInput): Promise<number> {
+    const { vaultId: sourceId, assetId, createdAt, txId: id } = input
+    return this.db.read((db) => countEarlierTransfers(db, { sourceId, assetId, createdAt, id }))
   }
 
   async verify(algorithm: SigningAlgorithm, message: SigningMessage, signature: unknown): Promise<boolean> {
