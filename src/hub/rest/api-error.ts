@@ -1,3 +1,6 @@
+import type { output, ZodType } from 'zod'
+import { formatZodIssues } from '../../core/index.js'
+
 /**
  * An answer of the Fireblocks-compatible API that is not a success: always `{ message, code }` at the top
  * level (hub-api.md §1.5), because the SDKs surface `data.message` as the error's message and nothing else.
@@ -29,3 +32,15 @@ export const API_CODES = {
   notFound: 1404,
   conflict: 1409,
 } as const
+
+/** Parses `value` with `schema`, or refuses with 400 naming every problem (`what`: which input). */
+export function parseInput<T extends ZodType>(
+  schema: T,
+  value: unknown,
+  what: string,
+  code: number = API_CODES.validation,
+): output<T> {
+  const result = schema.safeParse(value)
+  if (result.success) return result.data
+  throw new HubApiError(400, code, `${what}: ${formatZodIssues(result.error).join('; ')}`)
+}

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { z } from 'zod'
-import { formatZodIssues, type Clock } from '../../core/index.js'
+import type { Clock } from '../../core/index.js'
 import type { ServicePlugin } from '../../service/index.js'
 import {
   hubCosignerStore,
@@ -12,7 +12,7 @@ import {
   type StorageDatabase,
 } from '../../storage/index.js'
 import type { LinkHub } from '../link/index.js'
-import { API_CODES, HubApiError } from './api-error.js'
+import { API_CODES, HubApiError, parseInput } from './api-error.js'
 import { callbackHandlerConfig, callbackHandlerEcho, callbackHandlerView } from './callback-handler.js'
 import { decodeCursor, encodeCursor, type Position } from './paging.js'
 import { ADMINS, type HubRouteConfig } from './roles.js'
@@ -51,11 +51,8 @@ const UpdateBody = z.object({
   callbackHandler: z.unknown().refine((value) => value !== undefined, 'required'),
 })
 
-function parse<T extends z.ZodType>(schema: T, value: unknown, what: string): z.output<T> {
-  const result = schema.safeParse(value ?? {})
-  if (result.success) return result.data
-  throw new HubApiError(400, API_CODES.validation, `${what}: ${formatZodIssues(result.error).join('; ')}`)
-}
+const parse = <T extends z.ZodType>(schema: T, value: unknown, what: string) =>
+  parseInput(schema, value ?? {}, what)
 
 const notFound = (message: string) => new HubApiError(404, API_CODES.notFound, message)
 

@@ -1,5 +1,4 @@
 import type { ZodType } from 'zod'
-import { formatZodIssues } from '../../core/index.js'
 import type { ServicePlugin } from '../../service/index.js'
 import {
   listTransactions,
@@ -17,7 +16,7 @@ import {
   type CreateTransaction,
 } from '../transactions/request-schema.js'
 import { transactionResponse } from '../transactions/transaction-view.js'
-import { API_CODES, HubApiError } from './api-error.js'
+import { API_CODES, HubApiError, parseInput } from './api-error.js'
 import { decodeCursor, encodeCursor, pageUrl } from './paging.js'
 import { INITIATORS, READERS, principalOf, type HubRouteConfig } from './roles.js'
 
@@ -36,12 +35,8 @@ export interface TransactionRouteOptions {
 const MAX_PAGE = 500
 const DEFAULT_PAGE = 200
 
-function parse<T>(schema: ZodType<T>, body: unknown, what: string): T {
-  const result = schema.safeParse(body ?? {})
-  if (!result.success)
-    throw new HubApiError(400, API_CODES.validation, `${what}: ${formatZodIssues(result.error).join('; ')}`)
-  return result.data
-}
+const parse = <T extends ZodType>(schema: T, body: unknown, what: string) =>
+  parseInput(schema, body ?? {}, what)
 
 function checkOperation(body: unknown): void {
   const operation = (body as { operation?: unknown } | undefined)?.operation ?? 'TRANSFER'

@@ -1,5 +1,4 @@
 import { z } from 'zod'
-import { formatZodIssues } from '../../core/index.js'
 import type { ServiceApp, ServicePlugin } from '../../service/index.js'
 import type {
   NewAddress,
@@ -10,7 +9,7 @@ import type {
 } from '../../storage/index.js'
 import { SIGNING_ALGORITHMS } from '../../protocol/index.js'
 import type { AddressBook, AssetInfo } from './address-book.js'
-import { API_CODES, HubApiError } from './api-error.js'
+import { API_CODES, HubApiError, parseInput } from './api-error.js'
 import { ADMINS, INITIATORS, READERS, type HubRouteConfig, type Role } from './roles.js'
 import {
   createdAddress,
@@ -109,11 +108,8 @@ const addressNumber = z
   .transform(Number)
 
 /** Parses with `schema`, or answers 400 with every problem and the given Fireblocks code. */
-function parse<T extends z.ZodType>(schema: T, value: unknown, code: number, what: string): z.output<T> {
-  const result = schema.safeParse(value)
-  if (result.success) return result.data
-  throw new HubApiError(400, code, `${what}: ${formatZodIssues(result.error).join('; ')}`)
-}
+const parse = <T extends z.ZodType>(schema: T, value: unknown, code: number, what: string) =>
+  parseInput(schema, value, what, code)
 
 function pageRequest(
   query: { before?: number | undefined; after?: number | undefined; limit: number },

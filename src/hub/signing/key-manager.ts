@@ -67,7 +67,16 @@ export class KeyManager {
         const key = `${party.name}:${algorithm}`
         if (this.running.has(key)) continue
         this.running.add(key)
-        void this.generate(party.name, algorithm, signal).finally(() => this.running.delete(key))
+        void this.generate(party.name, algorithm, signal)
+          .catch((error: unknown) => {
+            // A hub stopping abandons the wait; the job itself is taken up again at the next start.
+            if (!signal.aborted)
+              this.options.log.error(
+                { party: party.name, algorithm, cause: describeError(error) },
+                'key generation failed',
+              )
+          })
+          .finally(() => this.running.delete(key))
       }
   }
 
