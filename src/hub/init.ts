@@ -3,6 +3,7 @@ import { mkdir, readFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { systemClock, type Clock } from '../core/index.js'
 import { createCsr, generateRsaKeyPair, writePrivateKeyFile, writePublicFile } from '../keys/index.js'
+import { resolveStoreUrl } from '../service/index.js'
 import { HubLinkStore, type StorageDatabase } from '../storage/index.js'
 import { hubAudit, openHubStore } from './hub.js'
 import { CLOUD_PARTIES, LinkHub, type CloudParty } from './link/index.js'
@@ -21,6 +22,8 @@ export interface InitOptions {
   readonly ownerName?: string
   /** The address the hub will listen on; the cloud co-signers' configurations point at it. */
   readonly listen?: string
+  /** The hub's store as hub.yaml names it: SQLite beside hub.yaml by default, a PostgreSQL URL for replicas. */
+  readonly store?: string
   readonly clock?: Clock
 }
 
@@ -46,10 +49,13 @@ rules:
     reason: transfers are allowed to every initiator
 `
 
-function hubYaml(listen: string, workspaceId: string): string {
+const DEFAULT_STORE = 'sqlite:./hub.db'
+
+function hubYaml(listen: string, store: string, workspaceId: string): string {
+  // A JSON string is a YAML string: a PostgreSQL URL's query (e.g. `options=-c search_path=…`) stays intact.
   return `# The workspace hub (docs/hub.md). Paths are relative to this file.
 listen: ${listen}
-store: sqlite:./hub.db
+store: ${store === DEFAULT_STORE ? store : JSON.stringify(store)}
 workspaceId: ${workspaceId}
 serviceKey: ./keys/hub-service.key
 webhooks:
@@ -148,10 +154,11 @@ export async function initWorkspace(options: InitOptions): Promise<InitResult> {
   await writePublicFile(join(dir, 'keys', 'hub-service.jwk'), hubJwk)
   const webhookKey = await generateRsaKeyPair(3072)
   await writePrivateKeyFile(join(dir, 'keys', 'webhook-signing.key'), webhookKey.privateKeyPem)
+  const store = options.store ?? DEFAULT_STORE
   const configPath = join(dir, 'hub.yaml')
-  await writePublicFile(configPath, hubYaml(listen, randomUUID()))
+  await writePublicFile(configPath, hubYaml(listen, store, randomUUID()))
 
-  const db = await openHubStore(`sqlite:${join(dir, 'hub.db')}`, clock)
+  const db = await openHubStore(resolveStoreUrl(store, dir), clock)
   try {
     const owner = await bootstrapWorkspace(db, { ...options, dir }, clock)
     const link = new LinkHub({ store: new HubLinkStore(db, clock), serviceKey: serviceKey.privateKey, clock })

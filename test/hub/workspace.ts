@@ -1,14 +1,15 @@
 /**
  * A whole workspace for end-to-end tests: `hub init` in a temporary folder, the hub in this process (so
  * tests can look at its store), the two cloud co-signers and a customer co-signer as child processes run
- * from the built `countersign` command, the way an operator runs them.
+ * from the built `countersign` command, the way an operator runs them. Options: the hub's store (a
+ * PostgreSQL URL for replicas, then `startReplica` runs a second hub on it) and webhook endpoints in hub.yaml.
  */
 import { createPrivateKey, type KeyObject } from 'node:crypto'
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { Fireblocks } from '@fireblocks/ts-sdk'
+import { Fireblocks, type TransactionResponse } from '@fireblocks/ts-sdk'
 import pino from 'pino'
 import { createCsr, generateRsaKeyPair, signRequest } from '../../src/keys/index.js'
 import { initWorkspace, loadHubConfig, startHub, type RunningHub } from '../../src/hub/index.js'
@@ -21,17 +22,29 @@ export interface ApiUser {
   readonly privateKeyPem: string
 }
 
+export interface WorkspaceOptions {
+  /** hub.yaml's `store:`; SQLite in the workspace folder when absent. */
+  readonly store?: string
+  /** URLs written into hub.yaml's `webhooks.endpoints` (v1 payloads, every event). */
+  readonly webhookEndpoints?: readonly string[]
+}
+
 export interface Workspace {
   readonly dir: string
   readonly hub: RunningHub
   readonly url: string
   readonly owner: ApiUser
-  sdk(user: ApiUser): Fireblocks
+  /** The official SDK as `user`, against this hub or another replica's URL. */
+  sdk(user: ApiUser, hubUrl?: string): Fireblocks
   /** A signed request to the hub's REST API, as any client would send it. */
   call(user: ApiUser, method: string, path: string, body?: unknown): Promise<Response>
   createApiUser(name: string, role: string): Promise<ApiUser>
   /** Pairs a co-signer (child process) with `user` and waits until its key sets exist. */
   startCosigner(user: ApiUser, name: string): Promise<CliProcess>
+  /** Another hub on the same hub.yaml (so the same store), listening on its own port; closed by `close`. */
+  startReplica(): Promise<RunningHub>
+  /** Stops the two cloud co-signers (e.g. to read their logs); `close` stops whatever is still running. */
+  stopClouds(): Promise<void>
   close(): Promise<void>
 }
 
@@ -61,13 +74,32 @@ export async function until<T>(
   }
 }
 
-export async function startWorkspace(): Promise<Workspace> {
+/** Lists `urls` under hub.yaml's `webhooks.endpoints` (init writes none). */
+function addWebhookEndpoints(configPath: string, urls: readonly string[]): void {
+  const yaml = readFileSync(configPath, 'utf8')
+  const endpoints = urls.map((url) => `\n    - url: ${url}`).join('')
+  writeFileSync(configPath, yaml.replace('endpoints: []', `endpoints:${endpoints}`))
+}
+
+async function stop(processes: CliProcess[]): Promise<void> {
+  for (const child of processes) child.child.kill('SIGTERM')
+  await Promise.all(processes.map((child) => child.exited))
+}
+
+export async function startWorkspace(options: WorkspaceOptions = {}): Promise<Workspace> {
   const dir = mkdtempSync(join(tmpdir(), 'cs-hub-'))
   const children: CliProcess[] = []
+  const clouds: CliProcess[] = []
+  const replicas: RunningHub[] = []
   const port = await freePort()
-  const init = await initWorkspace({ dir, listen: `127.0.0.1:${port}` })
-  const config = loadHubConfig(init.configPath, {})
-  const hub = await startHub(config, { log: pino({ level: process.env.HUB_TEST_LOG ?? 'silent' }) })
+  const init = await initWorkspace({
+    dir,
+    listen: `127.0.0.1:${port}`,
+    ...(options.store === undefined ? {} : { store: options.store }),
+  })
+  if (options.webhookEndpoints !== undefined) addWebhookEndpoints(init.configPath, options.webhookEndpoints)
+  const log = pino({ level: process.env.HUB_TEST_LOG ?? 'silent' })
+  const hub = await startHub(loadHubConfig(init.configPath, {}), { log })
   const url = hub.url
   const ownerPem = readFileSync(init.ownerKeyPath as string, 'utf8')
   const owner: ApiUser = {
@@ -76,10 +108,10 @@ export async function startWorkspace(): Promise<Workspace> {
     privateKeyPem: ownerPem,
   }
   for (const party of ['cloud1', 'cloud2'] as const)
-    children.push(spawnCli(['cloud-cosigner', 'start', '--config', init.cloudConfigs[party]], dir))
+    clouds.push(spawnCli(['cloud-cosigner', 'start', '--config', init.cloudConfigs[party]], dir))
 
-  const sdk = (user: ApiUser) =>
-    new Fireblocks({ apiKey: user.id, secretKey: user.privateKeyPem, basePath: `${url}/v1` })
+  const sdk = (user: ApiUser, hubUrl = url) =>
+    new Fireblocks({ apiKey: user.id, secretKey: user.privateKeyPem, basePath: `${hubUrl}/v1` })
 
   const call = async (user: ApiUser, method: string, path: string, body?: unknown) => {
     const text = body === undefined ? undefined : JSON.stringify(body)
@@ -137,11 +169,33 @@ export async function startWorkspace(): Promise<Workspace> {
     call,
     createApiUser,
     startCosigner,
+    startReplica: async () => {
+      const listen = `127.0.0.1:${await freePort()}`
+      const replica = await startHub(loadHubConfig(init.configPath, { COUNTERSIGN_LISTEN: listen }), { log })
+      replicas.push(replica)
+      return replica
+    },
+    stopClouds: () => stop(clouds),
     close: async () => {
-      for (const child of children) child.child.kill('SIGTERM')
-      await Promise.all(children.map((child) => child.exited))
+      await stop([...children, ...clouds])
+      for (const replica of replicas) await replica.close()
       await hub.close()
       rmSync(dir, { recursive: true, force: true })
     },
   }
+}
+
+/** Statuses a transaction never leaves. */
+export const TERMINAL_STATUSES = ['COMPLETED', 'FAILED', 'BLOCKED', 'REJECTED', 'CANCELLED', 'TIMEOUT']
+
+/** The transaction as the SDK reads it, once its status is one of `statuses` (by default: finished). */
+export async function transactionIn(
+  fireblocks: Fireblocks,
+  txId: string,
+  statuses: readonly string[] = TERMINAL_STATUSES,
+): Promise<TransactionResponse> {
+  return until(`transaction ${txId} to be ${statuses.join(' or ')}`, async () => {
+    const { data } = await fireblocks.transactions.getTransaction({ txId })
+    return statuses.includes(data.status ?? '') ? data : undefined
+  })
 }

@@ -9,6 +9,7 @@ import {
   readKeySets,
   readWorkspaceKeys,
   type HubLinkStore,
+  type LinkJob,
   type StorageDatabase,
 } from '../../storage/index.js'
 import { CLOUD_PARTIES, type LinkHub } from '../link/index.js'
@@ -81,11 +82,13 @@ export class KeyManager {
   }
 
   private async generate(party: string, algorithm: SigningAlgorithm, signal: AbortSignal): Promise<void> {
-    const { link, db, clock, log } = this.options
+    const { link, log } = this.options
     for (let attempt = 1; !signal.aborted; attempt++) {
       const id = keygenJobId(party, algorithm, attempt)
       const previous = await link.jobResult(id)
       if (previous?.state === 'pending') return // another replica runs it
+      // Another replica generated it (and may have stopped before recording it): record it, never make another.
+      if (previous?.state === 'done') return this.record(party, algorithm, previous)
       if (previous !== undefined) continue // an earlier try that failed
       try {
         await link.startJob({
@@ -103,18 +106,23 @@ export class KeyManager {
         log.warn({ party, algorithm, reason: resultText(job.result, 'reason') }, 'key generation failed')
         return
       }
-      const publicKey = resultText(job.result, 'publicKey')
-      const chainCode = resultText(job.result, 'chainCode')
-      try {
-        await db.write(async (session) => {
-          await putWorkspaceKey(session, { algorithm, publicKey, chainCode }, clock.now())
-          await putKeySet(session, { party, algorithm, publicKey }, clock.now())
-        })
-        log.info({ party, algorithm, publicKey }, 'key set generated')
-      } catch (error) {
-        log.error({ party, algorithm, cause: describeError(error) }, 'could not record the generated key')
-      }
-      return
+      return this.record(party, algorithm, job)
+    }
+  }
+
+  /** Records a finished key generation; recording the same key again (another replica's) changes nothing. */
+  private async record(party: string, algorithm: SigningAlgorithm, job: LinkJob): Promise<void> {
+    const { db, clock, log } = this.options
+    const publicKey = resultText(job.result, 'publicKey')
+    const chainCode = resultText(job.result, 'chainCode')
+    try {
+      await db.write(async (session) => {
+        await putWorkspaceKey(session, { algorithm, publicKey, chainCode }, clock.now())
+        await putKeySet(session, { party, algorithm, publicKey }, clock.now())
+      })
+      log.info({ party, algorithm, publicKey }, 'key set generated')
+    } catch (error) {
+      log.error({ party, algorithm, cause: describeError(error) }, 'could not record the generated key')
     }
   }
 }
