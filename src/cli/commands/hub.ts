@@ -15,11 +15,12 @@ import { action, invocation, type ProgramContext } from '../program.js'
 
 async function init(
   context: ProgramContext,
-  options: { dir: string; ownerCsr?: string; ownerName?: string; listen: string },
+  options: { dir: string; ownerCsr?: string; ownerName?: string; listen: string; store?: string },
 ): Promise<number> {
   const result = await initWorkspace({
     dir: options.dir,
     listen: options.listen,
+    ...(options.store === undefined ? {} : { store: options.store }),
     ...(options.ownerCsr === undefined ? {} : { ownerCsr: options.ownerCsr }),
     ...(options.ownerName === undefined ? {} : { ownerName: options.ownerName }),
   })
@@ -90,9 +91,12 @@ export function registerHubCommands(program: Command, context: ProgramContext): 
     .option('--owner-csr <file>', "the Owner API user's CSR (PEM); generated with its key when left out")
     .option('--owner-name <name>', "the Owner API user's name")
     .option('--listen <host:port>', 'where the hub will listen', '127.0.0.1:8443')
+    .option('--store <url>', 'the hub store: sqlite:./hub.db by default, postgres://… for several replicas')
     .action(
-      action(context, (options: { dir: string; ownerCsr?: string; ownerName?: string; listen: string }) =>
-        init(context, options),
+      action(
+        context,
+        (options: { dir: string; ownerCsr?: string; ownerName?: string; listen: string; store?: string }) =>
+          init(context, options),
       ),
     )
   hub
