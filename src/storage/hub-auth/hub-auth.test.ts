@@ -1,5 +1,5 @@
 import { afterAll, afterEach, describe, expect, it } from 'vitest'
-import { postgresDatabase, pgUrl, testDatabases } from '../../../test/support/databases.js'
+import { testDatabases } from '../../../test/support/databases.js'
 import {
   claimNonce,
   completeIdempotencyKey,
@@ -111,24 +111,21 @@ describe.each(testDatabases)('hub-auth store on $name', (testDatabase) => {
     ).toBe(1)
   })
 
-  it.runIf(testDatabase.name === 'postgres' && pgUrl !== undefined)(
-    'two replicas on one schema: a nonce or key used through one is refused through the other',
-    async () => {
-      const url = await postgresDatabase.freshUrl()
-      const replicaA = await open(url)
-      const replicaB = await open(url)
-      expect(await claim(replicaA, 'shared', NOW + 60_000)).toBe(true)
-      expect(await claim(replicaB, 'shared', NOW + 60_000)).toBe(false)
-      const racing = await Promise.all(
-        Array.from({ length: 10 }, (_, i) => claim(i % 2 === 0 ? replicaA : replicaB, 'raced', NOW + 60_000)),
-      )
-      expect(racing.filter(Boolean)).toHaveLength(1)
-      const scope = { apiKey: alice.id, key: 'k' }
-      expect(await replicaA.write(({ db }) => reserveIdempotencyKey(db, scope, 'h', NOW))).toBeUndefined()
-      expect(await replicaB.write(({ db }) => reserveIdempotencyKey(db, scope, 'h', NOW))).toMatchObject({
-        requestHash: 'h',
-        status: undefined,
-      })
-    },
-  )
+  it('two replicas on one database: a nonce or key used through one is refused through the other', async () => {
+    const url = await testDatabase.freshUrl()
+    const replicaA = await open(url)
+    const replicaB = await open(url)
+    expect(await claim(replicaA, 'shared', NOW + 60_000)).toBe(true)
+    expect(await claim(replicaB, 'shared', NOW + 60_000)).toBe(false)
+    const racing = await Promise.all(
+      Array.from({ length: 10 }, (_, i) => claim(i % 2 === 0 ? replicaA : replicaB, 'raced', NOW + 60_000)),
+    )
+    expect(racing.filter(Boolean)).toHaveLength(1)
+    const scope = { apiKey: alice.id, key: 'k' }
+    expect(await replicaA.write(({ db }) => reserveIdempotencyKey(db, scope, 'h', NOW))).toBeUndefined()
+    expect(await replicaB.write(({ db }) => reserveIdempotencyKey(db, scope, 'h', NOW))).toMatchObject({
+      requestHash: 'h',
+      status: undefined,
+    })
+  })
 })
