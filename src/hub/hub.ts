@@ -57,6 +57,7 @@ import {
 } from './webhooks/index.js'
 import { WorkspaceChains } from './workspace/chain-adapter.js'
 import { connectEvmNodes } from './workspace/evm-node.js'
+import { transferLedger } from './workspace/transfer-ledger.js'
 import { WorkspaceKeys } from './workspace/workspace-keys.js'
 
 /**
@@ -196,6 +197,7 @@ export async function createHub(config: HubConfig, options: HubOptions): Promise
         webhooks?.wake()
       },
       audit,
+      account: transferLedger(registry, () => clock.now()),
     },
     network: chains,
     signingBudgetMs: config.signingBudgetMs,

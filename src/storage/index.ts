@@ -61,7 +61,12 @@ export {
 // The hub's transactions, their votes and history, and the workspace keys.
 export * from './hub-transactions/index.js'
 // The hub's vault accounts, wallets, deposit addresses and balance ledger.
-export { HUB_VAULT_MIGRATIONS, vaultStore } from './hub-vaults/index.js'
+export {
+  applyLedgerEntries,
+  closeLedgerEntries,
+  HUB_VAULT_MIGRATIONS,
+  vaultStore,
+} from './hub-vaults/index.js'
 export type {
   AddressRecord,
   LedgerEntry,

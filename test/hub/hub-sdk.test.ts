@@ -166,6 +166,12 @@ describe('the hub through the official @fireblocks/ts-sdk', () => {
       ethAddress,
     )
     expect(tx.txHash).toMatch(/^0x[0-9a-f]{64}$/)
+    // The vault's ledger holds what the hub signed: without a chain node it knows no deposits.
+    const balance = await fireblocks.vaults.getVaultAccountAsset({
+      vaultAccountId: '0',
+      assetId: 'ETH_TEST6',
+    })
+    expect(balance.data).toMatchObject({ total: '-0.001', pending: '0' })
 
     const again = await fireblocks.transactions.getTransactionByExternalId({ externalTxId: 'xfer-0001' })
     expect(again.data.id).toBe(created.data.id)

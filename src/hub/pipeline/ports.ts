@@ -1,6 +1,6 @@
 import type { SigningAlgorithm } from '../../protocol/index.js'
 import type { PreparedDecision, TransactionDecision, TransactionRequest } from '../../policy/index.js'
-import type { WriteSession } from '../../storage/index.js'
+import type { HubTransaction, WriteSession } from '../../storage/index.js'
 
 /**
  * What the transaction pipeline needs from the rest of the hub, each behind a small interface so that the
@@ -127,5 +127,7 @@ export type TransactionEvent = 'TRANSACTION_CREATED' | 'TRANSACTION_STATUS_UPDAT
 /** Side effects recorded in the same write as the status change they belong to. */
 export interface TransactionEffects {
   notify(session: WriteSession, event: TransactionEvent, transaction: Record<string, unknown>): Promise<void>
+  /** The vault balances' side of a status change (a transfer's debit held, settled or voided). */
+  account?(session: WriteSession, transaction: HubTransaction): Promise<void>
   audit(session: WriteSession, event: string, body: Record<string, unknown>): Promise<void>
 }

@@ -420,6 +420,7 @@ export class TransactionPipeline {
   ): Promise<HubTransaction | undefined> {
     const moved = await transitionTransaction(session, txId, change)
     if (moved === undefined) return undefined
+    await this.options.effects.account?.(session, moved)
     await this.options.effects.notify(session, 'TRANSACTION_STATUS_UPDATED', transactionResponse(moved))
     await this.options.effects.audit(session, 'transaction-status', {
       txId,

@@ -1,5 +1,7 @@
 /** The hub's vault accounts, wallets, deposit addresses and balance ledger. */
 export { vaultStore } from './store.js'
+/** In the caller's write: a transaction's movements commit with its status change. */
+export { applyLedgerEntries, closeLedgerEntries } from './ledger.js'
 export type { VaultStore } from './store.js'
 export type { NewVaultAccount, VaultAccountFilter, VaultAccountRecord } from './accounts.js'
 export type { LedgerEntry, LedgerState, LedgerSums, WalletBalance, WalletKey } from './ledger.js'
