@@ -87,7 +87,8 @@ describe('handler --workers', () => {
       )
     await expect.poll(() => readyStatus(admin), { timeout: 10_000, interval: 20 }).toBe(503)
     await expect.poll(() => readyStatus(admin), { timeout: 15_000, interval: 50 }).toBe(200)
-    expect(workerPids(cli)).toHaveLength(3)
+    // The respawned worker's "listening" line reaches our pipe a little after the primary counts it ready.
+    await expect.poll(() => workerPids(cli).length, { timeout: 10_000, interval: 20 }).toBe(3)
     expect(await approveOne(url)).toBe('APPROVE')
 
     cli.child.kill('SIGTERM')
