@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto'
 import type { Logger } from 'pino'
 import { systemClock, type Clock } from '../core/index.js'
 import {
@@ -146,7 +147,7 @@ function resultVerifier(db: StorageDatabase, chains: WorkspaceChains) {
 /** Answers anything that escaped the routes' own error handling as `{message, code}`, never a stack. */
 const errorBody = (status: number) => ({
   message: status >= 500 ? 'internal error: the hub logged the cause' : 'the request was refused',
-  code: status >= 500 ? 1500 : API_CODES.validation,
+  code: status >= 500 ? API_CODES.internal : API_CODES.validation,
 })
 
 export async function createHub(config: HubConfig, options: HubOptions): Promise<Hub> {
@@ -290,7 +291,7 @@ async function seedWebhookEndpoints(db: StorageDatabase, config: HubConfig, cloc
     if (known.has(endpoint.url)) continue
     await outbox.addEndpoint(
       {
-        id: crypto.randomUUID(),
+        id: randomUUID(),
         url: endpoint.url,
         events: endpoint.events ?? Object.values(WEBHOOK_EVENTS),
         payloadVersion: endpoint.version,

@@ -31,6 +31,8 @@ export const API_CODES = {
   validation: 1400,
   notFound: 1404,
   conflict: 1409,
+  /** An unexpected fault of the hub (the co-signer link's codes are 1500–1513). */
+  internal: 1599,
 } as const
 
 /** Parses `value` with `schema`, or refuses with 400 naming every problem (`what`: which input). */

@@ -20,6 +20,7 @@ import {
 } from '../../storage/index.js'
 import { forgeAlgNone, forgeHs256WithPublicKey } from '../../testing/index.js'
 import { apiUserRoutes } from './api-user-routes.js'
+import { API_CODES } from './api-error.js'
 import { registerApiUser, setAllowedIps } from './api-users.js'
 import { restAuthentication } from './authenticate.js'
 import { INITIATORS, READERS } from './roles.js'
@@ -54,7 +55,10 @@ interface User {
 
 async function startHub(database: StorageDatabase): Promise<{ app: ServiceApp; base: string }> {
   const log = pino({ level: 'silent' })
-  const app = createServiceServer({ log, errorBody: () => ({ message: 'Internal error', code: 1500 }) })
+  const app = createServiceServer({
+    log,
+    errorBody: () => ({ message: 'Internal error', code: API_CODES.internal }),
+  })
   await app.register(restAuthentication({ database, routes: [apiUserRoutes(database), testRoutes], log }))
   const address = await app.listen({ host: '127.0.0.1', port: 0 })
   return { app, base: address }
