@@ -45,6 +45,7 @@ const PACKAGE_OWNERS = {
   'micro-eth-signer': ['testing', 'hub'],
   '@scure/btc-signer': ['hub'],
   '@0xcarbon/dkls23-wasm': ['mpc'],
+  pkcs11js: ['seal'],
 }
 
 const modules = Object.keys(MAY_IMPORT)
