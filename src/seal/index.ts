@@ -1,0 +1,14 @@
+/**
+ * Envelope encryption of records: one AES-256-GCM data key per store, each record bound to its table, id and
+ * version, the data key wrapped by a key-encryption provider (a KEK file, a passphrase, or a PKCS#11 token)
+ * that is called once at open. See docs/sealing.md.
+ */
+export { SEAL_ERRORS, SealError } from './errors.js'
+export type { RecordRef, SealErrorCode } from './errors.js'
+export type { KeyEncryptionProvider, ProviderKind } from './provider.js'
+export { openFileProvider } from './file-provider.js'
+export type { FileProviderOptions } from './file-provider.js'
+export { openPassphraseProvider } from './passphrase-provider.js'
+export type { PassphraseProviderOptions, ScryptCost } from './passphrase-provider.js'
+export { openSealer } from './sealer.js'
+export type { OpenSealerOptions, Sealer } from './sealer.js'
