@@ -8,19 +8,27 @@ import { execFileSync, spawnSync } from 'node:child_process'
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import pkcs11js from 'pkcs11js'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import type { PKCS11 } from 'pkcs11js'
 import { createPkcs11Key, openPkcs11Provider, openSealer } from './index.js'
 import type { KeyEncryptionProvider, Pkcs11Options, Sealer } from './index.js'
 
 const LIBRARY = process.env.COUNTERSIGN_TEST_PKCS11_LIB ?? '/usr/lib/softhsm/libsofthsm2.so'
-const INSTALL = 'install it with apt-get install softhsm2 (Debian), or set COUNTERSIGN_TEST_PKCS11_LIB'
-const hasUtil = spawnSync('softhsm2-util', ['--version']).status === 0
+const INSTALL =
+  'install SoftHSM2 with apt-get install softhsm2 (Debian) or set COUNTERSIGN_TEST_PKCS11_LIB; pkcs11js builds with g++, make and python3 (npm rebuild pkcs11js)'
+/** Loaded here too, for the checks that look at the token directly; the module under test loads its own. */
+type Pkcs11js = typeof import('pkcs11js')
+const pkcs11js: Pkcs11js | undefined = await import('pkcs11js').then(
+  (module) => module.default,
+  () => undefined,
+)
 const missing = !existsSync(LIBRARY)
   ? `no PKCS#11 library at ${LIBRARY}`
-  : hasUtil
-    ? undefined
-    : 'softhsm2-util is not on the PATH'
+  : spawnSync('softhsm2-util', ['--version']).status !== 0
+    ? 'softhsm2-util is not on the PATH'
+    : pkcs11js === undefined
+      ? 'the pkcs11js package is not installed or did not build'
+      : undefined
 const inCi = process.env.CI === 'true'
 
 const skipReason = missing === undefined || inCi ? '' : ` (skipped: ${missing}; ${INSTALL})`
@@ -42,7 +50,7 @@ describe.skipIf(skipReason !== '')(`openPkcs11Provider against SoftHSM2${skipRea
     )
 
   beforeAll(async () => {
-    if (missing !== undefined) throw new Error(`SoftHSM2 is required in CI: ${missing}; ${INSTALL}`)
+    if (missing !== undefined) throw new Error(`the PKCS#11 tests must run in CI: ${missing}; ${INSTALL}`)
     dir = mkdtempSync(join(tmpdir(), 'cs-seal-hsm-'))
     const conf = join(dir, 'softhsm2.conf')
     writeFileSync(conf, `directories.tokendir = ${dir}\nobjectstore.backend = file\nlog.level = ERROR\n`)
@@ -72,6 +80,20 @@ describe.skipIf(skipReason !== '')(`openPkcs11Provider against SoftHSM2${skipRea
     const opening = await openSealer({ keyringPath, provider: kek, create })
     opened.push(opening)
     return opening
+  }
+
+  /** The library used directly, as another application would: initialised, used, finalized. */
+  function withRawLibrary<T>(use: (raw: PKCS11, ck: Pkcs11js) => T): T {
+    const ck = pkcs11js!
+    const raw = new ck.PKCS11()
+    raw.load(LIBRARY)
+    raw.C_Initialize({ flags: ck.CKF_OS_LOCKING_OK })
+    try {
+      return use(raw, ck)
+    } finally {
+      raw.C_Finalize()
+      raw.close()
+    }
   }
 
   const ref = { table: 'key_shares', id: 'vault-1', version: 1 }
@@ -144,40 +166,33 @@ describe.skipIf(skipReason !== '')(`openPkcs11Provider against SoftHSM2${skipRea
     await second.close()
     await expect(first.wrap(dataKey)).rejects.toMatchObject({ code: 'CS_SEAL_CLOSED' })
     // Finalized: a fresh initialisation succeeds rather than answering CKR_CRYPTOKI_ALREADY_INITIALIZED.
-    const raw = new pkcs11js.PKCS11()
-    raw.load(LIBRARY)
-    raw.C_Initialize({ flags: pkcs11js.CKF_OS_LOCKING_OK })
-    raw.C_Finalize()
-    raw.close()
+    expect(withRawLibrary(() => 'initialised')).toBe('initialised')
   })
 
-  it('creates a key that never leaves the token: stored, sensitive, not extractable, wrap and unwrap only', async () => {
-    const raw = new pkcs11js.PKCS11()
-    raw.load(LIBRARY)
-    raw.C_Initialize({ flags: pkcs11js.CKF_OS_LOCKING_OK })
-    try {
+  it('creates a key that never leaves the token: stored, sensitive, not extractable, wrap and unwrap only', () => {
+    const attributes = [
+      'CKA_TOKEN',
+      'CKA_SENSITIVE',
+      'CKA_EXTRACTABLE',
+      'CKA_NEVER_EXTRACTABLE',
+      'CKA_WRAP',
+      'CKA_UNWRAP',
+      'CKA_ENCRYPT',
+      'CKA_DECRYPT',
+    ] as const
+    withRawLibrary((raw, ck) => {
       const slot = raw
         .C_GetSlotList(true)
         .find((candidate) => raw.C_GetTokenInfo(candidate).label.trim() === 'cs-test')!
-      const session = raw.C_OpenSession(slot, pkcs11js.CKF_SERIAL_SESSION)
-      raw.C_Login(session, pkcs11js.CKU_USER, PIN)
-      raw.C_FindObjectsInit(session, [{ type: pkcs11js.CKA_LABEL, value: 'kek-a' }])
+      const session = raw.C_OpenSession(slot, ck.CKF_SERIAL_SESSION)
+      raw.C_Login(session, ck.CKU_USER, PIN)
+      raw.C_FindObjectsInit(session, [{ type: ck.CKA_LABEL, value: 'kek-a' }])
       const [key] = raw.C_FindObjects(session, 2)
       raw.C_FindObjectsFinal(session)
-      const attributes = [
-        'CKA_TOKEN',
-        'CKA_SENSITIVE',
-        'CKA_EXTRACTABLE',
-        'CKA_WRAP',
-        'CKA_UNWRAP',
-        'CKA_ENCRYPT',
-        'CKA_DECRYPT',
-        'CKA_NEVER_EXTRACTABLE',
-      ] as const
       const values = raw.C_GetAttributeValue(
         session,
         key!,
-        attributes.map((name) => ({ type: pkcs11js[name] })),
+        attributes.map((name) => ({ type: ck[name] })),
       )
       expect(
         Object.fromEntries(attributes.map((name, index) => [name, values[index]!.value[0] === 1])),
@@ -185,22 +200,19 @@ describe.skipIf(skipReason !== '')(`openPkcs11Provider against SoftHSM2${skipRea
         CKA_TOKEN: true,
         CKA_SENSITIVE: true,
         CKA_EXTRACTABLE: false,
+        CKA_NEVER_EXTRACTABLE: true,
         CKA_WRAP: true,
         CKA_UNWRAP: true,
         CKA_ENCRYPT: false,
         CKA_DECRYPT: false,
-        CKA_NEVER_EXTRACTABLE: true,
       })
-      const [length] = raw.C_GetAttributeValue(session, key!, [{ type: pkcs11js.CKA_VALUE_LEN }])
+      const [length] = raw.C_GetAttributeValue(session, key!, [{ type: ck.CKA_VALUE_LEN }])
       expect(length!.value.readUInt32LE(0)).toBe(32) // a CK_ULONG, little-endian on the machines CI runs
-      expect(() => raw.C_GetAttributeValue(session, key!, [{ type: pkcs11js.CKA_VALUE }])).toThrow(
+      expect(() => raw.C_GetAttributeValue(session, key!, [{ type: ck.CKA_VALUE }])).toThrow(
         /CKR_ATTRIBUTE_SENSITIVE/,
       )
       raw.C_CloseSession(session)
-    } finally {
-      raw.C_Finalize()
-      raw.close()
-    }
+    })
   })
 
   it('fails with CS_SEAL_PKCS11_UNAVAILABLE, naming the path, when the module library is missing', async () => {
