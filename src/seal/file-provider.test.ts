@@ -65,17 +65,17 @@ describe('openFileProvider', () => {
     await expect(provider.unwrap(altered)).rejects.toMatchObject({ code: 'CS_SEAL_WRONG_KEK' })
   })
 
-  it.each([0o644, 0o640, 0o604, 0o660])(
+  it.each(['644', '640', '604', '660'])(
     'refuses to read a KEK file of mode 0%s, naming the chmod that fixes it',
-    async (mode) => {
+    async (octal) => {
       const path = kekPath()
       await open(path, true)
-      chmodSync(path, mode)
+      chmodSync(path, Number.parseInt(octal, 8))
       const error = await openFileProvider({ path }).catch((caught: unknown) => caught)
       expect(error).toBeInstanceOf(SealError)
       expect(error).toMatchObject({ code: 'CS_SEAL_KEK_FILE' })
       expect((error as SealError).message).toContain(`chmod 600 ${path}`)
-      expect((error as SealError).message).toContain(`mode 0${mode.toString(8)}`)
+      expect((error as SealError).message).toContain(`mode 0${octal}`)
       chmodSync(path, 0o600)
       await open(path)
     },
