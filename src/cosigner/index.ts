@@ -1,7 +1,36 @@
 /**
- * The co-signer daemon: paired with an API user through a single-use pairing token, it polls the hub over
- * the co-signer link and takes its share of every signature that API user's requests need.
+ * The co-signer daemon (docs/cosigner.md): paired with API users through single-use pairing tokens, its
+ * secrets sealed under a key-encryption key the operator holds, it asks each API user's callback handler to
+ * approve every signing attempt and takes its share of the signatures it approved.
  */
-export { COSIGNER_ERRORS, AlreadyPaired, NotPaired, type CosignerErrorCode } from './errors.js'
-export { pairCosigner, readPairing, type Pairing } from './pairing.js'
-export { startCosigner, type RunningCosigner } from './start.js'
+export {
+  COSIGNER_ERRORS,
+  CosignerLocked,
+  NotInitialized,
+  NotPaired,
+  type CosignerErrorCode,
+} from './errors.js'
+export type { CallbackSchedule } from './approver.js'
+export { CallbackSettingSchema, type CallbackSetting } from './callback-target.js'
+export {
+  createCosignerFolder,
+  openCosignerFolder,
+  readSettings,
+  type CosignerFolder,
+  type KekSettings,
+  type Unlock,
+} from './folder.js'
+export {
+  backupCosigner,
+  cosignerPublicKey,
+  cosignerStatus,
+  listApiUsers,
+  renameApiUser,
+  restoreCosigner,
+  setCallback,
+  unpairApiUser,
+  type ApiUserView,
+  type CosignerStatus,
+} from './operations.js'
+export { pairCosigner, readPairings, type Pairing } from './pairing.js'
+export { startCosigner, type CosignerOptions, type RunningCosigner } from './start.js'

@@ -1,92 +1,107 @@
 import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto'
-import { existsSync } from 'node:fs'
-import { mkdir, readFile } from 'node:fs/promises'
-import { join } from 'node:path'
-import { z } from 'zod'
-import { writePrivateKeyFile } from '../keys/index.js'
+import { CALLBACK_KEY_BITS, generateRsaKeyPair } from '../keys/index.js'
 import { HttpLinkTransport, hubKeyFromJwk } from '../link/index.js'
 import type { PartyKeys } from '../mpc/index.js'
-import { AlreadyPaired, NotPaired } from './errors.js'
+import type { PairResponse } from '../protocol/index.js'
+import { CallbackSettingSchema, type CallbackSetting } from './callback-target.js'
+import { NotPaired } from './errors.js'
+import type { CosignerFolder } from './folder.js'
 
-/**
- * A co-signer's pairing, kept in its folder: the party key (X25519, 0600), the refresh token (0600) and
- * what the hub said at pairing (party name, hub URL, hub key). Written atomically; never logged.
- * Development layout: sealing these under a key-encryption key is the co-signer issue's next step.
- */
-const StateSchema = z.object({
-  version: z.literal(1),
-  hubUrl: z.string(),
-  party: z.string(),
-  cosignerId: z.string(),
-  hubKey: z.object({ kty: z.literal('OKP'), crv: z.literal('Ed25519'), x: z.string() }),
-})
-
+/** One API user this co-signer is paired with, its secrets opened in memory. Never logged. */
 export interface Pairing {
-  readonly hubUrl: string
   readonly party: PartyKeys
+  readonly hubUrl: string
   readonly cosignerId: string
   readonly refreshToken: string
   readonly hubKey: KeyObject
+  readonly name: string | null
+  /** The callback handler set locally; the hub's (co-signers API) applies when this is null. */
+  readonly callback: CallbackSetting | null
 }
 
-const files = (dir: string) => ({
-  state: join(dir, 'state.json'),
-  partyKey: join(dir, 'party.key'),
-  refreshToken: join(dir, 'refresh-token'),
-})
+const CALLBACK_KEY_ID = 'cosigner'
+const utf8 = (text: string) => new Uint8Array(Buffer.from(text))
+const text = (bytes: Uint8Array) => Buffer.from(bytes).toString('utf8')
 
-export async function pairCosigner(options: {
-  readonly dir: string
-  readonly hubUrl: string
-  readonly pairingToken: string
-  readonly name?: string
-  readonly force?: boolean
-}): Promise<Pairing> {
-  const paths = files(options.dir)
-  if (existsSync(paths.state) && options.force !== true)
-    throw new AlreadyPaired(`${options.dir} is already paired (${paths.state})`)
-  await mkdir(options.dir, { recursive: true, mode: 0o700 })
+/**
+ * Pairs the co-signer with the API user a single-use pairing token names: a new X25519 party key, the token
+ * exchanged for a refresh token, both sealed. Pairing an API user again (re-enrolment, a new token) replaces
+ * its party key and refresh token; the hub then refuses the old refresh token. Its key shares are kept.
+ */
+export async function pairCosigner(
+  folder: CosignerFolder,
+  options: { readonly hubUrl: string; readonly pairingToken: string; readonly name?: string },
+): Promise<Pairing> {
   const { privateKey, publicKey } = generateKeyPairSync('x25519')
-  const x = publicKey.export({ format: 'jwk' }).x ?? ''
   const transport = new HttpLinkTransport({ hubUrl: options.hubUrl })
-  const paired = await transport.pair({
+  const paired: PairResponse = await transport.pair({
     pairingToken: options.pairingToken,
-    partyKey: x,
+    partyKey: publicKey.export({ format: 'jwk' }).x ?? '',
     ...(options.name === undefined ? {} : { name: options.name }),
   })
-  const force = { force: true }
-  await writePrivateKeyFile(
-    paths.partyKey,
-    privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
-    force,
+  const party = paired.party
+  const previous = (await folder.store.pairings()).find((pairing) => pairing.party === party)
+  await folder.store.savePairing(
+    {
+      party,
+      hubUrl: options.hubUrl,
+      cosignerId: paired.cosignerId,
+      hubKey: paired.hubKey,
+      name: options.name ?? previous?.name ?? null,
+      callback: previous?.callback ?? null,
+      pairedAt: Date.now(),
+    },
+    [
+      folder.secrets.sealed(
+        'party-key',
+        `${party}/x25519`,
+        utf8(privateKey.export({ type: 'pkcs8', format: 'pem' }).toString()),
+      ),
+      folder.secrets.sealed('refresh-token', `${party}/refresh`, utf8(paired.refreshToken)),
+    ],
   )
-  await writePrivateKeyFile(paths.refreshToken, paired.refreshToken, force)
-  const state = {
-    version: 1,
+  await folder.store.audit('cosigner-paired', null, {
+    party,
     hubUrl: options.hubUrl,
-    party: paired.party,
     cosignerId: paired.cosignerId,
-    hubKey: paired.hubKey,
-  }
-  await writePrivateKeyFile(paths.state, `${JSON.stringify(state, null, 2)}\n`, force)
-  return readPairing(options.dir)
+    reEnrolment: previous !== undefined,
+  })
+  await callbackKey(folder)
+  return pairingOf(folder, party)
 }
 
-export async function readPairing(dir: string): Promise<Pairing> {
-  const paths = files(dir)
-  let state: z.infer<typeof StateSchema>
-  try {
-    state = StateSchema.parse(JSON.parse(await readFile(paths.state, 'utf8')))
-  } catch (cause) {
-    throw new NotPaired(`${dir} holds no readable pairing (${paths.state})`, { cause })
-  }
-  const privateKey = createPrivateKey(await readFile(paths.partyKey, 'utf8'))
+export async function readPairings(folder: CosignerFolder): Promise<Pairing[]> {
+  const parties = (await folder.store.pairings()).map((pairing) => pairing.party)
+  return Promise.all(parties.map((party) => pairingOf(folder, party)))
+}
+
+async function pairingOf(folder: CosignerFolder, party: string): Promise<Pairing> {
+  const stored = (await folder.store.pairings()).find((pairing) => pairing.party === party)
+  const partyKey = await folder.secrets.get('party-key', `${party}/x25519`)
+  const refreshToken = await folder.secrets.get('refresh-token', `${party}/refresh`)
+  if (stored === undefined || partyKey === undefined || refreshToken === undefined)
+    throw new NotPaired(`this co-signer holds no pairing with API user ${party}`)
+  const privateKey = createPrivateKey(text(partyKey))
   const x = createPublicKey(privateKey).export({ format: 'jwk' }).x ?? ''
   return {
-    hubUrl: state.hubUrl,
-    party: { name: state.party, privateKey, publicKey: new Uint8Array(Buffer.from(x, 'base64url')) },
-    cosignerId: state.cosignerId,
-    refreshToken: (await readFile(paths.refreshToken, 'utf8')).trim(),
-    hubKey: hubKeyFromJwk(state.hubKey),
+    party: { name: party, privateKey, publicKey: new Uint8Array(Buffer.from(x, 'base64url')) },
+    hubUrl: stored.hubUrl,
+    cosignerId: stored.cosignerId,
+    refreshToken: text(refreshToken),
+    hubKey: hubKeyFromJwk(stored.hubKey as PairResponse['hubKey']),
+    name: stored.name,
+    callback: stored.callback === null ? null : CallbackSettingSchema.parse(stored.callback),
   }
+}
+
+/**
+ * The co-signer's RSA key for the callback protocol's JWTs (one per co-signer, as the vendor's
+ * `print-public-key` shows): made at the first pairing, sealed; its public half goes to the handlers.
+ */
+export async function callbackKey(folder: CosignerFolder): Promise<KeyObject> {
+  const stored = await folder.secrets.get('callback-key', CALLBACK_KEY_ID)
+  if (stored !== undefined) return createPrivateKey(text(stored))
+  const pair = await generateRsaKeyPair(CALLBACK_KEY_BITS)
+  await folder.secrets.put('callback-key', CALLBACK_KEY_ID, utf8(pair.privateKeyPem))
+  return pair.privateKey
 }

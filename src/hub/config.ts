@@ -66,7 +66,13 @@ const RawHubConfigSchema = z.strictObject({
     .default({}),
   assets: z.record(z.string(), z.strictObject({ usdPrice: z.number().min(0) })).default({}),
   policy: z.strictObject({ adminQuorum: z.int().min(1).default(1) }).default({ adminQuorum: 1 }),
-  signing: z.strictObject({ budget: z.string().default('120s') }).default({ budget: '120s' }),
+  signing: z
+    .strictObject({
+      budget: z.string().default('120s'),
+      // The co-signer's callback series: 21 calls of up to 30 s, 3 minutes apart (protocol.md §1.5), and margin.
+      approvalBudget: z.string().default('75m'),
+    })
+    .default({ budget: '120s', approvalBudget: '75m' }),
   limits: limitsSchema,
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 })
@@ -94,6 +100,8 @@ export interface HubConfig {
   readonly usdPrices: Readonly<Record<string, number>>
   readonly adminQuorum: number
   readonly signingBudgetMs: number
+  /** How long the signer's co-signer may take to approve (its callback handler's RETRY series included). */
+  readonly approvalBudgetMs: number
   readonly limits: ServerLimits
   readonly logLevel: RawHubConfig['logLevel']
 }
@@ -147,13 +155,8 @@ function compileHub(raw: RawHubConfig, context: CompileContext): HubConfig {
       )
   })
   checkChains(raw, context)
-  const budget = unlessRefused(() => parseDuration(raw.signing.budget))
-  if (budget === undefined || budget < 1_000)
-    context.problem(
-      'signing.budget',
-      `"${raw.signing.budget}" is not a duration of a second or more`,
-      'write e.g. 120s',
-    )
+  const budget = durationOf(raw.signing.budget, 'signing.budget', '120s', context)
+  const approvalBudget = durationOf(raw.signing.approvalBudget, 'signing.approvalBudget', '75m', context)
   return {
     host: listen?.host ?? '127.0.0.1',
     port: listen?.port ?? 0,
@@ -173,6 +176,7 @@ function compileHub(raw: RawHubConfig, context: CompileContext): HubConfig {
     usdPrices: Object.fromEntries(Object.entries(raw.assets).map(([id, asset]) => [id, asset.usdPrice])),
     adminQuorum: raw.policy.adminQuorum,
     signingBudgetMs: budget ?? 120_000,
+    approvalBudgetMs: approvalBudget ?? 75 * 60_000,
     limits: compileLimits(raw.limits, context),
     logLevel: raw.logLevel,
   }
@@ -210,4 +214,11 @@ export const hubConfigCompiler: ConfigCompiler<typeof RawHubConfigSchema, HubCon
 /** Reads and checks `hub.yaml`; throws `ConfigInvalid` naming every problem with its line and fix. */
 export function loadHubConfig(path: string, env: NodeJS.ProcessEnv = process.env): HubConfig {
   return loadConfig(hubConfigCompiler, path, env)
+}
+
+function durationOf(text: string, key: string, example: string, context: CompileContext): number | undefined {
+  const ms = unlessRefused(() => parseDuration(text))
+  if (ms === undefined || ms < 1_000)
+    context.problem(key, `"${text}" is not a duration of a second or more`, `write e.g. ${example}`)
+  return ms
 }

@@ -129,6 +129,8 @@ export function hubAudit(clock: Clock) {
 /** A result is recorded only if it is genuine: a signature that verifies under the derived key. */
 function resultVerifier(db: StorageDatabase, chains: WorkspaceChains) {
   return async (job: LinkJob, result: LinkResult): Promise<boolean> => {
+    // An approval carries no artefact: the holder's word is the approval (the link authenticated it).
+    if (job.kind === 'approve') return true
     if (job.kind === 'keygen')
       return (
         /^(?:[0-9a-f]{2}){32,33}$/.test(result.publicKey ?? '') &&
@@ -202,6 +204,7 @@ export async function createHub(config: HubConfig, options: HubOptions): Promise
     },
     network: chains,
     signingBudgetMs: config.signingBudgetMs,
+    approvalBudgetMs: config.approvalBudgetMs,
     usdPrice: (assetId) => config.usdPrices[assetId] ?? 0,
   })
   const keyManager = new KeyManager({ db, link, parties: linkStore, clock, log })

@@ -25,10 +25,17 @@ export type LinkErrorCode = keyof typeof LINK_ERRORS.codes
 export class LinkError extends CountersignError {
   readonly code: LinkErrorCode
   readonly status: number | undefined
+  /** The `code` of the hub's `{ message, code }` answer, when it gave one. */
+  readonly hubCode: number | undefined
 
-  constructor(code: LinkErrorCode, message: string, options?: { status?: number; cause?: unknown }) {
+  constructor(
+    code: LinkErrorCode,
+    message: string,
+    options?: { status?: number; hubCode?: number; cause?: unknown },
+  ) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause })
     this.code = code
     this.status = options?.status
+    this.hubCode = options?.hubCode
   }
 }

@@ -10,7 +10,10 @@ export { FilePresignatureStore } from './file-presignature-store.js'
 export { algorithmOf, FileKeyShareStore, type KeyShare, type KeyShareStore } from './key-share-store.js'
 export { hubKeyFromJwk, RecentIds, verifyLinkMessage, type MessageCheck } from './messages.js'
 export {
+  JobCancelled,
   PartyRunner,
+  type ApprovalAnswer,
+  type Approver,
   type JobDecision,
   type JobGate,
   type LinkLogger,

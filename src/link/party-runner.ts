@@ -11,6 +11,7 @@ import {
 } from '../mpc/index.js'
 import {
   MAX_LONG_POLL_SECONDS,
+  type ApproveBody,
   type KeygenBody,
   type LinkMessage,
   type MpcBody,
@@ -32,6 +33,20 @@ export type JobDecision = { readonly approve: true } | { readonly approve: false
  */
 export type JobGate = (job: SignBody) => Promise<JobDecision>
 
+/** A customer co-signer's answer to an `approve` job (its callback handler's decision, or why there is none). */
+export type ApprovalAnswer =
+  { readonly outcome: 'done' } | { readonly outcome: 'declined' | 'failed'; readonly reason: string }
+/**
+ * Decides an `approve` job. Aborted when the hub cancels the job or the runner stops; a stopped approval is
+ * the approver's to resume (its RETRY series is persisted), the runner posts nothing for it.
+ */
+export type Approver = (job: ApproveBody, signal: AbortSignal) => Promise<ApprovalAnswer>
+
+/** The abort reason of a job the hub cancelled (as opposed to a runner that stops and resumes later). */
+export class JobCancelled extends Error {
+  override readonly name = 'JobCancelled'
+}
+
 /** The subset of a pino logger the runner writes to: job steps, dropped messages, link trouble. */
 export interface LinkLogger {
   info(fields: object, message: string): void
@@ -49,6 +64,8 @@ export interface PartyRunnerOptions {
   /** Durable: a pre-signature is used once, even across a crash. */
   readonly presignatures: PresignatureStore
   readonly gate: JobGate
+  /** Answers `approve` jobs (a customer co-signer's callback handler); without one, every approval fails. */
+  readonly approver?: Approver
   readonly engines: Engines
   readonly clock?: Clock
   readonly log?: LinkLogger
@@ -56,6 +73,10 @@ export interface PartyRunnerOptions {
   readonly sessionIdleMs?: number
   readonly pollWaitSeconds?: number
   readonly backoff?: Backoff
+  /** Told when each job ends (metrics): its kind, outcome and how long it ran. */
+  readonly onJobEnded?: (kind: LinkMessage['kind'], outcome: ResultRequest['outcome'], ms: number) => void
+  /** Told after each mailbox poll whether the hub answered (metrics, readiness). */
+  readonly onLinkState?: (up: boolean) => void
 }
 
 const DEFAULT_SESSION_IDLE_MS = 60_000
@@ -85,6 +106,7 @@ export class PartyRunner {
   private readonly usedSessions = new RecentIds(REMEMBERED_IDS)
   private readonly jobsBySession = new Map<string, RunningJob>()
   private readonly jobsById = new Map<string, RunningJob>()
+  private readonly approvals = new Map<string, AbortController>()
   private readonly early = new Map<string, MpcBody[]>()
   private readonly inFlight = new Set<Promise<void>>()
   private readonly stopping = new AbortController()
@@ -136,17 +158,22 @@ export class PartyRunner {
   private dispatch(message: LinkMessage): void {
     switch (message.kind) {
       case 'keygen':
-        this.startJob(message.body, (job) => this.keygen(job, message.body))
+        this.startJob('keygen', message.body, (job) => this.keygen(job, message.body))
         return
       case 'sign':
-        this.startJob(message.body, (job) => this.sign(job, message.body))
+        this.startJob('sign', message.body, (job) => this.sign(job, message.body))
+        return
+      case 'approve':
+        this.approve(message.body)
         return
       case 'mpc':
         this.route(message.body)
         return
       case 'cancel': {
         this.seenJobs.firstTime(message.body.job) // a job cancelled before it arrived never starts
-        this.jobsById.get(message.body.job)?.abandon(new Error(`cancelled: ${message.body.reason}`))
+        const cancelled = new JobCancelled(`cancelled: ${message.body.reason}`)
+        this.jobsById.get(message.body.job)?.abandon(cancelled)
+        this.approvals.get(message.body.job)?.abort(cancelled)
         this.log.info({ job: message.body.job, reason: message.body.reason }, 'job cancelled by the hub')
         return
       }
@@ -160,6 +187,7 @@ export class PartyRunner {
     while (!signal.aborted) {
       try {
         const mailbox = await this.options.transport.poll(this.cursor, wait, signal)
+        this.options.onLinkState?.(true)
         failures = 0
         for (const { message } of mailbox.messages) await this.receive(message)
         if (mailbox.cursor !== this.cursor) {
@@ -172,6 +200,7 @@ export class PartyRunner {
           this.log.error({ err: error }, 'the hub refused this party: pair it again')
           throw error
         }
+        this.options.onLinkState?.(false)
         const delay = backoffDelay(failures++, this.options.backoff ?? DEFAULT_BACKOFF)
         this.log.warn({ err: error, retryInMs: delay }, 'the mailbox poll failed')
         await this.clock.sleep(delay, signal).catch(() => undefined)
@@ -179,7 +208,11 @@ export class PartyRunner {
     }
   }
 
-  private startJob(body: KeygenBody | SignBody, work: (job: RunningJob) => Promise<ResultRequest>): void {
+  private startJob(
+    kind: 'keygen' | 'sign',
+    body: KeygenBody | SignBody,
+    work: (job: RunningJob) => Promise<ResultRequest>,
+  ): void {
     if (!this.seenJobs.firstTime(body.job)) return
     if (this.jobsBySession.has(body.session) || !this.usedSessions.firstTime(body.session)) {
       this.log.warn({ job: body.job, session: body.session }, 'refused a job on a session already used')
@@ -188,11 +221,16 @@ export class PartyRunner {
     const job = new RunningJob(body.job, body.session)
     this.jobsBySession.set(job.session, job)
     this.jobsById.set(job.id, job)
-    const execution = this.execute(job, work).finally(() => this.inFlight.delete(execution))
+    const execution = this.execute(kind, job, work).finally(() => this.inFlight.delete(execution))
     this.inFlight.add(execution)
   }
 
-  private async execute(job: RunningJob, work: (job: RunningJob) => Promise<ResultRequest>): Promise<void> {
+  private async execute(
+    kind: 'keygen' | 'sign',
+    job: RunningJob,
+    work: (job: RunningJob) => Promise<ResultRequest>,
+  ): Promise<void> {
+    const started = this.clock.now()
     let result: ResultRequest
     try {
       result = await work(job)
@@ -205,9 +243,46 @@ export class PartyRunner {
       this.early.delete(job.session)
     }
     if (job.cancelled) return
-    this.log.info({ job: job.id, outcome: result.outcome, reason: result.reason }, 'job ended')
+    this.options.onJobEnded?.(kind, result.outcome, this.clock.now() - started)
+    await this.report(result)
+  }
+
+  /**
+   * Runs an `approve` job in the background, once per job id: from the mailbox, or resumed by the approver's
+   * owner after a restart (the mailbox delivered it before the crash).
+   */
+  approve(body: ApproveBody): void {
+    if (!this.seenJobs.firstTime(body.job)) return
+    const cancelled = new AbortController()
+    this.approvals.set(body.job, cancelled)
+    const execution = this.answerApproval(body, cancelled.signal).finally(() => {
+      this.approvals.delete(body.job)
+      this.inFlight.delete(execution)
+    })
+    this.inFlight.add(execution)
+  }
+
+  private async answerApproval(body: ApproveBody, cancelled: AbortSignal): Promise<void> {
+    const signal = AbortSignal.any([cancelled, this.stopping.signal])
+    const started = this.clock.now()
+    let answer: ApprovalAnswer
+    try {
+      answer =
+        this.options.approver === undefined
+          ? { outcome: 'failed', reason: `${this.self} approves no request` }
+          : await this.options.approver(body, signal)
+    } catch (error) {
+      if (signal.aborted) return
+      answer = { outcome: 'failed', reason: reasonOf(error) }
+    }
+    this.options.onJobEnded?.('approve', answer.outcome, this.clock.now() - started)
+    await this.report({ job: body.job, ...answer })
+  }
+
+  private async report(result: ResultRequest): Promise<void> {
+    this.log.info({ job: result.job, outcome: result.outcome, reason: result.reason }, 'job ended')
     await this.withRetries(RESULT_ATTEMPTS, () => this.options.transport.postResult(result)).catch(
-      (error: unknown) => this.log.error({ err: error, job: job.id }, 'could not post the job result'),
+      (error: unknown) => this.log.error({ err: error, job: result.job }, 'could not post the job result'),
     )
   }
 

@@ -1,10 +1,13 @@
 import type { z } from 'zod'
 import { formatZodIssues, systemClock, type Clock } from '../core/index.js'
 import {
+  CallbackHandlerSchema,
   LINK_PATH_PREFIX,
+  NO_CALLBACK_HANDLER,
   MailboxResponseSchema,
   PairResponseSchema,
   TokenResponseSchema,
+  type CallbackHandlerWire,
   type EnvelopesRequest,
   type MailboxResponse,
   type PairRequest,
@@ -103,6 +106,20 @@ export class HttpLinkTransport implements LinkTransport {
     await this.authorized('POST', '/results', { body: result })
   }
 
+  /**
+   * The callback handler an Admin set for this party through the hub's co-signers API; undefined only when
+   * the hub says none is set (code 1513) — any other failure throws, so nothing is approved by mistake.
+   */
+  async callbackHandler(): Promise<CallbackHandlerWire | undefined> {
+    try {
+      return await this.authorized('GET', '/callback', { schema: CallbackHandlerSchema })
+    } catch (error) {
+      if (error instanceof LinkError && error.status === 404 && error.hubCode === NO_CALLBACK_HANDLER)
+        return undefined
+      throw error
+    }
+  }
+
   /** An access token valid for a while yet; concurrent callers share one refresh. */
   private accessToken(): Promise<string> {
     if (this.cached !== undefined && this.clock.now() < this.cached.refreshAt)
@@ -197,6 +214,7 @@ async function readResponse<T>(
   if (status < 200 || status >= 300)
     throw new LinkError('CS_LINK_PROTOCOL_VIOLATION', `${path} answered HTTP ${status}${said(text)}`, {
       status,
+      ...hubCodeOf(text),
     })
   if (schema === undefined) return undefined as T
   let json: unknown
@@ -216,6 +234,15 @@ async function readResponse<T>(
       { status, cause: parsed.error },
     )
   return parsed.data
+}
+
+function hubCodeOf(text: string): { hubCode?: number } {
+  try {
+    const code = (JSON.parse(text) as { code?: unknown }).code
+    return typeof code === 'number' ? { hubCode: code } : {}
+  } catch {
+    return {}
+  }
 }
 
 /** The hub's `{ message }` when it gave one, short: never the whole body. */

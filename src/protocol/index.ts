@@ -45,8 +45,11 @@ export {
 export type { VerifiedJwt } from './jwt.js'
 export {
   ACCESS_TOKEN_SECONDS,
+  ApproveBodySchema,
   AUTHORIZATION_TYPE,
   AuthorizationSchema,
+  CallbackHandlerSchema,
+  NO_CALLBACK_HANDLER,
   EcdsaSignatureSchema,
   EnvelopesRequestSchema,
   KeygenBodySchema,
@@ -66,7 +69,9 @@ export {
   TokenResponseSchema,
 } from './link.js'
 export type {
+  ApproveBody,
   Authorization,
+  CallbackHandlerWire,
   EcdsaSignatureWire,
   EnvelopesRequest,
   KeygenBody,

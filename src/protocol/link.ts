@@ -64,6 +64,25 @@ export const SignBodySchema = z.object({
   authorization: z.string().min(1),
 })
 
+/**
+ * Asks the customer co-signer of `txId`'s signer to approve one signing attempt: it asks its callback
+ * handler with `payload` (the `tx_sign_request` body, requestId and signerId included) and answers `done`
+ * (approved), `declined` (rejected, with the reason) or `failed`. Only the `messages` listed here may then be
+ * signed under this (txId, attempt).
+ */
+export const ApproveBodySchema = z.object({
+  job: z.string().min(1),
+  txId: z.string().min(1),
+  attempt: z.int().min(1),
+  requestId: z.string().min(1).max(256),
+  algorithm: z.enum(SIGNING_ALGORITHMS),
+  messages: z
+    .array(z.object({ content: Hex, path: DerivationPath }))
+    .min(1)
+    .max(127),
+  payload: z.record(z.string(), z.unknown()),
+})
+
 export const MpcBodySchema = z.object({
   session: SessionHex,
   from: PartyName,
@@ -82,6 +101,13 @@ export const LinkMessageSchema = z.discriminatedUnion('kind', [
     body: KeygenBodySchema,
   }),
   z.object({ id: z.string(), to: PartyName, iat: z.int(), kind: z.literal('sign'), body: SignBodySchema }),
+  z.object({
+    id: z.string(),
+    to: PartyName,
+    iat: z.int(),
+    kind: z.literal('approve'),
+    body: ApproveBodySchema,
+  }),
   z.object({ id: z.string(), to: PartyName, iat: z.int(), kind: z.literal('mpc'), body: MpcBodySchema }),
   z.object({
     id: z.string(),
@@ -119,6 +145,16 @@ export const ResultRequestSchema = z.strictObject({
   signature: z.union([EcdsaSignatureSchema, z.string().regex(/^[0-9a-f]{128}$/)]).optional(),
 })
 
+/** `GET /cosigner/v1/callback`: the party's callback handler as an Admin set it on the hub. */
+export const CallbackHandlerSchema = z.object({
+  url: z.string(),
+  publicKey: z.string().optional(),
+  cert: z.string().optional(),
+  certPublicKeyHash: z.string().optional(),
+})
+/** The `code` of the 404 that says no callback handler is set for the party. */
+export const NO_CALLBACK_HANDLER = 1513
+
 export const AuthorizationSchema = z.object({
   txId: z.string().min(1),
   attempt: z.int().min(1),
@@ -137,10 +173,12 @@ export type PairRequest = z.infer<typeof PairRequestSchema>
 export type PairResponse = z.infer<typeof PairResponseSchema>
 export type KeygenBody = z.infer<typeof KeygenBodySchema>
 export type SignBody = z.infer<typeof SignBodySchema>
+export type ApproveBody = z.infer<typeof ApproveBodySchema>
 export type MpcBody = z.infer<typeof MpcBodySchema>
 export type LinkMessage = z.infer<typeof LinkMessageSchema>
 export type MailboxResponse = z.infer<typeof MailboxResponseSchema>
 export type EnvelopesRequest = z.infer<typeof EnvelopesRequestSchema>
 export type ResultRequest = z.infer<typeof ResultRequestSchema>
 export type Authorization = z.infer<typeof AuthorizationSchema>
+export type CallbackHandlerWire = z.infer<typeof CallbackHandlerSchema>
 export type EcdsaSignatureWire = z.infer<typeof EcdsaSignatureSchema>

@@ -156,3 +156,11 @@ export type {
   HubCosignerStore,
   StoredCallbackHandler,
 } from './hub-cosigners/index.js'
+export { openCosignerStore, COSIGNER_STORE_MIGRATIONS } from './cosigner-store/index.js'
+export type {
+  CosignerApproval,
+  CosignerAuditEvent,
+  CosignerPairing,
+  CosignerStore,
+  SealedSecret,
+} from './cosigner-store/index.js'

@@ -27,6 +27,13 @@ export interface WorkspaceOptions {
   readonly store?: string
   /** URLs written into hub.yaml's `webhooks.endpoints` (v1 payloads, every event). */
   readonly webhookEndpoints?: readonly string[]
+  /** hub.yaml's `signing:` budgets (durations), e.g. a short one to see an attempt fail. */
+  readonly signing?: { readonly budget?: string; readonly approvalBudget?: string }
+}
+
+export interface CosignerStartOptions {
+  /** More `countersign cosigner start` options (callback schedule, admin listener...). */
+  readonly startArgs?: readonly string[]
 }
 
 export interface Workspace {
@@ -39,8 +46,14 @@ export interface Workspace {
   /** A signed request to the hub's REST API, as any client would send it. */
   call(user: ApiUser, method: string, path: string, body?: unknown): Promise<Response>
   createApiUser(name: string, role: string): Promise<ApiUser>
-  /** Pairs a co-signer (child process) with `user` and waits until its key sets exist. */
-  startCosigner(user: ApiUser, name: string): Promise<CliProcess>
+  /** Pairs a co-signer (child process, folder `<dir>/<name>`) with `user` and waits until its key sets exist. */
+  startCosigner(user: ApiUser, name: string, options?: CosignerStartOptions): Promise<CliProcess>
+  /** Stops the co-signer of folder `<dir>/<name>` with `signal` and waits for it to exit. */
+  stopCosigner(name: string, signal: NodeJS.Signals): Promise<void>
+  /** Starts the co-signer of folder `<dir>/<name>` again (after it was stopped or killed). */
+  restartCosigner(name: string, options?: CosignerStartOptions): CliProcess
+  /** A new pairing token for `user`, issued by the Owner. */
+  pairingToken(user: ApiUser): Promise<string>
   /** Another hub on the same hub.yaml (so the same store), listening on its own port; closed by `close`. */
   startReplica(): Promise<RunningHub>
   /** Stops the two cloud co-signers (e.g. to read their logs); `close` stops whatever is still running. */
@@ -81,6 +94,12 @@ function addWebhookEndpoints(configPath: string, urls: readonly string[]): void 
   writeFileSync(configPath, yaml.replace('endpoints: []', `endpoints:${endpoints}`))
 }
 
+/** Writes hub.yaml's `signing:` budgets. */
+function addSigningBudgets(configPath: string, signing: NonNullable<WorkspaceOptions['signing']>): void {
+  const lines = Object.entries(signing).map(([key, value]) => `\n  ${key}: ${value}`)
+  writeFileSync(configPath, `${readFileSync(configPath, 'utf8')}\nsigning:${lines.join('')}\n`)
+}
+
 async function stop(processes: CliProcess[]): Promise<void> {
   for (const child of processes) child.child.kill('SIGTERM')
   await Promise.all(processes.map((child) => child.exited))
@@ -90,6 +109,7 @@ export async function startWorkspace(options: WorkspaceOptions = {}): Promise<Wo
   const dir = mkdtempSync(join(tmpdir(), 'cs-hub-'))
   const children: CliProcess[] = []
   const clouds: CliProcess[] = []
+  const cosigners = new Map<string, CliProcess>()
   const replicas: RunningHub[] = []
   const port = await freePort()
   const init = await initWorkspace({
@@ -98,6 +118,7 @@ export async function startWorkspace(options: WorkspaceOptions = {}): Promise<Wo
     ...(options.store === undefined ? {} : { store: options.store }),
   })
   if (options.webhookEndpoints !== undefined) addWebhookEndpoints(init.configPath, options.webhookEndpoints)
+  if (options.signing !== undefined) addSigningBudgets(init.configPath, options.signing)
   const log = pino({ level: process.env.HUB_TEST_LOG ?? 'silent' })
   const hub = await startHub(loadHubConfig(init.configPath, {}), { log })
   const url = hub.url
@@ -139,19 +160,43 @@ export async function startWorkspace(options: WorkspaceOptions = {}): Promise<Wo
     return { id, privateKey: pair.privateKey, privateKeyPem: pair.privateKeyPem }
   }
 
-  const startCosigner = async (user: ApiUser, name: string) => {
+  const pairingToken = async (user: ApiUser) => {
     const issued = (await (
       await call(owner, 'POST', `/v1/management/api_users/${user.id}/pairing_token`)
-    ).json()) as {
-      pairingToken: string
-    }
+    ).json()) as { pairingToken: string }
+    return issued.pairingToken
+  }
+
+  const restartCosigner = (name: string, options: CosignerStartOptions = {}) => {
+    const args = [
+      'cosigner',
+      'start',
+      '--dir',
+      join(dir, name),
+      '--log-level',
+      'warn',
+      ...(options.startArgs ?? []),
+    ]
+    const cosigner = spawnCli(args, dir)
+    children.push(cosigner)
+    cosigners.set(name, cosigner)
+    return cosigner
+  }
+
+  const stopCosigner = async (name: string, signal: NodeJS.Signals) => {
+    const cosigner = cosigners.get(name)
+    if (cosigner === undefined) throw new Error(`no co-signer ${name} was started`)
+    cosigner.child.kill(signal)
+    await cosigner.exited
+  }
+
+  const startCosigner = async (user: ApiUser, name: string, options: CosignerStartOptions = {}) => {
     const cosignerDir = join(dir, name)
     const paired = spawnCli(['cosigner', 'pair', '--hub', url, '--dir', cosignerDir, '--name', name], dir, {
-      COUNTERSIGN_PAIRING_TOKEN: issued.pairingToken,
+      COUNTERSIGN_PAIRING_TOKEN: await pairingToken(user),
     })
     if ((await paired.exited) !== 0) throw new Error(`pairing failed:\n${paired.output()}`)
-    const cosigner = spawnCli(['cosigner', 'start', '--dir', cosignerDir, '--log-level', 'warn'], dir)
-    children.push(cosigner)
+    const cosigner = restartCosigner(name, options)
     await until(
       'the key sets of the first co-signer',
       async () => ((await hub.hub.db.read(readWorkspaceKeys)).length === 2 ? true : undefined),
@@ -169,6 +214,9 @@ export async function startWorkspace(options: WorkspaceOptions = {}): Promise<Wo
     call,
     createApiUser,
     startCosigner,
+    restartCosigner,
+    stopCosigner,
+    pairingToken,
     startReplica: async () => {
       const listen = `127.0.0.1:${await freePort()}`
       const replica = await startHub(loadHubConfig(init.configPath, { COUNTERSIGN_LISTEN: listen }), { log })

@@ -3,6 +3,7 @@ import {
   FileKeyShareStore,
   FilePresignatureStore,
   PartyRunner,
+  type Approver,
   type Engines,
   type JobGate,
 } from '../../src/link/index.js'
@@ -26,7 +27,7 @@ export function startParty(
   hub: FakeHub,
   name: string,
   dir: string,
-  options: { gate?: JobGate; idleMs?: number } = {},
+  options: { gate?: JobGate; idleMs?: number; approver?: Approver } = {},
 ): TestParty {
   const keyShares = new FileKeyShareStore(join(dir, name, 'shares'), name)
   const presignatures = new FilePresignatureStore(join(dir, name, 'presignatures'))
@@ -37,6 +38,7 @@ export function startParty(
     keyShares,
     presignatures,
     gate: options.gate ?? approveAll,
+    ...(options.approver === undefined ? {} : { approver: options.approver }),
     engines,
     sessionIdleMs: options.idleMs ?? 60_000,
     pollWaitSeconds: 1,

@@ -9,11 +9,14 @@ import {
   LINK_MESSAGE_TYPE,
   LINK_PATH_PREFIX,
   MAX_LONG_POLL_SECONDS,
+  NO_CALLBACK_HANDLER,
   PAIRING_TOKEN_SECONDS,
   PairRequestSchema,
   ResultRequestSchema,
   SignBodySchema,
   TokenRequestSchema,
+  ApproveBodySchema,
+  type ApproveBody,
   type EnvelopesRequest,
   type KeygenBody,
   type LinkMessage,
@@ -50,7 +53,7 @@ export const LINK_CODES = {
   resultRejected: 1510,
   jobClosed: 1511,
   partyNotEnrolled: 1512,
-  noCallbackHandler: 1513,
+  noCallbackHandler: NO_CALLBACK_HANDLER,
 } as const
 
 export const CLOUD_PARTIES = ['cloud1', 'cloud2'] as const
@@ -78,6 +81,13 @@ export interface SignJobSpec extends JobSpecCommon {
   readonly content: string
   /** The compact JWS the cloud co-signers check before joining (`AUTHORIZATION_TYPE`). */
   readonly authorization: string
+}
+/** Asks one customer co-signer (its callback handler) to approve a signing attempt; no MPC session. */
+export interface ApproveJobSpec {
+  readonly id: string
+  readonly kind: 'approve'
+  readonly holder: string
+  readonly body: Omit<ApproveBody, 'job'>
 }
 export type JobSpec = KeygenJobSpec | SignJobSpec
 
@@ -293,6 +303,27 @@ export class LinkHub {
 
   // ---- jobs ---------------------------------------------------------------------------------------
 
+  /** Records the approval job and posts its `approve` message to its one holder. */
+  async startApproval(spec: ApproveJobSpec): Promise<LinkJob> {
+    await this.#peersOf([spec.holder])
+    const body = ApproveBodySchema.parse({ ...spec.body, job: spec.id })
+    const message = await this.#message(spec.holder, 'approve', body)
+    const job = await this.#store.createJob(
+      {
+        id: spec.id,
+        kind: 'approve',
+        txId: body.txId,
+        attempt: body.attempt,
+        algorithm: body.algorithm,
+        holders: [spec.holder],
+        sessions: [],
+      },
+      [message],
+    )
+    this.#wakeMailboxes([message])
+    return job
+  }
+
   /** Records the job and posts its `keygen` or `sign` message to each holder. */
   async startJob(spec: JobSpec): Promise<LinkJob> {
     const id = spec.id ?? randomUUID()
@@ -489,7 +520,7 @@ export class LinkHub {
     return peers
   }
 
-  async #peersOf(holders: Holders): Promise<Record<string, string>> {
+  async #peersOf(holders: readonly string[]): Promise<Record<string, string>> {
     const peers: Record<string, string> = {}
     for (const holder of holders) {
       const party = await this.#store.party(holder)

@@ -105,6 +105,7 @@ describe.each(testDatabases)('broadcasting transfers on $name', (database) => {
       },
       network: { node: (assetId) => connected.get(assetId) },
       signingBudgetMs: 60_000,
+      approvalBudgetMs: 60_000,
       usdPrice: () => 2_000,
     })
     pipelines.push(created)

@@ -12,6 +12,8 @@ import type { HubTransaction, WriteSession } from '../../storage/index.js'
 export interface SigningMessage {
   readonly content: string
   readonly path: readonly number[]
+  /** The bytes whose digest `content` is (an unsigned EVM transaction), hex without 0x; shown to the callback. */
+  readonly preimage?: string
 }
 
 /** The chain-specific steps of a transaction. */
@@ -108,8 +110,8 @@ export interface SignJobRequest {
   readonly signer: string
   readonly ruleId: string | null
   readonly messages: readonly SigningMessage[]
-  /** The transaction as the signer's callback handler is shown it. */
-  readonly summary: Record<string, unknown>
+  /** The `tx_sign_request` the signer's callback handler is asked (protocol.md §2), requestId included. */
+  readonly callback: Record<string, unknown>
 }
 
 export type SignOutcome =

@@ -114,6 +114,7 @@ describe.each(testDatabases)('the transaction pipeline on $name', (database) => 
         audit: async () => undefined,
       },
       signingBudgetMs: 60_000,
+      approvalBudgetMs: 60_000,
       usdPrice: () => 2_000,
     })
     pipelines.push(created)
@@ -233,9 +234,13 @@ describe.each(testDatabases)('the transaction pipeline on $name', (database) => 
 
     const stuck = await p.create(transfer('1'))
     while (signing.calls.length === 1) await new Promise((resolve) => setTimeout(resolve, 5))
-    // Another replica sweeps after the budget has passed twice: the attempt is failed, never restarted.
+    // Another replica sweeps after the attempt's budget (approval + signature) has passed twice: the
+    // attempt is failed, never restarted; not before.
     const { pipeline: other } = await pipeline(url)
-    clock.advance(121_000)
+    clock.advance(239_000)
+    await other.sweep()
+    expect(await status(db, stuck.id)).toMatchObject({ status: 'PENDING_SIGNATURE' })
+    clock.advance(2_000)
     await other.sweep()
     expect(await status(db, stuck.id)).toMatchObject({ status: 'FAILED', subStatus: 'TIMEOUT' })
     const history = await db.read((r) => readTransactionHistory(r, stuck.id))

@@ -30,6 +30,7 @@ import type {
   TransactionChain,
   TransactionEffects,
 } from './ports.js'
+import { callbackRequest } from './callback-request.js'
 import { policyRequest, signingPlan, type SigningPlan } from './signing-plan.js'
 import { quorumOutcome } from './quorum.js'
 
@@ -50,8 +51,10 @@ export interface PipelineOptions {
   readonly signers: SignerDirectory
   readonly signing: SigningService
   readonly effects: TransactionEffects
-  /** How long one signing attempt may take (the callback handler alone has 30 s). */
+  /** How long the MPC signature of one attempt may take, once the signer's co-signer approved it. */
   readonly signingBudgetMs: number
+  /** How long the signer's co-signer may take to approve (its callback handler's RETRY series included). */
+  readonly approvalBudgetMs: number
   /** USD price of one unit of each asset, for the policy's amount_usd. */
   readonly usdPrice: (assetId: string) => number
   /** The chain nodes the hub broadcasts to (./broadcast.ts); without one a transfer completes once signed. */
@@ -188,7 +191,7 @@ export class TransactionPipeline {
     }
     const stuck = await this.options.db.read((db) =>
       transactionsInStatus(db, 'PENDING_SIGNATURE', {
-        updatedBefore: now - this.options.signingBudgetMs * 2,
+        updatedBefore: now - this.attemptBudgetMs() * 2,
         limit: 100,
       }),
     )
@@ -332,8 +335,8 @@ export class TransactionPipeline {
   private async sign(tx: HubTransaction, plan: SigningPlan, signer: string, attempt: number): Promise<void> {
     const controller = new AbortController()
     this.inFlight.set(tx.id, controller)
-    const timer = this.options.clock.setTimer(this.options.signingBudgetMs, () =>
-      controller.abort(new Error('the signing budget ran out')),
+    const timer = this.options.clock.setTimer(this.attemptBudgetMs(), () =>
+      controller.abort(new Error('the signing attempt ran out of time')),
     )
     try {
       const outcome = await this.options.signing.sign(
@@ -344,7 +347,13 @@ export class TransactionPipeline {
           signer,
           ruleId: tx.ruleId,
           messages: plan.messages,
-          summary: transactionResponse(tx),
+          callback: callbackRequest({
+            tx,
+            plan,
+            signer,
+            attempt,
+            usdPrice: this.options.usdPrice(tx.assetId),
+          }),
         },
         controller.signal,
       )
@@ -353,6 +362,11 @@ export class TransactionPipeline {
       timer.cancel()
       this.inFlight.delete(tx.id)
     }
+  }
+
+  /** An attempt: the approval, then the signature (each also bounded by the signing service). */
+  private attemptBudgetMs(): number {
+    return this.options.approvalBudgetMs + this.options.signingBudgetMs
   }
 
   private async finish(

@@ -7,21 +7,26 @@ import type { SignJobRequest, SignOutcome, SigningService } from '../pipeline/po
 import { resultText } from './result-field.js'
 
 /**
- * One signing attempt over the co-signer link: an authorization the cloud co-signers check (every message,
- * its path and session), one `sign` job per message to the three holders {cloud1, cloud2, signer}, and the
- * first verified signature of each job (`signJobId` names the message, so any hub replica can verify a
- * result). A decline by any holder declines the attempt; an abort cancels the jobs still running.
+ * One signing attempt over the co-signer link. First the signer's co-signer approves it: an `approve` job
+ * carries the callback request and the messages, and the co-signer answers once its callback handler has
+ * decided (RETRY series included). Then an authorization the cloud co-signers check (every message, its path
+ * and session), one `sign` job per message to the three holders {cloud1, cloud2, signer}, and the first
+ * verified signature of each job (`signJobId` names the message, so any hub replica can verify a result),
+ * within `authorizationSeconds`. A decline by any holder declines the attempt; an abort cancels the jobs
+ * still running.
  */
 export interface LinkSigningOptions {
   readonly link: LinkHub
   readonly serviceKey: KeyObject
   readonly clock: Clock
-  /** How long the cloud co-signers accept the authorization. */
+  /** How long the cloud co-signers accept the authorization, and the bound of the MPC signature. */
   readonly authorizationSeconds: number
 }
 
 export const signJobId = (txId: string, attempt: number, index: number): string =>
   `${txId}:${attempt}:${index}`
+
+export const approvalJobId = (txId: string, attempt: number): string => `${txId}:${attempt}:approve`
 
 /** The message index of a sign job, from its id. */
 export function messageIndexOf(jobId: string): number | undefined {
@@ -50,6 +55,54 @@ export class LinkSigningService implements SigningService {
   }
 
   async sign(request: SignJobRequest, signal: AbortSignal): Promise<SignOutcome> {
+    const refused = await this.approval(request, signal)
+    if (refused !== undefined) return refused
+    const bounded = new AbortController()
+    const timer = this.options.clock.setTimer(this.options.authorizationSeconds * 1000, () =>
+      bounded.abort(new Error('the MPC signature ran out of time')),
+    )
+    try {
+      return await this.signApproved(request, AbortSignal.any([signal, bounded.signal]))
+    } finally {
+      timer.cancel()
+    }
+  }
+
+  /** The signer's co-signer's answer: undefined when it approved, the attempt's outcome otherwise. */
+  private async approval(request: SignJobRequest, signal: AbortSignal): Promise<SignOutcome | undefined> {
+    const { link } = this.options
+    const job = await link.startApproval({
+      id: approvalJobId(request.txId, request.attempt),
+      kind: 'approve',
+      holder: request.signer,
+      body: {
+        txId: request.txId,
+        attempt: request.attempt,
+        requestId: String(request.callback.requestId),
+        algorithm: request.algorithm,
+        messages: request.messages.map((message) => ({ content: message.content, path: [...message.path] })),
+        payload: { ...request.callback, players: [...CLOUD_PARTIES, request.signer] },
+      },
+    })
+    let answered: LinkJob
+    try {
+      answered = await link.waitForJob(job.id, signal)
+    } catch (error) {
+      const reason = reasonOf(signal, error)
+      await link.cancelJob(job.id, reason)
+      return {
+        outcome: 'failed',
+        reason: `the co-signer of ${request.signer} did not approve in time: ${reason}`,
+      }
+    }
+    if (answered.state === 'done') return undefined
+    const reason = resultText(answered.result, 'reason', 'no reason given')
+    return answered.state === 'declined'
+      ? { outcome: 'declined', reason }
+      : { outcome: 'failed', reason: `the co-signer of ${request.signer} could not approve: ${reason}` }
+  }
+
+  private async signApproved(request: SignJobRequest, signal: AbortSignal): Promise<SignOutcome> {
     const { link, clock } = this.options
     const holders = [...CLOUD_PARTIES, request.signer] as const
     const sessions = request.messages.map(() => randomBytes(32).toString('hex'))
@@ -87,9 +140,13 @@ export class LinkSigningService implements SigningService {
     try {
       return outcomeOf(await Promise.all(jobs.map((job) => link.waitForJob(job.id, signal))))
     } catch (error) {
-      const reason = signal.aborted ? String((signal.reason as Error | undefined)?.message) : String(error)
+      const reason = reasonOf(signal, error)
       await Promise.all(jobs.map((job) => link.cancelJob(job.id, reason)))
       return { outcome: 'failed', reason }
     }
   }
+}
+
+function reasonOf(signal: AbortSignal, error: unknown): string {
+  return signal.aborted ? String((signal.reason as Error | undefined)?.message) : String(error)
 }

@@ -189,7 +189,11 @@ export class WorkspaceChains implements AddressBook, TransactionChain, ChainNetw
     const maxFee = BigInt(String(fixed.maxFeePerGas))
     return {
       maxCost: value + maxFee * TRANSFER_GAS,
-      message: { content: unsigned.signingHash, path: assetPath(asset, Number(input.vaultId)) },
+      message: {
+        content: unsigned.signingHash,
+        path: assetPath(asset, Number(input.vaultId)),
+        preimage: unsigned.unsignedTransaction.replace(/^0x/, ''),
+      },
       detail: {
         amountInfo: { amount, requestedAmount: amount, netAmount: amount, amountUSD: '0' },
         feeInfo: {

@@ -20,6 +20,16 @@ export type AuditEventType =
   /** A cloud co-signer's record of an authorization it acts on (src/storage/cloud-log). */
   | 'cloud-authorization'
   | HubAuditEventType
+  | CosignerAuditEventType
+
+/** A customer co-signer's events (src/storage/cosigner-store). */
+export type CosignerAuditEventType =
+  | 'cosigner-paired'
+  | 'cosigner-unpaired'
+  | 'cosigner-callback-set'
+  | 'cosigner-approval-received'
+  | 'cosigner-approval-decided'
+  | 'cosigner-signature'
 
 /** The hub's events: every state-changing API call, policy match, status change, vote and signature. */
 export type HubAuditEventType =

@@ -1,0 +1,210 @@
+/**
+ * The co-signer daemon end to end, against a real hub and real cloud co-signers (processes started here):
+ * pairing with a single-use token, then each answer of the API user's callback handler — APPROVE signs,
+ * REJECT ends the transaction REJECTED with its reason, RETRY is followed (and resumed after a SIGKILL)
+ * until APPROVE, a handler silent for 30 s fails it, and without a handler the co-signer approves itself.
+ */
+import { createPublicKey } from 'node:crypto'
+import { writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { secp256k1 } from '@noble/curves/secp256k1.js'
+import { keccak_256 } from '@noble/hashes/sha3.js'
+import type { Fireblocks, TransactionResponse } from '@fireblocks/ts-sdk'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { spawnCli } from '../support/process.js'
+import { startWorkspace, transactionIn, until, type ApiUser, type Workspace } from '../hub/workspace.js'
+import { startScriptedHandler, type ScriptedAnswer, type ScriptedHandler } from './scripted-handler.js'
+
+const SCHEDULE = ['--callback-retry-interval', '1s']
+
+let workspace: Workspace
+let fireblocks: Fireblocks
+let signer: ApiUser
+let handler: ScriptedHandler
+let cosignerDir: string
+let counter = 0
+
+async function cli(args: readonly string[], env: NodeJS.ProcessEnv = {}) {
+  const run = spawnCli(args, workspace.dir, env)
+  return { code: await run.exited, output: run.output() }
+}
+
+/** A RAW ECDSA signature asked with `answers` scripted for it; resolves once the transaction is finished. */
+async function rawSignature(answers: readonly ScriptedAnswer[]): Promise<TransactionResponse> {
+  const externalTxId = `cosigner-e2e-${++counter}`
+  handler.script(externalTxId, answers)
+  const content = Buffer.from(keccak_256(new TextEncoder().encode(externalTxId))).toString('hex')
+  const created = await fireblocks.transactions.createTransaction({
+    transactionRequest: {
+      operation: 'RAW',
+      assetId: 'ETH_TEST6',
+      source: { type: 'VAULT_ACCOUNT', id: '0' },
+      externalTxId,
+      extraParameters: { rawMessageData: { messages: [{ content }] } },
+    },
+  })
+  return transactionIn(fireblocks, created.data.id as string)
+}
+
+function verifies(tx: TransactionResponse): boolean {
+  const [signed] = tx.signedMessages ?? []
+  if (signed === undefined) return false
+  return secp256k1.verify(
+    Buffer.from(signed.signature?.fullSig as string, 'hex'),
+    Buffer.from(signed.content as string, 'hex'),
+    Buffer.from(signed.publicKey as string, 'hex'),
+    { prehash: false },
+  )
+}
+
+const requestsOf = (txId: string) => handler.seen.filter((request) => request.txId === txId)
+
+beforeAll(async () => {
+  handler = await startScriptedHandler()
+  workspace = await startWorkspace()
+  fireblocks = workspace.sdk(workspace.owner)
+  signer = await workspace.createApiUser('signer one', 'SIGNER')
+  await workspace.startCosigner(signer, 'cosigner-a', { startArgs: SCHEDULE })
+  cosignerDir = join(workspace.dir, 'cosigner-a')
+  await fireblocks.vaults.createVaultAccount({
+    createVaultAccountRequest: { name: 'co-signer e2e', hiddenOnUI: false, autoFuel: false },
+  })
+  await fireblocks.vaults.createVaultAccountAsset({ vaultAccountId: '0', assetId: 'ETH_TEST6' })
+}, 300_000)
+
+afterAll(async () => {
+  await workspace?.close()
+  await handler?.close()
+})
+
+describe('the co-signer daemon', { timeout: 180_000 }, () => {
+  it('pairs with a single-use token: a second use of the same token is refused', async () => {
+    const token = await workspace.pairingToken(signer)
+    const other = join(workspace.dir, 'cosigner-other')
+    const first = await cli(['cosigner', 'pair', '--hub', workspace.url, '--dir', other], {
+      COUNTERSIGN_PAIRING_TOKEN: token,
+    })
+    expect(first.code, first.output).toBe(0)
+    const second = await cli(['cosigner', 'pair', '--hub', workspace.url, '--dir', `${other}-2`], {
+      COUNTERSIGN_PAIRING_TOKEN: token,
+    })
+    expect(second.code).not.toBe(0)
+    expect(second.output).toMatch(/pairing token already used/)
+    // The co-signer under test pairs again (re-enrolment) so that its refresh token is the current one.
+    const again = await cli(['cosigner', 'pair', '--hub', workspace.url, '--dir', cosignerDir], {
+      COUNTERSIGN_PAIRING_TOKEN: await workspace.pairingToken(signer),
+    })
+    expect(again.code, again.output).toBe(0)
+    // Its running daemon holds the revoked token (the hub refuses it, and it stops): start it again.
+    await workspace.stopCosigner('cosigner-a', 'SIGTERM')
+    workspace.restartCosigner('cosigner-a', { startArgs: SCHEDULE })
+  })
+
+  it('approves by itself when no callback handler is configured', async () => {
+    const before = handler.seen.length
+    const tx = await rawSignature(['APPROVE'])
+    expect(tx.status).toBe('COMPLETED')
+    expect(verifies(tx)).toBe(true)
+    expect(handler.seen.length).toBe(before) // the handler was never asked
+  })
+
+  it('signs what the callback handler approves, the request naming the signer', async () => {
+    const key = await cli(['cosigner', 'public-key', '--dir', cosignerDir])
+    expect(key.code, key.output).toBe(0)
+    handler.trust(createPublicKey(key.output))
+    const publicKeyFile = join(workspace.dir, 'handler.pub')
+    writeFileSync(publicKeyFile, handler.publicKeyPem)
+    const set = await cli([
+      'cosigner',
+      'callback',
+      'set',
+      '--dir',
+      cosignerDir,
+      '--api-user',
+      signer.id,
+      '--url',
+      handler.url,
+      '--public-key',
+      publicKeyFile,
+    ])
+    expect(set.code, set.output).toBe(0)
+
+    const tx = await rawSignature(['APPROVE'])
+    expect(tx.status).toBe('COMPLETED')
+    expect(verifies(tx)).toBe(true)
+    const [request] = requestsOf(tx.id as string)
+    expect(request).toMatchObject({ requestId: tx.id, signerId: signer.id })
+    expect(request?.payload).toMatchObject({
+      operation: 'RAW',
+      asset: 'ETH_TEST6',
+      rawTx: [{ payload: tx.signedMessages?.[0]?.content, keyDerivationPath: '[ 44, 1, 0, 0, 0 ]' }],
+    })
+  })
+
+  it('ends the transaction REJECTED with the handler’s reason', async () => {
+    const tx = await rawSignature([{ action: 'REJECT', reason: 'destination not on the allow-list' }])
+    expect(tx.status).toBe('REJECTED')
+    expect(tx.signedMessages ?? []).toHaveLength(0)
+    const { data } = await fireblocks.transactions.getTransaction({ txId: tx.id as string })
+    expect(JSON.stringify(data)).toContain('destination not on the allow-list')
+  })
+
+  it('follows RETRY with the identical request until APPROVE', async () => {
+    const tx = await rawSignature(['RETRY', 'RETRY', 'APPROVE'])
+    expect(tx.status).toBe('COMPLETED')
+    expect(verifies(tx)).toBe(true)
+    const requests = requestsOf(tx.id as string)
+    expect(requests).toHaveLength(3)
+    expect(new Set(requests.map((request) => request.body)).size).toBe(1)
+    expect(requests[1]!.at - requests[0]!.at).toBeGreaterThanOrEqual(900)
+  })
+
+  it('fails a signing request the handler answers IGNORE (fail closed: IGNORE is for approvals)', async () => {
+    const tx = await rawSignature(['IGNORE'])
+    expect(tx.status).toBe('FAILED')
+    expect(tx.signedMessages ?? []).toHaveLength(0)
+    const { data } = await fireblocks.transactions.getTransaction({ txId: tx.id as string })
+    expect(JSON.stringify(data)).toMatch(/IGNORE/)
+  })
+
+  it('resumes a RETRY series after a SIGKILL, re-sending the same request', async () => {
+    const externalTxId = `cosigner-e2e-${++counter}`
+    handler.script(externalTxId, ['RETRY', 'RETRY', 'RETRY', 'APPROVE'])
+    const content = Buffer.from(keccak_256(new TextEncoder().encode(externalTxId))).toString('hex')
+    const created = await fireblocks.transactions.createTransaction({
+      transactionRequest: {
+        operation: 'RAW',
+        assetId: 'ETH_TEST6',
+        source: { type: 'VAULT_ACCOUNT', id: '0' },
+        externalTxId,
+        extraParameters: { rawMessageData: { messages: [{ content }] } },
+      },
+    })
+    const txId = created.data.id as string
+    await until('the first RETRY', async () => (requestsOf(txId).length >= 1 ? true : undefined))
+    // Restart it with a long interval, so that only a resumed schedule (not a new series) can explain timing.
+    await workspace.stopCosigner('cosigner-a', 'SIGKILL')
+    workspace.restartCosigner('cosigner-a', { startArgs: SCHEDULE })
+    const tx = await transactionIn(fireblocks, txId)
+    expect(tx.status).toBe('COMPLETED')
+    expect(verifies(tx)).toBe(true)
+    const requests = requestsOf(txId)
+    expect(requests.length).toBe(4)
+    expect(new Set(requests.map((request) => request.body)).size).toBe(1)
+  })
+
+  it('fails the transaction when the handler does not answer within 30 seconds', async () => {
+    const started = Date.now()
+    const tx = await rawSignature(['HANG'])
+    expect(tx.status).toBe('FAILED')
+    expect(Date.now() - started).toBeGreaterThanOrEqual(29_000)
+    const { data } = await fireblocks.transactions.getTransaction({ txId: tx.id as string })
+    expect(JSON.stringify(data)).toMatch(/callback handler/)
+  }, 90_000)
+
+  it('keeps a hash-chained audit of every request and decision, and no secret in its files', async () => {
+    const status = await cli(['cosigner', 'status', '--dir', cosignerDir])
+    expect(status.code, status.output).toBe(0)
+    expect(JSON.parse(status.output)).toMatchObject({ kek: 'file', apiUsers: 1, audit: { ok: true } })
+  })
+})

@@ -1,0 +1,121 @@
+/**
+ * A co-signer killed with SIGKILL in the middle of a signature (right after it approved, during the MPC
+ * session) restarts, never reuses a pre-signature, and the transaction either completes once or fails
+ * cleanly: never two signatures for one transaction, as the cloud co-signers' own logs show.
+ */
+import { join } from 'node:path'
+import Database from 'better-sqlite3'
+import { secp256k1 } from '@noble/curves/secp256k1.js'
+import { keccak_256 } from '@noble/hashes/sha3.js'
+import type { Fireblocks, TransactionResponse } from '@fireblocks/ts-sdk'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { openCloudLog } from '../../src/storage/index.js'
+import { startWorkspace, transactionIn, until, type Workspace } from '../hub/workspace.js'
+
+let workspace: Workspace
+let fireblocks: Fireblocks
+let database: Database.Database
+
+const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString('hex')
+
+async function createRaw(label: string): Promise<string> {
+  const created = await fireblocks.transactions.createTransaction({
+    transactionRequest: {
+      operation: 'RAW',
+      assetId: 'ETH_TEST6',
+      source: { type: 'VAULT_ACCOUNT', id: '0' },
+      extraParameters: {
+        rawMessageData: { messages: [{ content: hex(keccak_256(new TextEncoder().encode(label))) }] },
+      },
+    },
+  })
+  return created.data.id as string
+}
+
+function verifies(tx: TransactionResponse): boolean {
+  const [signed] = tx.signedMessages ?? []
+  return (
+    signed !== undefined &&
+    secp256k1.verify(
+      Buffer.from(signed.signature?.fullSig as string, 'hex'),
+      Buffer.from(signed.content as string, 'hex'),
+      Buffer.from(signed.publicKey as string, 'hex'),
+      { prehash: false },
+    )
+  )
+}
+
+/** The co-signer's own record of the approval it gave for `txId` (its database, read beside it). */
+const approved = (txId: string): boolean =>
+  database.prepare(`SELECT 1 FROM cosigner_approvals WHERE tx_id = ? AND outcome = 'done'`).get(txId) !==
+  undefined
+
+/** What one cloud co-signer's log says it joined: txIds by content. */
+async function cloudSignings(party: 'cloud1' | 'cloud2'): Promise<Map<string, string[]>> {
+  const log = await openCloudLog(`sqlite:${join(workspace.dir, party, 'cloud.db')}`)
+  try {
+    expect(await log.verifyLog()).toMatchObject({ ok: true })
+    const byContent = new Map<string, string[]>()
+    for await (const entry of log.readLog()) {
+      if (entry.event !== 'cloud-authorization') continue
+      const { content, txId } = entry.body as { content: string; txId: string }
+      byContent.set(content, [...(byContent.get(content) ?? []), txId])
+    }
+    return byContent
+  } finally {
+    await log.close()
+  }
+}
+
+beforeAll(async () => {
+  // A short MPC budget: an attempt whose co-signer died fails in seconds, not minutes.
+  workspace = await startWorkspace({ signing: { budget: '15s' } })
+  fireblocks = workspace.sdk(workspace.owner)
+  const signer = await workspace.createApiUser('crash signer', 'SIGNER')
+  await workspace.startCosigner(signer, 'cosigner-k')
+  database = new Database(join(workspace.dir, 'cosigner-k', 'cosigner.db'), { readonly: true })
+  await fireblocks.vaults.createVaultAccount({ createVaultAccountRequest: { name: 'crash' } })
+  await fireblocks.vaults.createVaultAccountAsset({ vaultAccountId: '0', assetId: 'ETH_TEST6' })
+}, 300_000)
+
+afterAll(async () => {
+  database?.close()
+  await workspace?.close()
+})
+
+describe('a co-signer killed in the middle of a signature', { timeout: 600_000 }, () => {
+  it('restarts; each transaction completes once or fails; no pre-signature or message is used twice', async () => {
+    const outcomes: TransactionResponse[] = []
+    for (const delayMs of [0, 50, 150, 400]) {
+      const txId = await createRaw(`crash ${delayMs}`)
+      await until(`the approval of ${txId}`, async () => (approved(txId) ? true : undefined), 60_000)
+      await new Promise((resolve) => setTimeout(resolve, delayMs))
+      await workspace.stopCosigner('cosigner-k', 'SIGKILL')
+      workspace.restartCosigner('cosigner-k')
+      const tx = await transactionIn(fireblocks, txId)
+      expect(['COMPLETED', 'FAILED']).toContain(tx.status)
+      if (tx.status === 'COMPLETED') expect(verifies(tx)).toBe(true)
+      outcomes.push(tx)
+    }
+    // After the crashes it signs as before.
+    const after = await transactionIn(fireblocks, await createRaw('after the crashes'))
+    expect(after.status).toBe('COMPLETED')
+    expect(verifies(after)).toBe(true)
+
+    // Every pre-signature the co-signer took is marked used, and its sealed state is gone.
+    const presignatures = database
+      .prepare(`SELECT used_at, sealed_b64 FROM cosigner_secrets WHERE kind = 'presignature'`)
+      .all() as { used_at: number | null; sealed_b64: string }[]
+    expect(presignatures.length).toBeGreaterThan(0)
+    for (const row of presignatures.filter((p) => p.used_at !== null)) expect(row.sealed_b64).toBe('')
+
+    // The clouds joined each message of each transaction once: one attempt, one transaction per content.
+    await workspace.stopClouds()
+    for (const party of ['cloud1', 'cloud2'] as const) {
+      const signings = await cloudSignings(party)
+      for (const [content, txIds] of signings) expect(txIds, content).toHaveLength(1)
+    }
+    const completed = outcomes.filter((tx) => tx.status === 'COMPLETED')
+    for (const tx of completed) expect(tx.signedMessages).toHaveLength(1)
+  }, 600_000)
+})
