@@ -45,13 +45,17 @@ export {
 export type { VerifiedJwt } from './jwt.js'
 export {
   ACCESS_TOKEN_SECONDS,
+  AckFrameSchema,
   AUTHORIZATION_TYPE,
   AuthorizationSchema,
   EcdsaSignatureSchema,
   EnvelopesRequestSchema,
   KeygenBodySchema,
+  LINK_CLOSE_CODES,
+  LINK_MAX_FRAME_BYTES,
   LINK_MESSAGE_TYPE,
   LINK_PATH_PREFIX,
+  LINK_STREAM_PATH,
   LinkMessageSchema,
   MailboxResponseSchema,
   MAX_LONG_POLL_SECONDS,
@@ -62,10 +66,12 @@ export {
   ResultRequestSchema,
   SIGNING_ALGORITHMS,
   SignBodySchema,
+  StreamFrameSchema,
   TokenRequestSchema,
   TokenResponseSchema,
 } from './link.js'
 export type {
+  AckFrame,
   Authorization,
   EcdsaSignatureWire,
   EnvelopesRequest,
@@ -78,4 +84,5 @@ export type {
   ResultRequest,
   SignBody,
   SigningAlgorithm,
+  StreamFrame,
 } from './link.js'
