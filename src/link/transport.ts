@@ -103,8 +103,12 @@ export class HttpLinkTransport implements LinkTransport {
     await this.authorized('POST', '/results', { body: result })
   }
 
-  /** An access token valid for a while yet; concurrent callers share one refresh. */
-  private accessToken(): Promise<string> {
+  /**
+   * An access token valid for a while yet (a fresh one with `renew`: the hub refused the last); concurrent
+   * callers share one refresh. What other carriers of the link (a WebSocket) authenticate with.
+   */
+  accessToken(options: { readonly renew?: boolean } = {}): Promise<string> {
+    if (options.renew === true) this.cached = undefined
     if (this.cached !== undefined && this.clock.now() < this.cached.refreshAt)
       return Promise.resolve(this.cached.value)
     this.refreshing ??= this.refresh().finally(() => (this.refreshing = undefined))
@@ -122,13 +126,11 @@ export class HttpLinkTransport implements LinkTransport {
 
   /** A call with the access token; a 401 (the hub restarted, the token expired early) refreshes it once. */
   private async authorized<T = unknown>(method: string, path: string, options: CallOptions<T>): Promise<T> {
-    const attempt = async () => this.call(method, path, { ...options, token: await this.accessToken() })
     try {
-      return await attempt()
+      return await this.call(method, path, { ...options, token: await this.accessToken() })
     } catch (error) {
       if (!(error instanceof LinkError && error.status === 401)) throw error
-      this.cached = undefined
-      return attempt()
+      return this.call(method, path, { ...options, token: await this.accessToken({ renew: true }) })
     }
   }
 
