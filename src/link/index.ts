@@ -1,7 +1,8 @@
 /**
  * The party side of the co-signer ↔ hub link (docs/cosigner-protocol.md): the transport (HTTP long-poll,
- * or the mailbox pushed over a WebSocket that falls back to it), verification and dedupe of the hub's signed mailbox messages, the
- * runner that turns jobs into MPC sessions and results, and a party's durable local stores.
+ * or the mailbox pushed over a WebSocket that falls back to it), verification and dedupe of the hub's
+ * signed mailbox messages, the runner that turns jobs into MPC sessions and results, and a party's durable
+ * local stores.
  */
 export { algorithmSuites, type AlgorithmSuite, type Engines, type WireSignature } from './algorithms.js'
 export { backoffDelay, DEFAULT_BACKOFF, type Backoff } from './backoff.js'

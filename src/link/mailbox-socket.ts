@@ -77,7 +77,7 @@ export class MailboxSocket {
         reject(
           signal?.aborted
             ? signal.reason
-            : failed(`no WebSocket to the hub: ${causeOf(error)}`, { cause: error }),
+            : failed(`no WebSocket to ${url.split('?')[0]}: ${causeOf(error)}`, { cause: error }),
         )
       })
     })

@@ -51,7 +51,7 @@ interface CachedToken {
   readonly refreshAt: number
 }
 
-const DEFAULT_REQUEST_TIMEOUT_MS = 10_000
+export const DEFAULT_REQUEST_TIMEOUT_MS = 10_000
 
 /** `LinkTransport` over HTTP with the global `fetch`: access tokens cached and refreshed before expiry. */
 export class HttpLinkTransport implements LinkTransport {

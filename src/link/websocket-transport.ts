@@ -11,6 +11,7 @@ import { LinkError } from './errors.js'
 import { MailboxSocket, type SocketEnd } from './mailbox-socket.js'
 import type { LinkLogger } from './party-runner.js'
 import {
+  DEFAULT_REQUEST_TIMEOUT_MS,
   HttpLinkTransport,
   type HttpLinkTransportOptions,
   type LinkTransport,
@@ -77,7 +78,7 @@ export class WebSocketLinkTransport implements LinkTransport {
       stableMs: options.stableMs ?? DEFAULTS.stableMs,
       silenceMs: options.silenceMs ?? DEFAULTS.silenceMs,
     }
-    this.timeoutMs = options.requestTimeoutMs ?? 10_000
+    this.timeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS
     this.lifetime = options.signal
     this.lifetime?.addEventListener('abort', () => this.drop(LINK_CLOSE_CODES.done, 'the party stopped'), {
       once: true,
@@ -157,7 +158,7 @@ export class WebSocketLinkTransport implements LinkTransport {
     return this.socket
   }
 
-  /** Opens the stream with the current access token; a 401 renews it once, a second refuses the party. */
+  /** Opens the stream with the current access token; a 401 renews it once, a second one refuses the party. */
   private async open(after: number, signal?: AbortSignal): Promise<MailboxSocket> {
     const url = `${this.streamUrl}?after=${after}`
     const options = { handshakeTimeoutMs: this.timeoutMs, silenceMs: this.settings.silenceMs }
@@ -168,14 +169,15 @@ export class WebSocketLinkTransport implements LinkTransport {
     try {
       return await attempt(renew)
     } catch (error) {
-      if (!(error instanceof LinkError && error.status === 401)) throw error
+      if (!isRefusedUpgrade(error)) throw error
     }
     try {
       return await attempt(true)
     } catch (error) {
-      if (!(error instanceof LinkError && error.status === 401)) throw error
-      throw new LinkError('CS_LINK_TOKEN_REFUSED', 'the hub refused the access token (HTTP 401)', {
+      if (!isRefusedUpgrade(error)) throw error
+      throw new LinkError('CS_LINK_TOKEN_REFUSED', 'the hub refused the token (HTTP 401 to the WebSocket)', {
         status: 401,
+        cause: error,
       })
     }
   }
@@ -202,4 +204,9 @@ export class WebSocketLinkTransport implements LinkTransport {
     this.socket?.close(code, reason)
     this.socket = undefined
   }
+}
+
+/** The hub refused the upgrade's access token (as opposed to refusing the refresh token: that is final). */
+function isRefusedUpgrade(error: unknown): boolean {
+  return error instanceof LinkError && error.code === 'CS_LINK_WEBSOCKET_FAILED' && error.status === 401
 }
