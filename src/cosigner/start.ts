@@ -1,6 +1,6 @@
 import type { Logger } from 'pino'
 import { systemClock, type Clock } from '../core/index.js'
-import { HttpLinkTransport, PartyRunner } from '../link/index.js'
+import { createLinkTransport, PartyRunner, type LinkMode, type LinkTransport } from '../link/index.js'
 import { createDklsEcdsaEngine, createFrostEddsaEngine } from '../mpc/index.js'
 import { ApproveBodySchema } from '../protocol/index.js'
 import { startAdminServer, type AdminAddress, type RunningAdminServer } from '../service/index.js'
@@ -21,6 +21,8 @@ export interface CosignerOptions {
   readonly admin?: AdminAddress
   /** The callback series; the documented defaults (30 s, every 3 minutes, 20 times) when left out. */
   readonly schedule?: Partial<CallbackSchedule>
+  /** How the mailbox arrives: pushed over a WebSocket (the default; long-poll when that fails), or long-polled. */
+  readonly link?: LinkMode
   readonly clock?: Clock
 }
 
@@ -60,10 +62,18 @@ async function run(folder: CosignerFolder, options: CosignerOptions): Promise<Ru
     maxRetries: options.schedule?.maxRetries ?? CALLBACK_DEFAULTS.maxRetries,
   }
   const linkUp = new Map<string, boolean>()
+  const lifetime = new AbortController()
   const runners = pairings.map((pairing) => {
-    const transport = new HttpLinkTransport({ hubUrl: pairing.hubUrl, refreshToken: pairing.refreshToken })
     const party = pairing.party.name
     const log = options.log.child({ party })
+    const transport = createLinkTransport({
+      mode: options.link ?? 'websocket',
+      hubUrl: pairing.hubUrl,
+      refreshToken: pairing.refreshToken,
+      signal: lifetime.signal,
+      log,
+      clock,
+    })
     return new PartyRunner({
       party: pairing.party,
       hubKey: pairing.hubKey,
@@ -119,6 +129,7 @@ async function run(folder: CosignerFolder, options: CosignerOptions): Promise<Ru
           })
   } catch (error) {
     await Promise.all(runners.map((runner) => runner.stop()))
+    lifetime.abort()
     throw error
   }
   options.log.info(
@@ -132,6 +143,7 @@ async function run(folder: CosignerFolder, options: CosignerOptions): Promise<Ru
     close: async () => {
       await admin?.close()
       await Promise.all(runners.map((runner) => runner.stop()))
+      lifetime.abort() // ends the WebSockets
       await folder.close()
     },
   }
@@ -141,7 +153,7 @@ async function run(folder: CosignerFolder, options: CosignerOptions): Promise<Ru
 async function targetOf(
   folder: CosignerFolder,
   pairing: Pairing,
-  transport: HttpLinkTransport,
+  transport: LinkTransport,
 ): Promise<CallbackTarget | undefined> {
   const local = (await folder.store.pairings()).find(
     (stored) => stored.party === pairing.party.name,

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import type { Logger } from 'pino'
 import { systemClock, type Clock } from '../core/index.js'
+import { LINK_MAX_FRAME_BYTES } from '../protocol/index.js'
 import {
   createServiceServer,
   describeError,
@@ -226,6 +227,7 @@ export async function createHub(config: HubConfig, options: HubOptions): Promise
     limits: config.limits,
     errorBody,
     readiness: async () => ({ ready: db.health().ready, store: db.health().problem ?? 'ok' }),
+    webSockets: { maxPayloadBytes: LINK_MAX_FRAME_BYTES },
     ...(config.tls === undefined ? {} : { tls: readTlsMaterial(config.tls) }),
   })
   const routes: ServicePlugin[] = [
@@ -250,7 +252,7 @@ export async function createHub(config: HubConfig, options: HubOptions): Promise
       audit: (event, body) => db.write((session) => audit(session, event, body)),
     }),
   )
-  await app.register(linkRoutes(link, { callbackHandler: cosignerCallbackSource(db, clock) }))
+  await app.register(linkRoutes(link, { callbackHandler: cosignerCallbackSource(db, clock), log }))
   if (signingKey !== undefined) await app.register(webhookJwksRoute([signingKey]))
 
   const background = new AbortController()

@@ -17,6 +17,14 @@ export {
 } from './cloud/index.js'
 export { createHub, HUB_MIGRATIONS, openHubStore, type Hub, type HubOptions } from './hub.js'
 export { hubConfigCompiler, loadHubConfig, type HubConfig } from './config.js'
+export {
+  LINK_CODES,
+  LinkHub,
+  linkRoutes,
+  type JobSpec,
+  type LinkHubOptions,
+  type LinkRoutesOptions,
+} from './link/index.js'
 export { initWorkspace, STARTER_POLICY, type InitOptions, type InitResult } from './init.js'
 export { hubLogger, pairingTokenFromStore, startHub, type RunningHub } from './service.js'
 export { HUB_ERRORS, type HubErrorCode } from './errors.js'

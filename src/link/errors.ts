@@ -14,6 +14,11 @@ export const LINK_ERRORS = defineErrorCodes('link', {
       'the hub answered something docs/cosigner-protocol.md does not allow: another status, a body that is not JSON, or JSON of the wrong shape',
     fix: 'check that the hub URL names a Countersign hub of a compatible release (endpoints under /cosigner/v1/)',
   },
+  CS_LINK_WEBSOCKET_FAILED: {
+    meaning:
+      'the WebSocket to the hub could not be opened (upgrade refused or dropped) or was cut soon after; the party polls over HTTP instead',
+    fix: 'nothing, if it passes: the party falls back to long-poll and retries the WebSocket later; to push again, let WebSocket upgrades through the proxy to the hub, or set the link mode to long-poll',
+  },
   CS_LINK_KEY_SHARE: {
     meaning: 'a key share could not be read or written: missing, unreadable, or not a share of this party',
     fix: 'check the key-share directory in the configuration and its permissions (0700, files 0600)',

@@ -35,6 +35,8 @@ export interface LinkTransport {
   /** At most 16 envelopes; the hub relays each with `from` set to this party. */
   send(envelopes: readonly WireEnvelope[]): Promise<void>
   postResult(result: ResultRequest): Promise<void>
+  /** The party's callback handler as an Admin set it on the hub; undefined when none is set. */
+  callbackHandler(): Promise<CallbackHandlerWire | undefined>
 }
 
 export interface HttpLinkTransportOptions {
@@ -54,7 +56,7 @@ interface CachedToken {
   readonly refreshAt: number
 }
 
-const DEFAULT_REQUEST_TIMEOUT_MS = 10_000
+export const DEFAULT_REQUEST_TIMEOUT_MS = 10_000
 
 /** `LinkTransport` over HTTP with the global `fetch`: access tokens cached and refreshed before expiry. */
 export class HttpLinkTransport implements LinkTransport {
@@ -120,8 +122,12 @@ export class HttpLinkTransport implements LinkTransport {
     }
   }
 
-  /** An access token valid for a while yet; concurrent callers share one refresh. */
-  private accessToken(): Promise<string> {
+  /**
+   * An access token valid for a while yet (a fresh one with `renew`: the hub refused the last); concurrent
+   * callers share one refresh. What other carriers of the link (a WebSocket) authenticate with.
+   */
+  accessToken(options: { readonly renew?: boolean } = {}): Promise<string> {
+    if (options.renew === true) this.cached = undefined
     if (this.cached !== undefined && this.clock.now() < this.cached.refreshAt)
       return Promise.resolve(this.cached.value)
     this.refreshing ??= this.refresh().finally(() => (this.refreshing = undefined))
@@ -139,13 +145,11 @@ export class HttpLinkTransport implements LinkTransport {
 
   /** A call with the access token; a 401 (the hub restarted, the token expired early) refreshes it once. */
   private async authorized<T = unknown>(method: string, path: string, options: CallOptions<T>): Promise<T> {
-    const attempt = async () => this.call(method, path, { ...options, token: await this.accessToken() })
     try {
-      return await attempt()
+      return await this.call(method, path, { ...options, token: await this.accessToken() })
     } catch (error) {
       if (!(error instanceof LinkError && error.status === 401)) throw error
-      this.cached = undefined
-      return attempt()
+      return this.call(method, path, { ...options, token: await this.accessToken({ renew: true }) })
     }
   }
 

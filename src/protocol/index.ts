@@ -46,6 +46,7 @@ export type { VerifiedJwt } from './jwt.js'
 export {
   ACCESS_TOKEN_SECONDS,
   ApproveBodySchema,
+  AckFrameSchema,
   AUTHORIZATION_TYPE,
   AuthorizationSchema,
   CallbackHandlerSchema,
@@ -53,8 +54,11 @@ export {
   EcdsaSignatureSchema,
   EnvelopesRequestSchema,
   KeygenBodySchema,
+  LINK_CLOSE_CODES,
+  LINK_MAX_FRAME_BYTES,
   LINK_MESSAGE_TYPE,
   LINK_PATH_PREFIX,
+  LINK_STREAM_PATH,
   LinkMessageSchema,
   MailboxResponseSchema,
   MAX_LONG_POLL_SECONDS,
@@ -65,11 +69,13 @@ export {
   ResultRequestSchema,
   SIGNING_ALGORITHMS,
   SignBodySchema,
+  StreamFrameSchema,
   TokenRequestSchema,
   TokenResponseSchema,
 } from './link.js'
 export type {
   ApproveBody,
+  AckFrame,
   Authorization,
   CallbackHandlerWire,
   EcdsaSignatureWire,
@@ -83,4 +89,5 @@ export type {
   ResultRequest,
   SignBody,
   SigningAlgorithm,
+  StreamFrame,
 } from './link.js'

@@ -11,6 +11,26 @@ export const AUTHORIZATION_TYPE = 'countersign-authorization+jwt'
 export const ACCESS_TOKEN_SECONDS = 300
 export const PAIRING_TOKEN_SECONDS = 3600
 export const MAX_LONG_POLL_SECONDS = 25
+/** The mailbox pushed over a WebSocket: `GET` with `Authorization: Bearer`, `?after=<cursor>`. */
+export const LINK_STREAM_PATH = `${LINK_PATH_PREFIX}/stream`
+/** The largest WebSocket message either side accepts; a bigger one closes the socket (1009). */
+export const LINK_MAX_FRAME_BYTES = 4 * 1024 * 1024
+
+/** Why a side closes the link's WebSocket (docs/cosigner-protocol.md, "Push over a WebSocket"). */
+export const LINK_CLOSE_CODES = {
+  /** The party stops. */
+  done: 1000,
+  /** The hub is shutting down: reconnect, with backoff, to another replica or the restarted hub. */
+  goingAway: 1001,
+  /** The hub received a frame that is not an ack (not text, not JSON, not `{ "ack": "<cursor>" }`). */
+  badFrame: 1008,
+  /** A frame over LINK_MAX_FRAME_BYTES. */
+  tooBig: 1009,
+  /** The hub failed (its store): reconnect with backoff. */
+  hubFailed: 1011,
+  /** The access token expired, or its party was revoked or enrolled again: reconnect with a fresh token. */
+  accessEnded: 4401,
+} as const
 
 /** The algorithms of the workspace keys, named as the Fireblocks API names them (`MPC_ECDSA_SECP256K1`...). */
 export const SIGNING_ALGORITHMS = ['MPC_ECDSA_SECP256K1', 'MPC_EDDSA_ED25519'] as const
@@ -123,6 +143,12 @@ export const MailboxResponseSchema = z.object({
   cursor: z.string(),
 })
 
+const CursorText = z.string().regex(/^\d{1,15}$/, 'a decimal cursor')
+/** A frame the hub pushes: one mailbox message, exactly an item of the long-poll answer. */
+export const StreamFrameSchema = z.object({ cursor: CursorText, message: z.string() })
+/** The frame a party sends: everything up to `ack` is handled (as `POST /ack`). */
+export const AckFrameSchema = z.strictObject({ ack: CursorText })
+
 export const EnvelopesRequestSchema = z.strictObject({
   envelopes: z
     .array(z.strictObject({ session: SessionHex, to: PartyName, round: z.int().min(0), body: Base64Url }))
@@ -177,6 +203,8 @@ export type ApproveBody = z.infer<typeof ApproveBodySchema>
 export type MpcBody = z.infer<typeof MpcBodySchema>
 export type LinkMessage = z.infer<typeof LinkMessageSchema>
 export type MailboxResponse = z.infer<typeof MailboxResponseSchema>
+export type StreamFrame = z.infer<typeof StreamFrameSchema>
+export type AckFrame = z.infer<typeof AckFrameSchema>
 export type EnvelopesRequest = z.infer<typeof EnvelopesRequestSchema>
 export type ResultRequest = z.infer<typeof ResultRequestSchema>
 export type Authorization = z.infer<typeof AuthorizationSchema>

@@ -6,6 +6,7 @@ import { guardConnections } from './connection-guard.js'
 import { installErrorHandler } from './error-handler.js'
 import { acceptEmptyJsonBodies } from './json-body.js'
 import { DEFAULT_SERVER_LIMITS, type ServerLimits } from './server-limits.js'
+import { acceptWebSockets, type WebSocketOptions } from './web-sockets.js'
 
 export const PROBE_PATHS = { live: '/healthz', ready: '/readyz', metrics: '/metrics' } as const
 
@@ -32,6 +33,8 @@ export interface ServiceServerOptions {
   readonly readiness?: () => Promise<Readiness>
   /** The body of an error answer; empty by default. */
   readonly errorBody?: (status: number) => unknown
+  /** Lets routes accept WebSockets; on stop, open sockets are closed with 1001 (going away). */
+  readonly webSockets?: WebSocketOptions
 }
 
 function nodeServerOptions(limits: ServerLimits, tls: TlsMaterial | undefined) {
@@ -72,6 +75,7 @@ export function createServiceServer(options: ServiceServerOptions): FastifyInsta
   guardConnections(app, limits, options.tls ? 'secureConnection' : 'connection')
   acceptEmptyJsonBodies(app)
   installErrorHandler(app, options.log, options.errorBody)
+  if (options.webSockets) acceptWebSockets(app, options.webSockets)
 
   app.get(PROBE_PATHS.live, async () => ({ status: 'ok' }))
   const readiness = options.readiness ?? (async () => ({ ready: true }))

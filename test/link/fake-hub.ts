@@ -142,6 +142,7 @@ export class FakeHub {
         for (const wake of this.resultWaiters.splice(0)) wake()
         return Promise.resolve()
       },
+      callbackHandler: () => Promise.resolve(undefined),
     }
   }
 

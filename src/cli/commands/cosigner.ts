@@ -49,6 +49,7 @@ interface StartOptions extends FolderOptions {
   readonly callbackTimeout?: string
   readonly callbackRetryInterval?: string
   readonly callbackMaxRetries?: string
+  readonly link: string
 }
 
 const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
@@ -158,6 +159,9 @@ async function start(context: ProgramContext, options: StartOptions): Promise<nu
   if (options.admin !== undefined && admin === undefined)
     throw new UsageError(`--admin must be host:port, e.g. 127.0.0.1:9464, not "${options.admin}"`)
   const schedule = scheduleOf(options)
+  if (options.link !== 'websocket' && options.link !== 'long-poll')
+    throw new UsageError(`--link must be websocket or long-poll, not "${options.link}"`)
+  const link = options.link
   const signals = captureSignals()
   try {
     const log = createServiceLogger({ service: 'countersign-cosigner', level: options.logLevel as LogLevel })
@@ -167,6 +171,7 @@ async function start(context: ProgramContext, options: StartOptions): Promise<nu
       unlock: await unlockOf(context, options),
       log,
       schedule,
+      link,
       ...(admin === undefined ? {} : { admin }),
     })
     context.io.err(
@@ -234,6 +239,7 @@ export function registerCosignerCommands(program: Command, context: ProgramConte
     .option('--callback-timeout <duration>', 'each callback call (default 30s)')
     .option('--callback-retry-interval <duration>', 'between RETRY answers (default 3m)')
     .option('--callback-max-retries <n>', 'RETRY answers followed (default 20)')
+    .option('--link <mode>', 'websocket (long-poll when it fails) or long-poll', 'websocket')
     .action(run(context, (options: StartOptions) => start(context, options)))
   folderCommand(cosigner, 'status', 'the KEK kind, API users, pending approvals and the audit chain').action(
     run(context, (options: FolderOptions) =>

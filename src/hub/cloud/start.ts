@@ -1,9 +1,9 @@
 import type { Logger } from 'pino'
 import type { Clock } from '../../core/index.js'
 import {
+  createLinkTransport,
   FileKeyShareStore,
   FilePresignatureStore,
-  HttpLinkTransport,
   PartyRunner,
   type LinkTransport,
 } from '../../link/index.js'
@@ -30,7 +30,8 @@ export interface CloudCosignerOptions {
 
 /**
  * A cloud co-signer: a party runner whose signing gate is the authorization guard over its own log, with
- * file key shares and pre-signatures (sealing at rest comes from src/seal) and an HTTP link to the hub.
+ * file key shares and pre-signatures (sealing at rest comes from src/seal) and its link to the hub: the
+ * mailbox pushed over a WebSocket, long-polled when WebSockets do not get through.
  */
 export async function startCloudCosigner(
   config: CloudCosignerConfig,
@@ -46,12 +47,19 @@ export async function startCloudCosigner(
     logger,
     ...(options.clock === undefined ? {} : { clock: options.clock }),
   })
+  const stopped = new AbortController()
   const runner = new PartyRunner({
     party: config.party,
     hubKey: config.hubKey,
     transport:
       options.transport ??
-      new HttpLinkTransport({ hubUrl: config.hubUrl, refreshToken: config.refreshToken }),
+      createLinkTransport({
+        hubUrl: config.hubUrl,
+        refreshToken: config.refreshToken,
+        mode: 'websocket',
+        log: logger,
+        signal: stopped.signal,
+      }),
     keyShares: new FileKeyShareStore(config.keyShareDirectory, config.party.name),
     presignatures: new FilePresignatureStore(config.presignatureDirectory),
     gate: guard.gate,
@@ -61,13 +69,14 @@ export async function startCloudCosigner(
     ...(options.clock === undefined ? {} : { clock: options.clock }),
   })
   const done = runner.run()
-  logger.info({ party: config.party.name, hub: config.hubUrl }, 'cloud co-signer polling the hub')
+  logger.info({ party: config.party.name, hub: config.hubUrl }, 'cloud co-signer linked to the hub')
   return {
     runner,
     log,
     done,
     close: async () => {
       await runner.stop()
+      stopped.abort()
       await log.close()
     },
   }

@@ -8,6 +8,7 @@ import {
   KeygenBodySchema,
   LINK_MESSAGE_TYPE,
   LINK_PATH_PREFIX,
+  LINK_STREAM_PATH,
   MAX_LONG_POLL_SECONDS,
   NO_CALLBACK_HANDLER,
   PAIRING_TOKEN_SECONDS,
@@ -30,6 +31,7 @@ import {
 import type { ServicePlugin } from '../../service/index.js'
 import type { HubLinkStore, LinkJob, LinkParty, OutgoingMessage, PartyKind } from '../../storage/index.js'
 import { HubApiError } from '../rest/api-error.js'
+import { serveStream, type StreamClient, type StreamLog } from './stream.js'
 
 /**
  * The hub's side of the co-signer ↔ hub link (docs/cosigner-protocol.md): pairing, refresh and access
@@ -273,8 +275,30 @@ export class LinkHub {
     }
   }
 
+  /**
+   * The party's messages after `after`, batch by batch as they are posted, until `signal` aborts or the hub
+   * closes: the long poll, followed (what a WebSocket pushes). Each read is a heartbeat, as a poll is.
+   */
+  async *follow(
+    party: string,
+    after: number,
+    signal: AbortSignal,
+  ): AsyncGenerator<MailboxResponse['messages'], void, undefined> {
+    let cursor = after
+    while (!signal.aborted && !this.#closed) {
+      const answer = await this.poll(party, cursor, MAX_LONG_POLL_SECONDS, signal)
+      if (answer.messages.length > 0) yield answer.messages
+      cursor = Number(answer.cursor)
+    }
+  }
+
   async ack(party: string, cursor: number): Promise<void> {
     await this.#store.ack(party, cursor)
+  }
+
+  /** Records that the party is connected now (a WebSocket's pong), as a poll does. */
+  async heartbeat(party: string): Promise<void> {
+    await this.#store.touch(party)
   }
 
   /** `POST /cosigner/v1/envelopes`: each envelope re-addressed from `sender`, all relayed or none. */
@@ -440,7 +464,7 @@ export class LinkHub {
     return (await this.#store.party(name))?.partyKey
   }
 
-  /** When the party last polled its mailbox (its heartbeat). */
+  /** When the party was last heard of: its last poll, or its WebSocket's last pong (its heartbeat). */
   async lastSeen(name: string): Promise<Date | undefined> {
     const seen = (await this.#store.party(name))?.lastSeen
     return seen == null ? undefined : new Date(seen)
@@ -589,6 +613,8 @@ const PollQuerySchema = z.object({
   wait: z.coerce.number().int().min(0).max(MAX_LONG_POLL_SECONDS).default(0),
 })
 const AckRequestSchema = z.strictObject({ cursor: Cursor })
+const StreamQuerySchema = z.object({ after: Cursor.default('0') })
+const DEFAULT_HEARTBEAT_MS = 15_000
 
 /** A co-signer's callback handler as `GET /cosigner/v1/callback` answers it (docs/cosigner-protocol.md). */
 export interface CallbackHandlerAnswer {
@@ -601,11 +627,20 @@ export interface CallbackHandlerAnswer {
 export interface LinkRoutesOptions {
   /** The callback handler set for a party through the co-signers API; without it, none is. */
   readonly callbackHandler?: (party: LinkParty) => Promise<CallbackHandlerAnswer | undefined>
+  /** How often the hub pings a party's WebSocket; a party silent for two of these is cut. */
+  readonly heartbeatMs?: number
+  /** Where a WebSocket that fails on the hub's side (its store) is reported. */
+  readonly log?: StreamLog
 }
 
-/** The link's endpoints under `/cosigner/v1/`; answers that are not a success are `{ message, code }`. */
+/**
+ * The link's endpoints under `/cosigner/v1/`; answers that are not a success are `{ message, code }`. The
+ * server must accept WebSockets (`createServiceServer`'s `webSockets`) for the pushed mailbox.
+ */
 export function linkRoutes(hub: LinkHub, options: LinkRoutesOptions = {}): ServicePlugin {
   return async (app) => {
+    if (!app.hasDecorator('websocketServer'))
+      throw new Error('the co-signer link needs a server created with webSockets: { maxPayloadBytes }')
     app.setErrorHandler((error, _request, reply) => {
       if (error instanceof HubApiError) return reply.code(error.statusCode).send(error.body)
       const status = (error as { statusCode?: unknown }).statusCode
@@ -632,6 +667,34 @@ export function linkRoutes(hub: LinkHub, options: LinkRoutesOptions = {}): Servi
       } finally {
         reply.raw.off('close', onClose)
       }
+    })
+    // The mailbox pushed over a WebSocket: the upgrade is authenticated (and refused) like any call.
+    const accepted = new WeakMap<object, StreamClient>()
+    app.route({
+      method: 'GET',
+      url: LINK_STREAM_PATH,
+      preValidation: async (request) => {
+        const party = await hub.authenticate(request.headers.authorization)
+        const { after } = parse(StreamQuerySchema, request.query)
+        const authorization = request.headers.authorization ?? ''
+        accepted.set(request, { party: party.name, authorization, after: Number(after) })
+      },
+      handler: async (_request, reply) =>
+        reply
+          .code(426)
+          .header('upgrade', 'websocket')
+          .send({
+            message: `${LINK_STREAM_PATH} is a WebSocket; without one, poll ${LINK_PATH_PREFIX}/messages`,
+            code: LINK_CODES.invalidRequest,
+          }),
+      wsHandler: (socket, request) => {
+        const client = accepted.get(request)
+        if (client === undefined) return socket.terminate()
+        serveStream(socket, hub, client, {
+          heartbeatMs: options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS,
+          ...(options.log === undefined ? {} : { log: options.log }),
+        })
+      },
     })
     app.post(`${LINK_PATH_PREFIX}/ack`, async (request) => {
       const party = await hub.authenticate(request.headers.authorization)

@@ -1,10 +1,19 @@
 import { createPublicKey, generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto'
+import { once } from 'node:events'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { SignJWT, compactVerify, decodeJwt, jwtVerify } from 'jose'
 import pino from 'pino'
 import { afterAll, afterEach, describe, expect, it } from 'vitest'
+import WebSocket, { type ClientOptions } from 'ws'
 import { systemClock, type Clock } from '../../core/index.js'
-import { LINK_MESSAGE_TYPE, LinkMessageSchema, type LinkMessage } from '../../protocol/index.js'
-import { createServiceServer, listenOn } from '../../service/index.js'
+import {
+  LINK_MAX_FRAME_BYTES,
+  LINK_MESSAGE_TYPE,
+  LinkMessageSchema,
+  type LinkMessage,
+  type StreamFrame,
+} from '../../protocol/index.js'
+import { createServiceServer, listenOn, type ServerLimits, type ServiceApp } from '../../service/index.js'
 import {
   HUB_LINK_MIGRATIONS,
   HubLinkStore,
@@ -34,6 +43,7 @@ interface Hub {
   readonly url: string
   /** The hub's service public key, which the parties pin. */
   readonly publicKey: KeyObject
+  readonly app: ServiceApp
 }
 
 async function startHub(
@@ -43,6 +53,8 @@ async function startHub(
     verifyResult?: (job: LinkJob, result: LinkResult) => boolean
     /** Long by default, so that a prompt answer proves the in-process wake-up, not the re-check. */
     recheckMs?: number
+    heartbeatMs?: number
+    limits?: Partial<ServerLimits>
   } = {},
 ): Promise<Hub> {
   const database = openDatabase(url)
@@ -56,11 +68,17 @@ async function startHub(
     recheckMs: options.recheckMs ?? 60_000,
     ...(options.verifyResult ? { verifyResult: options.verifyResult } : {}),
   })
-  const app = createServiceServer({ log: silent })
-  await app.register(linkRoutes(hub))
+  const app = createServiceServer({
+    log: silent,
+    webSockets: { maxPayloadBytes: LINK_MAX_FRAME_BYTES },
+    ...(options.limits === undefined ? {} : { limits: options.limits }),
+  })
+  await app.register(
+    linkRoutes(hub, options.heartbeatMs === undefined ? {} : { heartbeatMs: options.heartbeatMs }),
+  )
   const base = await listenOn(app, { host: '127.0.0.1', port: 0 }, false)
   cleanups.push(() => app.close())
-  return { hub, url: base, publicKey: createPublicKey(serviceKey) }
+  return { hub, url: base, publicKey: createPublicKey(serviceKey), app }
 }
 
 interface Answer {
@@ -139,6 +157,63 @@ async function opened(hub: Hub, message: string): Promise<LinkMessage> {
   })
   expect(protectedHeader.typ).toBe(LINK_MESSAGE_TYPE)
   return LinkMessageSchema.parse(JSON.parse(new TextDecoder().decode(payload)))
+}
+
+const streamUrl = (hub: Hub, after = '0') =>
+  `${hub.url.replace(/^http/, 'ws')}/cosigner/v1/stream?after=${after}`
+
+interface Stream {
+  readonly socket: WebSocket
+  /** Every frame the hub pushed, in order. */
+  readonly frames: StreamFrame[]
+  /** How the socket ended: the close code and reason the hub sent (1006 when it was cut without one). */
+  readonly closed: Promise<{ code: number; reason: string }>
+}
+
+/** The hub's pushed mailbox, opened as a party opens it. */
+async function openStream(
+  hub: Hub,
+  token: string,
+  after = '0',
+  options: ClientOptions = {},
+): Promise<Stream> {
+  const socket = new WebSocket(streamUrl(hub, after), {
+    headers: { authorization: `Bearer ${token}` },
+    ...options,
+  })
+  cleanups.push(async () => socket.terminate())
+  const frames: StreamFrame[] = []
+  socket.on('message', (data) => frames.push(JSON.parse((data as Buffer).toString()) as StreamFrame))
+  const closed = new Promise<{ code: number; reason: string }>((resolve) =>
+    socket.once('close', (code, reason) => resolve({ code, reason: String(reason) })),
+  )
+  await once(socket, 'open')
+  return { socket, frames, closed }
+}
+
+/** The hub's answer to an upgrade it refuses (it fails the test by accepting it). */
+async function refusedUpgrade(url: string, headers: Record<string, string> = {}): Promise<Answer> {
+  const socket = new WebSocket(url, { headers })
+  socket.on('error', () => undefined)
+  return new Promise((resolve, reject) => {
+    socket.once('open', () => reject(new Error('the hub accepted the WebSocket')))
+    socket.once('unexpected-response', (request, response) => {
+      let text = ''
+      response.on('data', (chunk: Buffer) => (text += String(chunk)))
+      response.on('end', () => {
+        request.destroy()
+        resolve({ status: response.statusCode ?? 0, body: JSON.parse(text) as Record<string, unknown> })
+      })
+    })
+  })
+}
+
+async function until(condition: () => boolean | Promise<boolean>, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error('the condition did not hold in time')
+    await sleep(20)
+  }
 }
 
 describe.each(testDatabases)('the co-signer link on $name', (database: TestDatabase) => {
@@ -484,6 +559,120 @@ describe.each(testDatabases)('the co-signer link on $name', (database: TestDatab
       await enrolHolders(hub)
       const job = await hub.hub.startJob(signJob())
       await expect(hub.hub.waitForJob(job.id, AbortSignal.timeout(300))).rejects.toThrow(/timed out|abort/i)
+    })
+  })
+  describe('the mailbox pushed over a WebSocket', () => {
+    it('pushes the messages after the cursor asked, then each one as it is posted; an ack frame forgets them', async () => {
+      const hub = await hubOn()
+      const tokens = await enrolHolders(hub)
+      await hub.hub.startJob(signJob())
+      await hub.hub.startJob(signJob())
+      const stream = await openStream(hub, tokens['user-1']!, '1')
+      await until(() => stream.frames.length === 1)
+      expect(stream.frames).toEqual((await poll(hub, tokens['user-1']!, '1')).messages)
+      const job = await hub.hub.startJob(signJob())
+      await until(() => stream.frames.length === 2)
+      expect(stream.frames[1]!.cursor).toBe('3')
+      expect(await opened(hub, stream.frames[1]!.message)).toMatchObject({
+        to: 'user-1',
+        kind: 'sign',
+        body: { job: job.id },
+      })
+      stream.socket.send(JSON.stringify({ ack: '3' }))
+      await until(async () => (await poll(hub, tokens['user-1']!)).messages.length === 0)
+      expect(stream.socket.readyState).toBe(WebSocket.OPEN)
+    })
+
+    it('refuses an upgrade without a valid access token, or with a bad cursor, before pushing anything', async () => {
+      const hub = await hubOn()
+      const tokens = await enrolHolders(hub)
+      await hub.hub.startJob(signJob())
+      expect(await refusedUpgrade(streamUrl(hub))).toMatchObject({
+        status: 401,
+        body: { code: LINK_CODES.accessTokenInvalid, message: expect.stringMatching(/Bearer/) },
+      })
+      const forged = await new SignJWT({ typ: 'access' })
+        .setProtectedHeader({ alg: 'EdDSA' })
+        .setSubject('user-1')
+        .setIssuedAt()
+        .setExpirationTime('5m')
+        .sign(generateKeyPairSync('ed25519').privateKey)
+      expect(await refusedUpgrade(streamUrl(hub), { authorization: `Bearer ${forged}` })).toMatchObject({
+        status: 401,
+        body: { code: LINK_CODES.accessTokenInvalid, message: expect.stringMatching(/not signed/) },
+      })
+      const bearer = { authorization: `Bearer ${tokens['user-1']!}` }
+      expect(await refusedUpgrade(streamUrl(hub, 'x'), bearer)).toMatchObject({
+        status: 400,
+        body: { code: LINK_CODES.invalidRequest },
+      })
+      await refusal(call(hub, 'GET', '/stream', undefined, tokens['user-1']), 426, LINK_CODES.invalidRequest)
+    })
+
+    it('closes the socket on a frame that is not an ack (1008) and on one over 4 MiB (1009)', async () => {
+      const hub = await hubOn()
+      const tokens = await enrolHolders(hub)
+      const token = tokens['cloud1']!
+      for (const frame of ['hello', JSON.stringify({ ack: '1', extra: true }), JSON.stringify({ ack: 1 })]) {
+        const stream = await openStream(hub, token)
+        stream.socket.send(frame)
+        expect((await stream.closed).code).toBe(1008)
+      }
+      const binary = await openStream(hub, token)
+      binary.socket.send(Buffer.from(JSON.stringify({ ack: '1' })))
+      expect((await binary.closed).code).toBe(1008)
+      const large = await openStream(hub, token)
+      large.socket.send(JSON.stringify({ ack: '1', pad: 'x'.repeat(LINK_MAX_FRAME_BYTES) }))
+      expect((await large.closed).code).toBe(1009)
+    })
+
+    it('pings an idle socket: each pong is a heartbeat, and a peer that stops answering is cut', async () => {
+      const hub = await hubOn({ heartbeatMs: 100 })
+      const tokens = await enrolHolders(hub)
+      const stream = await openStream(hub, tokens['cloud1']!)
+      await sleep(150)
+      const seen = (await hub.hub.lastSeen('cloud1'))!.getTime()
+      // The stream's own read of the mailbox happens once per 25 s: what moves lastSeen now is the pongs.
+      await until(async () => (await hub.hub.lastSeen('cloud1'))!.getTime() > seen)
+      const mute = await openStream(hub, tokens['cloud2']!, '0', { autoPong: false })
+      const started = Date.now()
+      expect((await mute.closed).code).toBe(1006)
+      expect(Date.now() - started).toBeLessThan(1_000)
+      expect(stream.socket.readyState).toBe(WebSocket.OPEN)
+    })
+
+    it('closes with 4401 once the access token no longer authenticates: party revoked, token expired', async () => {
+      const hub = await hubOn({ heartbeatMs: 100 })
+      const tokens = await enrolHolders(hub)
+      const cloud = await openStream(hub, tokens['cloud1']!)
+      const customer = await openStream(hub, tokens['user-1']!)
+      await hub.hub.revokeParty('user-1')
+      expect(await customer.closed).toEqual({ code: 4401, reason: expect.stringMatching(/revoked/) })
+      expect(cloud.socket.readyState).toBe(WebSocket.OPEN)
+      skew = 301_000
+      expect(await cloud.closed).toEqual({ code: 4401, reason: expect.stringMatching(/expired/) })
+    })
+
+    it('closes every socket with 1001 when the hub stops, without holding up the stop', async () => {
+      const hub = await hubOn()
+      const tokens = await enrolHolders(hub)
+      const stream = await openStream(hub, tokens['cloud1']!)
+      const started = Date.now()
+      await hub.app.close()
+      expect(Date.now() - started).toBeLessThan(1_000)
+      expect((await stream.closed).code).toBe(1001)
+    })
+
+    it("keeps a socket open past the server's request, header and idle timeouts", async () => {
+      const hub = await hubOn({
+        limits: { requestTimeoutMs: 200, headersTimeoutMs: 200, idleTimeoutMs: 200, keepAliveTimeoutMs: 200 },
+      })
+      const tokens = await enrolHolders(hub)
+      const stream = await openStream(hub, tokens['cloud1']!)
+      await sleep(1_000)
+      await hub.hub.startJob(signJob())
+      await until(() => stream.frames.length === 1)
+      expect(stream.socket.readyState).toBe(WebSocket.OPEN)
     })
   })
 })
