@@ -5,17 +5,18 @@
  * until APPROVE, a handler silent for 30 s fails it, and without a handler the co-signer approves itself.
  */
 import { createPublicKey } from 'node:crypto'
-import { writeFileSync } from 'node:fs'
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { secp256k1 } from '@noble/curves/secp256k1.js'
 import { keccak_256 } from '@noble/hashes/sha3.js'
 import type { Fireblocks, TransactionResponse } from '@fireblocks/ts-sdk'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { spawnCli } from '../support/process.js'
+import { openCosignerFolder } from '../../src/cosigner/index.js'
+import { spawnCli, type CliProcess } from '../support/process.js'
 import { startWorkspace, transactionIn, until, type ApiUser, type Workspace } from '../hub/workspace.js'
 import { startScriptedHandler, type ScriptedAnswer, type ScriptedHandler } from './scripted-handler.js'
 
-const SCHEDULE = ['--callback-retry-interval', '1s']
+const SCHEDULE = ['--callback-retry-interval', '1s', '--log-level', 'info']
 
 let workspace: Workspace
 let fireblocks: Fireblocks
@@ -23,6 +24,7 @@ let signer: ApiUser
 let handler: ScriptedHandler
 let cosignerDir: string
 let counter = 0
+let daemon: CliProcess
 
 async function cli(args: readonly string[], env: NodeJS.ProcessEnv = {}) {
   const run = spawnCli(args, workspace.dir, env)
@@ -97,7 +99,7 @@ describe('the co-signer daemon', { timeout: 180_000 }, () => {
     expect(again.code, again.output).toBe(0)
     // Its running daemon holds the revoked token (the hub refuses it, and it stops): start it again.
     await workspace.stopCosigner('cosigner-a', 'SIGTERM')
-    workspace.restartCosigner('cosigner-a', { startArgs: SCHEDULE })
+    daemon = workspace.restartCosigner('cosigner-a', { startArgs: SCHEDULE })
   })
 
   it('approves by itself when no callback handler is configured', async () => {
@@ -184,13 +186,21 @@ describe('the co-signer daemon', { timeout: 180_000 }, () => {
     await until('the first RETRY', async () => (requestsOf(txId).length >= 1 ? true : undefined))
     // Restart it with a long interval, so that only a resumed schedule (not a new series) can explain timing.
     await workspace.stopCosigner('cosigner-a', 'SIGKILL')
-    workspace.restartCosigner('cosigner-a', { startArgs: SCHEDULE })
+    daemon = workspace.restartCosigner('cosigner-a', { startArgs: SCHEDULE })
     const tx = await transactionIn(fireblocks, txId)
     expect(tx.status).toBe('COMPLETED')
     expect(verifies(tx)).toBe(true)
     const requests = requestsOf(txId)
     expect(requests.length).toBe(4)
     expect(new Set(requests.map((request) => request.body)).size).toBe(1)
+    // The restarted daemon went on with the stored series: its first attempt is not attempt 1.
+    const attempts = daemon
+      .output()
+      .split('\n')
+      .filter((line) => line.includes('callback handler answered') && line.includes(txId))
+      .map((line) => (JSON.parse(line) as { attempt: number }).attempt)
+    expect(attempts.length).toBeGreaterThan(0)
+    expect(Math.min(...attempts)).toBeGreaterThan(1)
   })
 
   it('fails the transaction when the handler does not answer within 30 seconds', async () => {
@@ -202,9 +212,46 @@ describe('the co-signer daemon', { timeout: 180_000 }, () => {
     expect(JSON.stringify(data)).toMatch(/callback handler/)
   }, 90_000)
 
-  it('keeps a hash-chained audit of every request and decision, and no secret in its files', async () => {
+  it('keeps a hash-chained audit, and no secret in its database, WAL, backup or logs', async () => {
     const status = await cli(['cosigner', 'status', '--dir', cosignerDir])
     expect(status.code, status.output).toBe(0)
     expect(JSON.parse(status.output)).toMatchObject({ kek: 'file', apiUsers: 1, audit: { ok: true } })
+    const backupDir = join(workspace.dir, 'cosigner-a-backup')
+    const backup = await cli(['cosigner', 'backup', '--dir', cosignerDir, '--out', backupDir])
+    expect(backup.code, backup.output).toBe(0)
+
+    // The secrets, opened here with the folder's KEK, and every form they could leak in.
+    const folder = await openCosignerFolder(cosignerDir, {})
+    const secrets = await Promise.all([
+      folder.secrets.get('refresh-token', `${signer.id}/refresh`),
+      folder.secrets.get('party-key', `${signer.id}/x25519`),
+      folder.secrets.get('callback-key', 'cosigner'),
+      folder.secrets.get('key-share', `${signer.id}/MPC_ECDSA_SECP256K1/${signer.id}`),
+    ])
+    await folder.close()
+    const needles = secrets.flatMap((secret) => {
+      expect(secret).toBeDefined()
+      const bytes = Buffer.from(secret!)
+      const text = bytes.toString('utf8')
+      // A PEM's base64 body lines, a token as text; a binary share by a 32-byte window of it.
+      const forms = text.includes('-----BEGIN')
+        ? text.split('\n').filter((line) => line.length > 40 && !line.startsWith('-----'))
+        : [bytes.subarray(8, 40).toString('hex'), bytes.subarray(8, 40).toString('base64')]
+      return [...forms, ...(text.includes('-----') ? [] : [text.slice(0, 40)])].filter(
+        (form) => form.length >= 16,
+      )
+    })
+    expect(needles.length).toBeGreaterThan(4)
+    const places = [
+      ...[cosignerDir, backupDir].flatMap((dir) =>
+        readdirSync(dir).map((file) => [join(dir, file), readFileSync(join(dir, file))] as const),
+      ),
+      ['the daemon’s logs', Buffer.from(daemon.output())] as const,
+    ]
+    expect(places.map(([name]) => name)).toEqual(
+      expect.arrayContaining([expect.stringMatching(/cosigner\.db-wal$/)]),
+    )
+    for (const [name, content] of places)
+      for (const needle of needles) expect(content.includes(needle), `${name} holds a secret`).toBe(false)
   })
 })

@@ -31,16 +31,19 @@ interface FolderOptions {
   readonly pinFile?: string
 }
 
-interface PairOptions extends FolderOptions {
-  readonly hub: string
-  readonly pairingToken?: string
-  readonly pairingTokenFile?: string
-  readonly name?: string
+interface KekOptions extends FolderOptions {
   readonly kek: string
   readonly kekFile?: string
   readonly pkcs11Library?: string
   readonly pkcs11Token?: string
   readonly pkcs11Key?: string
+}
+
+interface PairOptions extends KekOptions {
+  readonly hub: string
+  readonly pairingToken?: string
+  readonly pairingTokenFile?: string
+  readonly name?: string
 }
 
 interface StartOptions extends FolderOptions {
@@ -69,7 +72,7 @@ async function unlockOf(context: ProgramContext, options: FolderOptions): Promis
   return { ...(passphrase === undefined ? {} : { passphrase }), ...(pin === undefined ? {} : { pin }) }
 }
 
-function kekOf(options: PairOptions): KekSettings {
+function kekOf(options: KekOptions): KekSettings {
   switch (options.kek) {
     case 'file':
       // Beside the folder, not in it: a copy of the folder alone does not carry its key.
@@ -186,6 +189,49 @@ async function start(context: ProgramContext, options: StartOptions): Promise<nu
   return ExitCode.ok
 }
 
+/** A new folder's KEK choice. */
+function kekCommand(command: Command): Command {
+  return command
+    .option('--kek <kind>', 'a new folder: the key-encryption key: file, passphrase or pkcs11', 'file')
+    .option(
+      '--kek-file <file>',
+      'a file KEK (created 0600 when absent; default: <dir>.kek beside the folder)',
+    )
+    .option('--pkcs11-library <path>', 'the PKCS#11 module, e.g. /usr/lib/softhsm/libsofthsm2.so')
+    .option('--pkcs11-token <label>', 'the token label (never a slot number)')
+    .option('--pkcs11-key <label>', 'the AES key label on the token')
+}
+
+async function init(context: ProgramContext, options: KekOptions): Promise<number> {
+  const folder = await createCosignerFolder(options.dir, kekOf(options), await unlockOf(context, options))
+  try {
+    await cosignerPublicKey(folder) // the callback key, made and sealed now
+    context.io.out(
+      `co-signer folder ${options.dir} created, sealed under a ${folder.kek.kind} KEK; pair it with:`,
+    )
+    context.io.out(`  countersign cosigner pair --dir ${options.dir} --hub URL --pairing-token-file FILE`)
+  } finally {
+    await folder.close()
+  }
+  return ExitCode.ok
+}
+
+/** Creates the AES KEK on a PKCS#11 token (generated inside it, never extractable). */
+async function pkcs11Key(context: ProgramContext, options: KekOptions): Promise<number> {
+  const { pkcs11Library: library, pkcs11Token: tokenLabel, pkcs11Key: keyLabel } = options
+  const { pin } = await unlockOf(context, options)
+  if (library === undefined || tokenLabel === undefined || keyLabel === undefined || pin === undefined)
+    throw new UsageError(
+      'give --pkcs11-library, --pkcs11-token, --pkcs11-key, and the PIN (COUNTERSIGN_PKCS11_PIN or --pin-file)',
+    )
+  const { createPkcs11Key } = await import('../../seal/index.js')
+  await createPkcs11Key({ library, tokenLabel, keyLabel, pin })
+  context.io.out(
+    `AES-256 key "${keyLabel}" created on token "${tokenLabel}" (wrap and unwrap only, not extractable)`,
+  )
+  return ExitCode.ok
+}
+
 /** Adds --dir and the unlock options every command that opens the folder takes. */
 function folderCommand(parent: Command, name: string, description: string): Command {
   return parent
@@ -216,7 +262,15 @@ export function registerCosignerCommands(program: Command, context: ProgramConte
   const cosigner = program
     .command('cosigner')
     .description("the co-signer daemon: API users' share of every signature, after their callback handlers")
-  folderCommand(cosigner, 'pair', 'pair with an API user of a hub (creates the folder on first use)')
+  kekCommand(folderCommand(cosigner, 'init', 'create the folder, sealed under the KEK chosen')).action(
+    run(context, (options: KekOptions) => init(context, options)),
+  )
+  kekCommand(
+    folderCommand(cosigner, 'pkcs11-key', 'create the AES KEK on a PKCS#11 token (once per token)'),
+  ).action(run(context, (options: KekOptions) => pkcs11Key(context, options)))
+  kekCommand(
+    folderCommand(cosigner, 'pair', 'pair with an API user of a hub (creates the folder on first use)'),
+  )
     .requiredOption('--hub <url>', "the hub's URL, e.g. https://hub.example.com")
     .option(
       '--pairing-token <token>',
@@ -224,14 +278,6 @@ export function registerCosignerCommands(program: Command, context: ProgramConte
     )
     .option('--pairing-token-file <file>', 'a file holding the pairing token')
     .option('--name <name>', 'a name for this API user on this co-signer')
-    .option('--kek <kind>', 'a new folder: the key-encryption key: file, passphrase or pkcs11', 'file')
-    .option(
-      '--kek-file <file>',
-      'a file KEK (created 0600 when absent; default: <dir>.kek beside the folder)',
-    )
-    .option('--pkcs11-library <path>', 'the PKCS#11 module, e.g. /usr/lib/softhsm/libsofthsm2.so')
-    .option('--pkcs11-token <label>', 'the token label (never a slot number)')
-    .option('--pkcs11-key <label>', 'the AES key label on the token')
     .action(run(context, (options: PairOptions) => pair(context, options)))
   folderCommand(cosigner, 'start', 'poll the hub, ask the callback handlers, sign what they approve')
     .option('--log-level <level>', 'pino level', 'info')
