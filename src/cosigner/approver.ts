@@ -1,4 +1,4 @@
-import type { KeyObject } from 'node:crypto'
+import { sign, type KeyObject } from 'node:crypto'
 import type { Logger } from 'pino'
 import {
   callHandler,
@@ -6,9 +6,15 @@ import {
   type RetrySchedule,
   type RetryScheduleStore,
 } from '../callback-client/index.js'
-import type { Clock } from '../core/index.js'
-import { JobCancelled, type ApprovalAnswer, type Approver } from '../link/index.js'
-import type { ApproveBody } from '../protocol/index.js'
+import { canonicalJson, type Clock } from '../core/index.js'
+import {
+  JobCancelled,
+  type ApprovalAnswer,
+  type Approver,
+  type ConfigAnswer,
+  type ConfigApprover,
+} from '../link/index.js'
+import type { CallbackRoute } from '../protocol/index.js'
 import type { CosignerStore } from '../storage/index.js'
 import type { CallbackTarget } from './callback-target.js'
 
@@ -33,6 +39,18 @@ export interface ApproverOptions {
   readonly observe?: (outcome: ApprovalAnswer['outcome'], callbackMs: number | undefined) => void
 }
 
+/** What one request to decide is: its job, its place in the co-signer's records, the handler's route. */
+interface Request {
+  readonly job: string
+  readonly txId: string
+  readonly attempt: number
+  readonly requestId: string
+  readonly route: CallbackRoute
+  readonly payload: Record<string, unknown>
+  /** Recorded as received, to be resumed after a restart. */
+  readonly body: Record<string, unknown>
+}
+
 /**
  * The customer co-signer's approval of a signing attempt. The request is recorded before the handler is
  * asked, and its RETRY series after every RETRY, so a restart resumes it where it stood; the decision is
@@ -41,51 +59,89 @@ export interface ApproverOptions {
  * to a signing request it breaks the protocol and fails the attempt (fail closed).
  */
 export function createApprover(options: ApproverOptions): Approver {
+  return (body, signal) =>
+    decideRecorded(options, { ...body, route: 'tx', body }, signal, () => ({ outcome: 'done' }) as const)
+}
+
+/**
+ * The API user's approval of a configuration change (a policy draft): the same path through its callback
+ * handler on the `config_change_sign_request` route; an approval is the statement signed with the API user's
+ * configuration-change key (Ed25519), which the hub verifies under the key registered at pairing.
+ */
+export function createConfigApprover(
+  options: ApproverOptions & { readonly configKey: KeyObject },
+): ConfigApprover {
   return async (body, signal) => {
-    const { store, party } = options
-    const received = await store.receiveApproval({
-      job: body.job,
-      party,
-      txId: body.txId,
-      attempt: body.attempt,
-      requestId: body.requestId,
-      body,
-    })
-    if (received)
-      await store.audit('cosigner-approval-received', body.requestId, {
-        party,
-        job: body.job,
-        txId: body.txId,
-        attempt: body.attempt,
-      })
-    let answer: ApprovalAnswer
-    try {
-      answer = await decide(options, body, signal)
-    } catch (error) {
-      if (!(signal.reason instanceof JobCancelled)) throw error // stopping: resumed at the next start
-      answer = { outcome: 'failed', reason: signal.reason.message }
-    }
-    await store.decideApproval(body.job, answer.outcome, 'reason' in answer ? answer.reason : null)
-    await store.audit('cosigner-approval-decided', body.requestId, {
-      party,
-      job: body.job,
-      txId: body.txId,
-      attempt: body.attempt,
-      outcome: answer.outcome,
-      ...('reason' in answer ? { reason: answer.reason } : {}),
-    })
-    return answer
+    const mismatch = statementMismatch(body.statement, body.payload, options.party)
+    if (mismatch !== undefined) return { outcome: 'failed', reason: mismatch }
+    return decideRecorded(
+      options,
+      { ...body, txId: `config:${body.requestId}`, attempt: 0, route: 'config', body },
+      signal,
+      () => ({
+        outcome: 'done' as const,
+        signature: sign(null, Buffer.from(canonicalJson(body.statement)), options.configKey).toString('hex'),
+      }),
+    )
   }
+}
+
+/**
+ * The statement signed must say what the handler was shown: the same draft and digest, for this API user.
+ * Otherwise the hub could have an approval of one change signed under the request for another.
+ */
+function statementMismatch(
+  statement: Record<string, unknown>,
+  payload: Record<string, unknown>,
+  party: string,
+): string | undefined {
+  const shown = (payload.extraInfo ?? {}) as Record<string, unknown>
+  const same =
+    statement.userId === party &&
+    payload.signerId === party &&
+    statement.draftId === shown.draftId &&
+    statement.digest === shown.digest &&
+    typeof statement.digest === 'string'
+  return same ? undefined : 'the statement to sign does not match the request shown to the callback handler'
+}
+
+/** Records the request, decides it (or learns it was cancelled), records the decision, then answers. */
+async function decideRecorded<A extends ApprovalAnswer | ConfigAnswer>(
+  options: ApproverOptions,
+  request: Request,
+  signal: AbortSignal,
+  approved: () => A,
+): Promise<A | ConfigAnswer> {
+  const { store, party } = options
+  const facts = { party, job: request.job, txId: request.txId, attempt: request.attempt }
+  const received = await store.receiveApproval({ ...facts, requestId: request.requestId, body: request.body })
+  if (received) await store.audit('cosigner-approval-received', request.requestId, facts)
+  let answer: A | ConfigAnswer
+  try {
+    const decided = await decide(options, request, signal)
+    answer = decided.outcome === 'done' ? approved() : decided
+  } catch (error) {
+    if (!(signal.reason instanceof JobCancelled)) throw error // stopping: resumed at the next start
+    answer = { outcome: 'failed', reason: signal.reason.message }
+  }
+  const reason = 'reason' in answer ? answer.reason : null
+  await store.decideApproval(request.job, answer.outcome, reason)
+  await store.audit('cosigner-approval-decided', request.requestId, {
+    ...facts,
+    outcome: answer.outcome,
+    ...(reason === null ? {} : { reason }),
+  })
+  return answer
 }
 
 async function decide(
   options: ApproverOptions,
-  body: ApproveBody,
+  request: Request,
   signal: AbortSignal,
 ): Promise<ApprovalAnswer> {
   const target = await options.target()
   if (target === undefined) {
-    options.log.info({ requestId: body.requestId, txId: body.txId }, 'no callback handler: approved')
+    options.log.info({ requestId: request.requestId }, 'no callback handler: approved')
     options.observe?.('done', undefined)
     return { outcome: 'done' }
   }
@@ -95,8 +151,8 @@ async function decide(
       ? { mode: 'jwt', cosignerKey: options.cosignerKey, handlerPublicKey: target.handlerPublicKey }
       : { mode: 'certificate', pinnedSpkiSha256: target.pinnedSpkiSha256, trustedCa: target.trustedCa }),
     url: target.url,
-    route: 'tx',
-    payload: body.payload,
+    route: request.route,
+    payload: request.payload,
     timeoutMs: options.schedule.timeoutMs,
     retry: { intervalMs: options.schedule.retryIntervalMs, maxRetries: options.schedule.maxRetries },
     retryStore: retryStoreOf(options.store),
@@ -105,7 +161,7 @@ async function decide(
     onExchange: (exchange) =>
       options.log.info(
         {
-          requestId: body.requestId,
+          requestId: request.requestId,
           attempt: exchange.attempt,
           action: exchange.response?.action,
           ms: exchange.durationMs,
@@ -118,7 +174,6 @@ async function decide(
   options.observe?.(answer.outcome, options.clock.now() - started)
   return answer
 }
-
 function answerOf(outcome: CallOutcome, schedule: CallbackSchedule): ApprovalAnswer {
   switch (outcome.type) {
     case 'decided':

@@ -13,6 +13,8 @@ export interface Pairing {
   readonly hubUrl: string
   readonly cosignerId: string
   readonly refreshToken: string
+  /** The API user's configuration-change key (Ed25519): signs its approvals of configuration changes. */
+  readonly configKey: KeyObject
   readonly hubKey: KeyObject
   readonly name: string | null
   /** The callback handler set locally; the hub's (co-signers API) applies when this is null. */
@@ -33,10 +35,12 @@ export async function pairCosigner(
   options: { readonly hubUrl: string; readonly pairingToken: string; readonly name?: string },
 ): Promise<Pairing> {
   const { privateKey, publicKey } = generateKeyPairSync('x25519')
+  const config = generateKeyPairSync('ed25519')
   const transport = new HttpLinkTransport({ hubUrl: options.hubUrl })
   const paired: PairResponse = await transport.pair({
     pairingToken: options.pairingToken,
     partyKey: publicKey.export({ format: 'jwk' }).x ?? '',
+    configKey: config.publicKey.export({ format: 'jwk' }).x ?? '',
     ...(options.name === undefined ? {} : { name: options.name }),
   })
   const party = paired.party
@@ -58,6 +62,11 @@ export async function pairCosigner(
         utf8(privateKey.export({ type: 'pkcs8', format: 'pem' }).toString()),
       ),
       folder.secrets.sealed('refresh-token', `${party}/refresh`, utf8(paired.refreshToken)),
+      folder.secrets.sealed(
+        'config-key',
+        `${party}/config`,
+        utf8(config.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString()),
+      ),
     ],
   )
   await folder.store.audit('cosigner-paired', null, {
@@ -79,7 +88,8 @@ async function pairingOf(folder: CosignerFolder, party: string): Promise<Pairing
   const stored = (await folder.store.pairings()).find((pairing) => pairing.party === party)
   const partyKey = await folder.secrets.get('party-key', `${party}/x25519`)
   const refreshToken = await folder.secrets.get('refresh-token', `${party}/refresh`)
-  if (stored === undefined || partyKey === undefined || refreshToken === undefined)
+  const configKey = await folder.secrets.get('config-key', `${party}/config`)
+  if (stored === undefined || partyKey === undefined || refreshToken === undefined || configKey === undefined)
     throw new NotPaired(`this co-signer holds no pairing with API user ${party}`)
   const privateKey = createPrivateKey(text(partyKey))
   const x = createPublicKey(privateKey).export({ format: 'jwk' }).x ?? ''
@@ -88,6 +98,7 @@ async function pairingOf(folder: CosignerFolder, party: string): Promise<Pairing
     hubUrl: stored.hubUrl,
     cosignerId: stored.cosignerId,
     refreshToken: text(refreshToken),
+    configKey: createPrivateKey(text(configKey)),
     hubKey: hubKeyFromJwk(stored.hubKey as PairResponse['hubKey']),
     name: stored.name,
     callback: stored.callback === null ? null : CallbackSettingSchema.parse(stored.callback),

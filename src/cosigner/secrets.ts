@@ -5,7 +5,8 @@ import type { Sealer } from '../seal/index.js'
 import type { CosignerStore } from '../storage/index.js'
 
 /** What the co-signer keeps secret; each kind is a table of the sealed store. */
-export type SecretKind = 'party-key' | 'refresh-token' | 'callback-key' | 'key-share' | 'presignature'
+export type SecretKind =
+  'party-key' | 'refresh-token' | 'callback-key' | 'config-key' | 'key-share' | 'presignature'
 
 /** Every record version is 1: a record is replaced whole (a new share after a refresh), never edited. */
 const VERSION = 1

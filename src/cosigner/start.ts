@@ -2,9 +2,9 @@ import type { Logger } from 'pino'
 import { systemClock, type Clock } from '../core/index.js'
 import { createLinkTransport, PartyRunner, type LinkMode, type LinkTransport } from '../link/index.js'
 import { createDklsEcdsaEngine, createFrostEddsaEngine } from '../mpc/index.js'
-import { ApproveBodySchema } from '../protocol/index.js'
+import { ApproveBodySchema, ConfigBodySchema } from '../protocol/index.js'
 import { startAdminServer, type AdminAddress, type RunningAdminServer } from '../service/index.js'
-import { createApprover, type CallbackSchedule } from './approver.js'
+import { createApprover, createConfigApprover, type CallbackSchedule } from './approver.js'
 import { callbackTarget, CallbackSettingSchema, type CallbackTarget } from './callback-target.js'
 import { NotPaired } from './errors.js'
 import { openCosignerFolder, type CosignerFolder, type Unlock } from './folder.js'
@@ -74,6 +74,18 @@ async function run(folder: CosignerFolder, options: CosignerOptions): Promise<Ru
       log,
       clock,
     })
+    const approverOptions = {
+      party,
+      store: folder.store,
+      target: () => targetOf(folder, pairing, transport),
+      cosignerKey,
+      schedule,
+      clock,
+      log,
+      observe: (_outcome: string, ms: number | undefined) => {
+        if (ms !== undefined) metrics.callbackLatency.observe(ms / 1000)
+      },
+    }
     return new PartyRunner({
       party: pairing.party,
       hubKey: pairing.hubKey,
@@ -81,18 +93,8 @@ async function run(folder: CosignerFolder, options: CosignerOptions): Promise<Ru
       keyShares: folder.secrets.keyShares(party),
       presignatures: folder.secrets.presignatures(party),
       gate: signingGate(party, folder.store),
-      approver: createApprover({
-        party,
-        store: folder.store,
-        target: () => targetOf(folder, pairing, transport),
-        cosignerKey,
-        schedule,
-        clock,
-        log,
-        observe: (_outcome, ms) => {
-          if (ms !== undefined) metrics.callbackLatency.observe(ms / 1000)
-        },
-      }),
+      approver: createApprover(approverOptions),
+      configApprover: createConfigApprover({ ...approverOptions, configKey: pairing.configKey }),
       engines: { ecdsa: createDklsEcdsaEngine(), eddsa: createFrostEddsaEngine() },
       clock,
       log,
@@ -109,7 +111,8 @@ async function run(folder: CosignerFolder, options: CosignerOptions): Promise<Ru
   for (const [index, runner] of runners.entries()) {
     const party = (pairings[index] as Pairing).party.name
     for (const approval of await folder.store.pendingApprovals(party))
-      runner.approve(ApproveBodySchema.parse(approval.body))
+      if ('statement' in approval.body) runner.configure(ConfigBodySchema.parse(approval.body))
+      else runner.approve(ApproveBodySchema.parse(approval.body))
   }
   const done = Promise.all(runners.map((runner) => runner.run())).then(() => undefined)
   done.catch(() => undefined) // observed by the caller; never an unhandled rejection here

@@ -36,6 +36,7 @@ import type { HubConfig } from './config.js'
 import { LinkHub, linkRoutes, type LinkResult } from './link/index.js'
 import { signingPlan } from './pipeline/signing-plan.js'
 import { TransactionPipeline } from './pipeline/transaction-pipeline.js'
+import { CosignerApprovals } from './policy/cosigner-approvals.js'
 import { createPolicyGovernance, type PolicyGovernance } from './policy/index.js'
 import { apiUserRoutes } from './rest/api-user-routes.js'
 import { cosignerCallbackSource, cosignerRoutes } from './rest/cosigner-routes.js'
@@ -128,10 +129,15 @@ export function hubAudit(clock: Clock) {
 }
 
 /** A result is recorded only if it is genuine: a signature that verifies under the derived key. */
-function resultVerifier(db: StorageDatabase, chains: WorkspaceChains) {
+function resultVerifier(
+  db: StorageDatabase,
+  chains: WorkspaceChains,
+  verifyConfig: (job: LinkJob, result: LinkResult) => Promise<boolean>,
+) {
   return async (job: LinkJob, result: LinkResult): Promise<boolean> => {
     // An approval carries no artefact: the holder's word is the approval (the link authenticated it).
     if (job.kind === 'approve') return true
+    if (job.kind === 'config') return verifyConfig(job, result)
     if (job.kind === 'keygen')
       return (
         /^(?:[0-9a-f]{2}){32,33}$/.test(result.publicKey ?? '') &&
@@ -164,17 +170,36 @@ export async function createHub(config: HubConfig, options: HubOptions): Promise
   const keys = new WorkspaceKeys(db)
   const chains = new WorkspaceChains({ registry, keys, db, nodes })
   const linkStore = new HubLinkStore(db, clock)
+  const background = new AbortController()
+  // Made after the link it uses, verifying the results the link receives: bound once both exist.
+  let cosignerApprovals: CosignerApprovals | undefined = undefined
   const link = new LinkHub({
     store: linkStore,
     serviceKey: config.serviceKey,
     clock,
-    verifyResult: resultVerifier(db, chains),
+    verifyResult: resultVerifier(db, chains, (job, result) =>
+      cosignerApprovals === undefined ? Promise.resolve(false) : cosignerApprovals.verify(job, result),
+    ),
   })
   const governance = createPolicyGovernance({
     database: db,
     clock,
     adminQuorum: config.adminQuorum,
     audit: (event, body, session) => audit(session, event, body),
+    onAwaitingQuorum: (draft) =>
+      void cosignerApprovals
+        ?.request(draft)
+        .catch((error: unknown) =>
+          log.error({ draftId: draft.id, cause: describeError(error) }, 'co-signer approvals not asked'),
+        ),
+  })
+  cosignerApprovals = new CosignerApprovals({
+    db,
+    link,
+    parties: linkStore,
+    governance,
+    log,
+    signal: background.signal,
   })
   let webhooks: WebhookDelivery | undefined
   const pipeline = new TransactionPipeline({
@@ -255,7 +280,6 @@ export async function createHub(config: HubConfig, options: HubOptions): Promise
   await app.register(linkRoutes(link, { callbackHandler: cosignerCallbackSource(db, clock), log }))
   if (signingKey !== undefined) await app.register(webhookJwksRoute([signingKey]))
 
-  const background = new AbortController()
   const sweep = async () => {
     try {
       await pipeline.sweep()

@@ -16,6 +16,8 @@ export {
   PartyRunner,
   type ApprovalAnswer,
   type Approver,
+  type ConfigAnswer,
+  type ConfigApprover,
   type JobDecision,
   type JobGate,
   type LinkLogger,

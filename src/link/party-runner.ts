@@ -12,6 +12,7 @@ import {
 import {
   MAX_LONG_POLL_SECONDS,
   type ApproveBody,
+  type ConfigBody,
   type KeygenBody,
   type LinkMessage,
   type MpcBody,
@@ -42,6 +43,12 @@ export type ApprovalAnswer =
  */
 export type Approver = (job: ApproveBody, signal: AbortSignal) => Promise<ApprovalAnswer>
 
+/** The answer to a `config` job: approved with the configuration-change key's signature (hex), or not. */
+export type ConfigAnswer =
+  | { readonly outcome: 'done'; readonly signature: string }
+  | { readonly outcome: 'declined' | 'failed'; readonly reason: string }
+export type ConfigApprover = (job: ConfigBody, signal: AbortSignal) => Promise<ConfigAnswer>
+
 /** The abort reason of a job the hub cancelled (as opposed to a runner that stops and resumes later). */
 export class JobCancelled extends Error {
   override readonly name = 'JobCancelled'
@@ -66,6 +73,8 @@ export interface PartyRunnerOptions {
   readonly gate: JobGate
   /** Answers `approve` jobs (a customer co-signer's callback handler); without one, every approval fails. */
   readonly approver?: Approver
+  /** Answers `config` jobs (configuration changes); without one, every such approval fails. */
+  readonly configApprover?: ConfigApprover
   readonly engines: Engines
   readonly clock?: Clock
   readonly log?: LinkLogger
@@ -166,6 +175,9 @@ export class PartyRunner {
       case 'approve':
         this.approve(message.body)
         return
+      case 'config':
+        this.configure(message.body)
+        return
       case 'mpc':
         this.route(message.body)
         return
@@ -252,31 +264,57 @@ export class PartyRunner {
    * owner after a restart (the mailbox delivered it before the crash).
    */
   approve(body: ApproveBody): void {
-    if (!this.seenJobs.firstTime(body.job)) return
+    const approver = this.options.approver
+    this.decide('approve', body.job, (signal) =>
+      approver === undefined
+        ? Promise.resolve({ outcome: 'failed', reason: `${this.self} approves no request` })
+        : approver(body, signal),
+    )
+  }
+
+  /** Runs a `config` job in the background, once per job id (as `approve`). */
+  configure(body: ConfigBody): void {
+    const approver = this.options.configApprover
+    this.decide('config', body.job, (signal) =>
+      approver === undefined
+        ? Promise.resolve({ outcome: 'failed', reason: `${this.self} approves no configuration change` })
+        : approver(body, signal),
+    )
+  }
+
+  /** A job without an MPC session: the decision is posted, unless the hub cancelled it or the runner stops. */
+  private decide(
+    kind: 'approve' | 'config',
+    job: string,
+    decision: (signal: AbortSignal) => Promise<ApprovalAnswer | ConfigAnswer>,
+  ): void {
+    if (!this.seenJobs.firstTime(job)) return
     const cancelled = new AbortController()
-    this.approvals.set(body.job, cancelled)
-    const execution = this.answerApproval(body, cancelled.signal).finally(() => {
-      this.approvals.delete(body.job)
+    this.approvals.set(job, cancelled)
+    const execution = this.answer(kind, job, decision, cancelled.signal).finally(() => {
+      this.approvals.delete(job)
       this.inFlight.delete(execution)
     })
     this.inFlight.add(execution)
   }
 
-  private async answerApproval(body: ApproveBody, cancelled: AbortSignal): Promise<void> {
+  private async answer(
+    kind: 'approve' | 'config',
+    job: string,
+    decision: (signal: AbortSignal) => Promise<ApprovalAnswer | ConfigAnswer>,
+    cancelled: AbortSignal,
+  ): Promise<void> {
     const signal = AbortSignal.any([cancelled, this.stopping.signal])
     const started = this.clock.now()
-    let answer: ApprovalAnswer
+    let answer: ApprovalAnswer | ConfigAnswer
     try {
-      answer =
-        this.options.approver === undefined
-          ? { outcome: 'failed', reason: `${this.self} approves no request` }
-          : await this.options.approver(body, signal)
+      answer = await decision(signal)
     } catch (error) {
       if (signal.aborted) return
       answer = { outcome: 'failed', reason: reasonOf(error) }
     }
-    this.options.onJobEnded?.('approve', answer.outcome, this.clock.now() - started)
-    await this.report({ job: body.job, ...answer })
+    this.options.onJobEnded?.(kind, answer.outcome, this.clock.now() - started)
+    await this.report({ job, ...answer })
   }
 
   private async report(result: ResultRequest): Promise<void> {

@@ -49,6 +49,8 @@ export const PairRequestSchema = z.strictObject({
   pairingToken: z.string().min(1).max(4096),
   partyKey: Base64Url,
   name: z.string().max(100).optional(),
+  /** The API user's configuration-change key (Ed25519 public key): verifies its configuration approvals. */
+  configKey: Base64Url.optional(),
 })
 
 export const PairResponseSchema = z.object({
@@ -103,6 +105,19 @@ export const ApproveBodySchema = z.object({
   payload: z.record(z.string(), z.unknown()),
 })
 
+/**
+ * Asks a customer co-signer to approve a configuration change on behalf of its API user: it asks its callback
+ * handler with `payload` (a `config_change_sign_request`, protocol.md §3) and, on APPROVE, signs `statement`
+ * (RFC 8785 canonical JSON) with the API user's configuration-change key; the result's `signature` is that
+ * Ed25519 signature (128 hex digits), which the hub verifies before it counts the approval.
+ */
+export const ConfigBodySchema = z.object({
+  job: z.string().min(1),
+  requestId: z.string().min(1).max(256),
+  payload: z.record(z.string(), z.unknown()),
+  statement: z.record(z.string(), z.unknown()),
+})
+
 export const MpcBodySchema = z.object({
   session: SessionHex,
   from: PartyName,
@@ -127,6 +142,13 @@ export const LinkMessageSchema = z.discriminatedUnion('kind', [
     iat: z.int(),
     kind: z.literal('approve'),
     body: ApproveBodySchema,
+  }),
+  z.object({
+    id: z.string(),
+    to: PartyName,
+    iat: z.int(),
+    kind: z.literal('config'),
+    body: ConfigBodySchema,
   }),
   z.object({ id: z.string(), to: PartyName, iat: z.int(), kind: z.literal('mpc'), body: MpcBodySchema }),
   z.object({
@@ -200,6 +222,7 @@ export type PairResponse = z.infer<typeof PairResponseSchema>
 export type KeygenBody = z.infer<typeof KeygenBodySchema>
 export type SignBody = z.infer<typeof SignBodySchema>
 export type ApproveBody = z.infer<typeof ApproveBodySchema>
+export type ConfigBody = z.infer<typeof ConfigBodySchema>
 export type MpcBody = z.infer<typeof MpcBodySchema>
 export type LinkMessage = z.infer<typeof LinkMessageSchema>
 export type MailboxResponse = z.infer<typeof MailboxResponseSchema>

@@ -27,13 +27,20 @@ export interface ScriptedHandler {
   readonly publicKeyPem: string
   readonly seen: SeenRequest[]
   /**
-   * The answers to the requests of the transaction whose externalTxId is `externalTxId` (known before it is
-   * created, unlike its id), in order; the last one repeats. APPROVE when none is set.
+   * The answers to the requests of the transaction whose externalTxId is `key` (known before it is created,
+   * unlike its id) or of the configuration change whose `extraInfo.draftId` is `key`, in order; the last one
+   * repeats. APPROVE when none is set.
    */
-  script(externalTxId: string, answers: readonly ScriptedAnswer[]): void
+  script(key: string, answers: readonly ScriptedAnswer[]): void
   /** Until the co-signer's key is known, every request is refused (401). */
   trust(cosignerPublicKey: KeyObject): void
   close(): Promise<void>
+}
+
+/** A transaction's externalTxId, or a configuration change's draft id. */
+function scriptKeyOf(payload: Record<string, unknown>): string {
+  const draftId = (payload.extraInfo as { draftId?: unknown } | undefined)?.draftId
+  return String(payload.externalTxId ?? draftId)
 }
 
 async function readBody(request: IncomingMessage): Promise<string> {
@@ -50,7 +57,8 @@ export async function startScriptedHandler(): Promise<ScriptedHandler> {
   const server: Server = createServer((request, response) => {
     void (async () => {
       const body = await readBody(request)
-      if (request.url !== '/v2/tx_sign_request' || cosignerKey === undefined) {
+      const routes = ['/v2/tx_sign_request', '/v2/config_change_sign_request']
+      if (!routes.includes(request.url ?? '') || cosignerKey === undefined) {
         response.writeHead(cosignerKey === undefined ? 401 : 404).end()
         return
       }
@@ -72,7 +80,7 @@ export async function startScriptedHandler(): Promise<ScriptedHandler> {
         body,
         at: Date.now(),
       })
-      const queue = scripts.get(String(payload.externalTxId)) ?? []
+      const queue = scripts.get(scriptKeyOf(payload)) ?? []
       const answer = (queue.length > 1 ? queue.shift() : queue[0]) ?? 'APPROVE'
       if (answer === 'HANG') return // never answered: the co-signer's timeout ends it
       const reply =
@@ -90,7 +98,7 @@ export async function startScriptedHandler(): Promise<ScriptedHandler> {
     url: `http://127.0.0.1:${address.port}`,
     publicKeyPem: handlerKeys.publicKeyPem,
     seen,
-    script: (externalTxId, answers) => void scripts.set(externalTxId, [...answers]),
+    script: (key, answers) => void scripts.set(key, [...answers]),
     trust: (key) => void (cosignerKey = key),
     close: async () => {
       server.closeAllConnections()

@@ -59,7 +59,8 @@ async function startHub(store: string, serviceKey: KeyObject, port = 0): Promise
     log: pino({ level: 'silent' }),
     webSockets: { maxPayloadBytes: LINK_MAX_FRAME_BYTES },
   })
-  await app.register(linkRoutes(link, { heartbeatMs: 200 }))
+  // Heartbeats well apart from the event-loop stalls of in-process key generations (WASM, hundreds of ms).
+  await app.register(linkRoutes(link, { heartbeatMs: 1_000 }))
   const url = await listenOn(app, { host: '127.0.0.1', port }, false)
   let closed: Promise<void> | undefined
   const close = () =>
@@ -140,7 +141,7 @@ async function startParties(w: World, hubUrl: string): Promise<TestParty[]> {
       failuresBeforeFallback: 2,
       fallbackMs: 1_500,
       stableMs: 2_000,
-      silenceMs: 2_000,
+      silenceMs: 5_000,
     })
     if (name === 'alice')
       await transport.pair({

@@ -17,7 +17,9 @@ import {
   SignBodySchema,
   TokenRequestSchema,
   ApproveBodySchema,
+  ConfigBodySchema,
   type ApproveBody,
+  type ConfigBody,
   type EnvelopesRequest,
   type KeygenBody,
   type LinkMessage,
@@ -29,7 +31,14 @@ import {
   type SigningAlgorithm,
 } from '../../protocol/index.js'
 import type { ServicePlugin } from '../../service/index.js'
-import type { HubLinkStore, LinkJob, LinkParty, OutgoingMessage, PartyKind } from '../../storage/index.js'
+import type {
+  HubLinkStore,
+  LinkJob,
+  LinkParty,
+  NewLinkJob,
+  OutgoingMessage,
+  PartyKind,
+} from '../../storage/index.js'
 import { HubApiError } from '../rest/api-error.js'
 import { serveStream, type StreamClient, type StreamLog } from './stream.js'
 
@@ -84,13 +93,23 @@ export interface SignJobSpec extends JobSpecCommon {
   /** The compact JWS the cloud co-signers check before joining (`AUTHORIZATION_TYPE`). */
   readonly authorization: string
 }
-/** Asks one customer co-signer (its callback handler) to approve a signing attempt; no MPC session. */
-export interface ApproveJobSpec {
-  readonly id: string
-  readonly kind: 'approve'
-  readonly holder: string
-  readonly body: Omit<ApproveBody, 'job'>
-}
+/**
+ * A job for one customer co-signer, no MPC session: approve a signing attempt (`approve`), or approve a
+ * configuration change with the API user's configuration-change key (`config`). Both ask its callback handler.
+ */
+export type PartyJobSpec =
+  | {
+      readonly id: string
+      readonly kind: 'approve'
+      readonly holder: string
+      readonly body: Omit<ApproveBody, 'job'>
+    }
+  | {
+      readonly id: string
+      readonly kind: 'config'
+      readonly holder: string
+      readonly body: Omit<ConfigBody, 'job'>
+    }
 export type JobSpec = KeygenJobSpec | SignJobSpec
 
 /** A holder's report on a job, as recorded: its request, and who sent it. */
@@ -149,6 +168,16 @@ const jobKey = (id: string) => `job:${id}`
 
 function isX25519PublicKey(encoded: string): boolean {
   return Buffer.from(encoded, 'base64url').length === X25519_KEY_BYTES
+}
+
+/** A valid Ed25519 point, not only 32 bytes: node:crypto refuses anything else. */
+function isEd25519PublicKey(encoded: string): boolean {
+  try {
+    createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: encoded }, format: 'jwk' })
+    return Buffer.from(encoded, 'base64url').length === X25519_KEY_BYTES
+  } catch {
+    return false
+  }
 }
 
 function parse<T>(schema: z.ZodType<T>, value: unknown): T {
@@ -213,9 +242,18 @@ export class LinkHub {
       throw refused(401, LINK_CODES.pairingTokenInvalid, 'pairing token lacks its userId, sub or jti')
     if (!isX25519PublicKey(request.partyKey))
       throw refused(400, LINK_CODES.invalidRequest, 'partyKey is not a 32-byte X25519 public key (base64url)')
+    if (request.configKey !== undefined && !isEd25519PublicKey(request.configKey))
+      throw refused(
+        400,
+        LINK_CODES.invalidRequest,
+        'configKey is not a 32-byte Ed25519 public key (base64url)',
+      )
     const displayName = request.name ?? stringClaim(claims, 'cosignerName')
     const refreshToken = newRefreshToken()
-    const enrolled = enrolment(apiUserId, 'customer', request.partyKey, displayName, refreshToken)
+    const enrolled = {
+      ...enrolment(apiUserId, 'customer', request.partyKey, displayName, refreshToken),
+      configKey: request.configKey ?? null,
+    }
     if (!(await this.#store.pair(jti, enrolled)))
       throw refused(401, LINK_CODES.pairingTokenUsed, 'pairing token already used: issue a new one')
     return {
@@ -327,25 +365,24 @@ export class LinkHub {
 
   // ---- jobs ---------------------------------------------------------------------------------------
 
-  /** Records the approval job and posts its `approve` message to its one holder. */
-  async startApproval(spec: ApproveJobSpec): Promise<LinkJob> {
+  /** Records a one-party job (`approve`, `config`) and posts its message to its holder. */
+  async startPartyJob(spec: PartyJobSpec): Promise<LinkJob> {
     await this.#peersOf([spec.holder])
-    const body = ApproveBodySchema.parse({ ...spec.body, job: spec.id })
-    const message = await this.#message(spec.holder, 'approve', body)
-    const job = await this.#store.createJob(
-      {
-        id: spec.id,
-        kind: 'approve',
-        txId: body.txId,
-        attempt: body.attempt,
-        algorithm: body.algorithm,
-        holders: [spec.holder],
-        sessions: [],
-      },
-      [message],
-    )
+    const common = { id: spec.id, kind: spec.kind, holders: [spec.holder], sessions: [] }
+    let message: OutgoingMessage
+    let job: NewLinkJob
+    if (spec.kind === 'approve') {
+      const body = ApproveBodySchema.parse({ ...spec.body, job: spec.id })
+      message = await this.#message(spec.holder, 'approve', body)
+      job = { ...common, txId: body.txId, attempt: body.attempt, algorithm: body.algorithm }
+    } else {
+      const body = ConfigBodySchema.parse({ ...spec.body, job: spec.id })
+      message = await this.#message(spec.holder, 'config', body)
+      job = { ...common, txId: null, attempt: null, algorithm: 'EDDSA_ED25519' }
+    }
+    const created = await this.#store.createJob(job, [message])
     this.#wakeMailboxes([message])
-    return job
+    return created
   }
 
   /** Records the job and posts its `keygen` or `sign` message to each holder. */

@@ -33,6 +33,8 @@ export interface PolicyGovernanceOptions {
   /** ADMIN approvals a draft needs besides the OWNER's (hub configuration); default 1. */
   readonly adminQuorum?: number
   readonly newDraftId?: () => string
+  /** Told when a draft starts awaiting its quorum (the API co-signers of the voters are then asked). */
+  readonly onAwaitingQuorum?: (draft: PolicyDraft) => void
 }
 
 export type ProposalResult =
@@ -53,6 +55,7 @@ export interface PolicyGovernance {
    * yet to approve it. Refused once any policy has been published.
    */
   bootstrap(text: string, by: ApiPrincipal): Promise<ProposalResult>
+  draft(draftId: string): Promise<PolicyDraft | undefined>
   /** The published record, or `undefined` before the first publication. */
   activeRecord(): Promise<PublishedPolicy | undefined>
   /** The policy the hub decides with: the published one, compiled once per digest; none published → block all. */
@@ -204,9 +207,14 @@ export function createPolicyGovernance(options: PolicyGovernanceOptions): Policy
       })
       return { ...proposal, draft }
     },
-    submit: (draftId, by) => vote(draftId, by, 'approve', true),
+    submit: async (draftId, by) => {
+      const draft = await vote(draftId, by, 'approve', true)
+      if (draft.state === 'awaiting_quorum') options.onAwaitingQuorum?.(draft)
+      return draft
+    },
     approve: (draftId, by) => vote(draftId, by, 'approve', false),
     reject: (draftId, by) => vote(draftId, by, 'reject', false),
+    draft: (draftId) => store.draft(draftId),
     activeRecord: () => store.active(),
     activePolicy: async () => {
       const active = await store.active()

@@ -71,7 +71,7 @@ export class LinkSigningService implements SigningService {
   /** The signer's co-signer's answer: undefined when it approved, the attempt's outcome otherwise. */
   private async approval(request: SignJobRequest, signal: AbortSignal): Promise<SignOutcome | undefined> {
     const { link } = this.options
-    const job = await link.startApproval({
+    const job = await link.startPartyJob({
       id: approvalJobId(request.txId, request.attempt),
       kind: 'approve',
       holder: request.signer,

@@ -2,7 +2,7 @@ import { tables, type Executor } from '../database/index.js'
 import { RecordRefused } from '../errors.js'
 import type { HubLinkTables } from './schema.js'
 
-export type LinkJobKind = 'keygen' | 'sign' | 'approve'
+export type LinkJobKind = 'keygen' | 'sign' | 'approve' | 'config'
 export type LinkJobState = 'pending' | 'done' | 'declined' | 'failed'
 export type LinkJobOutcome = Exclude<LinkJobState, 'pending'>
 

@@ -15,6 +15,8 @@ export interface LinkParty {
   /** When it last polled its mailbox (its heartbeat). */
   readonly lastSeen: number | null
   readonly revokedAt: number | null
+  /** The Ed25519 public key (base64url) of its configuration-change approvals; null for a cloud. */
+  readonly configKey: string | null
 }
 
 export interface Enrolment {
@@ -25,6 +27,7 @@ export interface Enrolment {
   readonly displayName: string | null
   /** SHA-256 (hex) of the refresh token handed to the party. */
   readonly refreshHash: string
+  readonly configKey?: string | null
 }
 
 /** What a presented refresh token is: the current one of a party, one that was revoked, or unknown. */
@@ -43,6 +46,7 @@ function toParty(row: PartyRow): LinkParty {
     enrolledAt: Number(row.enrolled_at),
     lastSeen: row.last_seen === null ? null : Number(row.last_seen),
     revokedAt: row.revoked_at === null ? null : Number(row.revoked_at),
+    configKey: row.config_key,
   }
 }
 
@@ -94,6 +98,7 @@ export async function enrol(db: Executor, enrolment: Enrolment, now: number): Pr
     refresh_hash: enrolment.refreshHash,
     enrolled_at: now,
     revoked_at: null,
+    config_key: enrolment.configKey ?? null,
   }
   await tables<HubLinkTables>(db)
     .insertInto('hub_link_parties')

@@ -12,6 +12,8 @@ export interface HubLinkTables {
     enrolled_at: number
     last_seen: number | null
     revoked_at: number | null
+    /** The Ed25519 key (base64url) its configuration-change approvals are signed with; null for a cloud. */
+    config_key: string | null
   }
   hub_link_revoked_refresh: { hash: string; party: string; revoked_at: number }
   hub_link_pairing_tokens: { jti: string; party: string; consumed_at: number }
@@ -110,6 +112,13 @@ export const HUB_LINK_MIGRATIONS: readonly Migration[] = [
         .addColumn('at', 'bigint', (column) => column.notNull())
         .addPrimaryKeyConstraint('hub_link_job_reports_pk', ['job_id', 'holder'])
         .execute()
+    },
+  },
+  {
+    owner: 'hub-link',
+    name: '0003_config_keys',
+    up: async (db) => {
+      await db.schema.alterTable('hub_link_parties').addColumn('config_key', 'text').execute()
     },
   },
 ]
