@@ -4,7 +4,7 @@
  * POLICY_APPROVAL) and, on APPROVE, signs the draft's statement with the Admin's configuration-change key; the
  * hub counts the vote only when that signature verifies under the key registered at pairing.
  */
-import { createPrivateKey, createPublicKey, generateKeyPairSync, sign } from 'node:crypto'
+import { createPrivateKey, createPublicKey, generateKeyPairSync, sign, type KeyObject } from 'node:crypto'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -124,43 +124,27 @@ describe('policy approvals by an API co-signer', { timeout: 120_000 }, () => {
       userId: admin.id,
       decision: 'APPROVE',
     }
-    const forged = sign(
-      null,
-      Buffer.from(canonicalJson(statement)),
-      generateKeyPairSync('ed25519').privateKey,
-    )
-    await expect(
+    /** An answer to the job as the admin's co-signer would post it: `signed` signed by `key`. */
+    const answer = (signed: object, key: KeyObject) =>
       workspace.hub.hub.link.submitResult(admin.id, {
         job: jobId,
         outcome: 'done',
-        signature: forged.toString('hex'),
-      }),
-    ).rejects.toMatchObject({ statusCode: 422 })
-    // The right key over another statement (the first draft's digest): refused too, it is not this draft.
+        signature: sign(null, Buffer.from(canonicalJson(signed)), key).toString('hex'),
+      })
+    await expect(answer(statement, generateKeyPairSync('ed25519').privateKey)).rejects.toMatchObject({
+      statusCode: 422,
+    })
+    // The right key over another statement (another digest): refused too, it is not this draft.
     const folder = await openCosignerFolder(join(workspace.dir, 'cosigner-admin'), {})
     const configKey = createPrivateKey(
       Buffer.from((await folder.secrets.get('config-key', `${admin.id}/config`))!).toString(),
     )
     await folder.close()
-    const replayed = sign(
-      null,
-      Buffer.from(canonicalJson({ ...statement, digest: 'ab'.repeat(32) })),
-      configKey,
-    )
-    await expect(
-      workspace.hub.hub.link.submitResult(admin.id, {
-        job: jobId,
-        outcome: 'done',
-        signature: replayed.toString('hex'),
-      }),
-    ).rejects.toMatchObject({ statusCode: 422 })
-    // And the genuine signature by that key counts.
-    const genuine = sign(null, Buffer.from(canonicalJson(statement)), configKey)
-    await workspace.hub.hub.link.submitResult(admin.id, {
-      job: jobId,
-      outcome: 'done',
-      signature: genuine.toString('hex'),
+    await expect(answer({ ...statement, digest: 'ab'.repeat(32) }, configKey)).rejects.toMatchObject({
+      statusCode: 422,
     })
+    // And the genuine signature by that key counts.
+    await answer(statement, configKey)
     await until('the draft to be published', async () =>
       (await draftState(draftId)) === 'published' ? true : undefined,
     )

@@ -31,8 +31,8 @@ async function cli(args: readonly string[], env: NodeJS.ProcessEnv = {}) {
   return { code: await run.exited, output: run.output() }
 }
 
-/** A RAW ECDSA signature asked with `answers` scripted for it; resolves once the transaction is finished. */
-async function rawSignature(answers: readonly ScriptedAnswer[]): Promise<TransactionResponse> {
+/** Creates a RAW ECDSA signature request with `answers` scripted for it; resolves with its id. */
+async function createRaw(answers: readonly ScriptedAnswer[]): Promise<string> {
   const externalTxId = `cosigner-e2e-${++counter}`
   handler.script(externalTxId, answers)
   const content = Buffer.from(keccak_256(new TextEncoder().encode(externalTxId))).toString('hex')
@@ -45,7 +45,12 @@ async function rawSignature(answers: readonly ScriptedAnswer[]): Promise<Transac
       extraParameters: { rawMessageData: { messages: [{ content }] } },
     },
   })
-  return transactionIn(fireblocks, created.data.id as string)
+  return created.data.id as string
+}
+
+/** The same, finished. */
+async function rawSignature(answers: readonly ScriptedAnswer[]): Promise<TransactionResponse> {
+  return transactionIn(fireblocks, await createRaw(answers))
 }
 
 function verifies(tx: TransactionResponse): boolean {
@@ -170,19 +175,7 @@ describe('the co-signer daemon', { timeout: 180_000 }, () => {
   })
 
   it('resumes a RETRY series after a SIGKILL, re-sending the same request', async () => {
-    const externalTxId = `cosigner-e2e-${++counter}`
-    handler.script(externalTxId, ['RETRY', 'RETRY', 'RETRY', 'APPROVE'])
-    const content = Buffer.from(keccak_256(new TextEncoder().encode(externalTxId))).toString('hex')
-    const created = await fireblocks.transactions.createTransaction({
-      transactionRequest: {
-        operation: 'RAW',
-        assetId: 'ETH_TEST6',
-        source: { type: 'VAULT_ACCOUNT', id: '0' },
-        externalTxId,
-        extraParameters: { rawMessageData: { messages: [{ content }] } },
-      },
-    })
-    const txId = created.data.id as string
+    const txId = await createRaw(['RETRY', 'RETRY', 'RETRY', 'APPROVE'])
     await until('the first RETRY', async () => (requestsOf(txId).length >= 1 ? true : undefined))
     // Restart it with a long interval, so that only a resumed schedule (not a new series) can explain timing.
     await workspace.stopCosigner('cosigner-a', 'SIGKILL')

@@ -9,8 +9,7 @@ import { secp256k1 } from '@noble/curves/secp256k1.js'
 import { keccak_256 } from '@noble/hashes/sha3.js'
 import type { Fireblocks, TransactionResponse } from '@fireblocks/ts-sdk'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { openCloudLog } from '../../src/storage/index.js'
-import { startWorkspace, transactionIn, until, type Workspace } from '../hub/workspace.js'
+import { cloudSignings, startWorkspace, transactionIn, until, type Workspace } from '../hub/workspace.js'
 
 let workspace: Workspace
 let fireblocks: Fireblocks
@@ -49,23 +48,6 @@ function verifies(tx: TransactionResponse): boolean {
 const approved = (txId: string): boolean =>
   database.prepare(`SELECT 1 FROM cosigner_approvals WHERE tx_id = ? AND outcome = 'done'`).get(txId) !==
   undefined
-
-/** What one cloud co-signer's log says it joined: txIds by content. */
-async function cloudSignings(party: 'cloud1' | 'cloud2'): Promise<Map<string, string[]>> {
-  const log = await openCloudLog(`sqlite:${join(workspace.dir, party, 'cloud.db')}`)
-  try {
-    expect(await log.verifyLog()).toMatchObject({ ok: true })
-    const byContent = new Map<string, string[]>()
-    for await (const entry of log.readLog()) {
-      if (entry.event !== 'cloud-authorization') continue
-      const { content, txId } = entry.body as { content: string; txId: string }
-      byContent.set(content, [...(byContent.get(content) ?? []), txId])
-    }
-    return byContent
-  } finally {
-    await log.close()
-  }
-}
 
 beforeAll(async () => {
   // A short MPC budget: an attempt whose co-signer died fails in seconds, not minutes.
@@ -112,7 +94,7 @@ describe('a co-signer killed in the middle of a signature', { timeout: 600_000 }
     // The clouds joined each message of each transaction once: one attempt, one transaction per content.
     await workspace.stopClouds()
     for (const party of ['cloud1', 'cloud2'] as const) {
-      const signings = await cloudSignings(party)
+      const signings = await cloudSignings(workspace, party)
       for (const [content, txIds] of signings) expect(txIds, content).toHaveLength(1)
     }
     const completed = outcomes.filter((tx) => tx.status === 'COMPLETED')

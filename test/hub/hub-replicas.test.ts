@@ -5,21 +5,19 @@
  * cloud co-signers' logs), and the shared audit chain verifies. Under CI=true these run and fail without
  * PostgreSQL; locally they need COUNTERSIGN_TEST_PG_URL.
  */
-import { join } from 'node:path'
 import { keccak_256 } from '@noble/hashes/sha3.js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { RunningHub } from '../../src/hub/index.js'
 import { signRequest } from '../../src/keys/index.js'
 import { SIGNING_ALGORITHMS } from '../../src/protocol/index.js'
 import {
-  openCloudLog,
   readAudit,
   readTransactionHistory,
   verifyChain,
   type StorageDatabase,
 } from '../../src/storage/index.js'
 import { pgUrl, postgresDatabase } from '../support/databases.js'
-import { startWorkspace, transactionIn, type ApiUser, type Workspace } from './workspace.js'
+import { cloudSignings, startWorkspace, transactionIn, type ApiUser, type Workspace } from './workspace.js'
 
 const TRANSACTIONS = 20
 
@@ -32,23 +30,6 @@ const reader =
   (db: StorageDatabase): Parameters<typeof verifyChain>[0] =>
   (work) =>
     db.read(work)
-
-/** What one cloud co-signer's log says it authorized: txIds by content. */
-async function cloudSignings(party: 'cloud1' | 'cloud2'): Promise<Map<string, string[]>> {
-  const log = await openCloudLog(`sqlite:${join(workspace.dir, party, 'cloud.db')}`)
-  try {
-    expect(await log.verifyLog()).toMatchObject({ ok: true })
-    const byContent = new Map<string, string[]>()
-    for await (const entry of log.readLog()) {
-      if (entry.event !== 'cloud-authorization') continue
-      const { content, txId } = entry.body as { content: string; txId: string }
-      byContent.set(content, [...(byContent.get(content) ?? []), txId])
-    }
-    return byContent
-  } finally {
-    await log.close()
-  }
-}
 
 describe.skipIf(pgUrl === undefined)('two hub replicas on one PostgreSQL schema', () => {
   beforeAll(async () => {
@@ -121,7 +102,7 @@ describe.skipIf(pgUrl === undefined)('two hub replicas on one PostgreSQL schema'
 
     await workspace.stopClouds()
     for (const party of ['cloud1', 'cloud2'] as const) {
-      const signings = await cloudSignings(party)
+      const signings = await cloudSignings(workspace, party)
       for (const [index, txId] of txIds.entries())
         expect(signings.get(contents[index] as string), `${party}, content ${index}`).toEqual([txId])
     }

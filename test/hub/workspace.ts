@@ -13,7 +13,7 @@ import { Fireblocks, type TransactionResponse } from '@fireblocks/ts-sdk'
 import pino from 'pino'
 import { createCsr, generateRsaKeyPair, signRequest } from '../../src/keys/index.js'
 import { initWorkspace, loadHubConfig, startHub, type RunningHub } from '../../src/hub/index.js'
-import { readWorkspaceKeys } from '../../src/storage/index.js'
+import { openCloudLog, readWorkspaceKeys } from '../../src/storage/index.js'
 import { spawnCli, type CliProcess } from '../support/process.js'
 
 export interface ApiUser {
@@ -246,4 +246,28 @@ export async function transactionIn(
     const { data } = await fireblocks.transactions.getTransaction({ txId })
     return statuses.includes(data.status ?? '') ? data : undefined
   })
+}
+
+/**
+ * What one cloud co-signer's own log says it joined — txIds by content — after checking its hash chain.
+ * Read once the clouds are stopped (`stopClouds`).
+ */
+export async function cloudSignings(
+  workspace: Pick<Workspace, 'dir'>,
+  party: 'cloud1' | 'cloud2',
+): Promise<Map<string, string[]>> {
+  const log = await openCloudLog(`sqlite:${join(workspace.dir, party, 'cloud.db')}`)
+  try {
+    const verified = await log.verifyLog()
+    if (!verified.ok) throw new Error(`the log of ${party} does not verify: ${JSON.stringify(verified)}`)
+    const byContent = new Map<string, string[]>()
+    for await (const entry of log.readLog()) {
+      if (entry.event !== 'cloud-authorization') continue
+      const { content, txId } = entry.body as { content: string; txId: string }
+      byContent.set(content, [...(byContent.get(content) ?? []), txId])
+    }
+    return byContent
+  } finally {
+    await log.close()
+  }
 }
