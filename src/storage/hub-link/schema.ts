@@ -25,6 +25,8 @@ export interface HubLinkTables {
     attempt: number | null
     algorithm: string
     holders_json: string
+    /** A reshare's dealers and the key the new set must carry (`LinkJobReshare`); null for any other job. */
+    reshare_json: string | null
     state: string
     result_json: string | null
     created_at: number
@@ -110,6 +112,13 @@ export const HUB_LINK_MIGRATIONS: readonly Migration[] = [
         .addColumn('at', 'bigint', (column) => column.notNull())
         .addPrimaryKeyConstraint('hub_link_job_reports_pk', ['job_id', 'holder'])
         .execute()
+    },
+  },
+  {
+    owner: 'hub-link',
+    name: '0003_job_reshare',
+    up: async (db) => {
+      await db.schema.alterTable('hub_link_jobs').addColumn('reshare_json', 'text').execute()
     },
   },
 ]
