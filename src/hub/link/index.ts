@@ -312,6 +312,14 @@ export class LinkHub {
     await this.#store.touch(party)
   }
 
+  /**
+   * Records that the party said it stops (it closed its WebSocket with 1000): it is not available for
+   * dispatch or as a reshare's dealer until it is heard from again, rather than for the availability window.
+   */
+  async leave(party: string): Promise<void> {
+    await this.#store.leave(party)
+  }
+
   /** `POST /cosigner/v1/envelopes`: each envelope re-addressed from `sender`, all relayed or none. */
   async relay(sender: string, request: EnvelopesRequest): Promise<number> {
     const messages: OutgoingMessage[] = []

@@ -40,6 +40,7 @@ const session = () => randomBytes(32).toString('hex')
 
 interface Hub {
   readonly hub: LinkHub
+  readonly store: HubLinkStore
   readonly url: string
   /** The hub's service public key, which the parties pin. */
   readonly publicKey: KeyObject
@@ -61,8 +62,9 @@ async function startHub(
   cleanups.push(() => database.close())
   await migrate(database, HUB_LINK_MIGRATIONS, clock.now())
   const serviceKey = options.serviceKey ?? generateKeyPairSync('ed25519').privateKey
+  const store = new HubLinkStore(database, clock)
   const hub = new LinkHub({
-    store: new HubLinkStore(database, clock),
+    store,
     serviceKey,
     clock,
     recheckMs: options.recheckMs ?? 60_000,
@@ -78,7 +80,7 @@ async function startHub(
   )
   const base = await listenOn(app, { host: '127.0.0.1', port: 0 }, false)
   cleanups.push(() => app.close())
-  return { hub, url: base, publicKey: createPublicKey(serviceKey), app }
+  return { hub, store, url: base, publicKey: createPublicKey(serviceKey), app }
 }
 
 interface Answer {
@@ -790,6 +792,24 @@ describe.each(testDatabases)('the co-signer link on $name', (database: TestDatab
       expect((await mute.closed).code).toBe(1006)
       expect(Date.now() - started).toBeLessThan(1_000)
       expect(stream.socket.readyState).toBe(WebSocket.OPEN)
+    })
+
+    it('records a party that closes with 1000 as gone until it is heard from again; another close is not', async () => {
+      const hub = await hubOn()
+      const tokens = await enrolHolders(hub)
+      const leftAt = async (party: string) => (await hub.store.party(party))?.leftAt ?? null
+      const cut = await openStream(hub, tokens['cloud2']!)
+      cut.socket.terminate()
+      const stopping = await openStream(hub, tokens['user-1']!)
+      stopping.socket.close(1000, 'the party stopped')
+      await until(async () => (await leftAt('user-1')) !== null)
+      const party = await hub.store.party('user-1')
+      expect(party!.leftAt).toBeGreaterThanOrEqual(party!.lastSeen!)
+      expect(await leftAt('cloud2')).toBeNull()
+      skew += 5 // the next poll comes later than the goodbye
+      await poll(hub, tokens['user-1']!)
+      const back = await hub.store.party('user-1')
+      expect(back!.lastSeen).toBeGreaterThan(back!.leftAt!)
     })
 
     it('closes with 4401 once the access token no longer authenticates: party revoked, token expired', async () => {

@@ -9,9 +9,14 @@ import type { SignerDirectory } from '../pipeline/ports.js'
  */
 export const AVAILABILITY_WINDOW_MS = 60_000
 
-/** Whether the party's co-signer is there at `now`: enrolled, and heard from within the availability window. */
+/**
+ * Whether the party's co-signer is there at `now`: enrolled, heard from within the availability window, and
+ * not gone since (a co-signer that stops says so by closing its WebSocket; one that crashes, or long-polls,
+ * is gone once the window has passed).
+ */
 export function isAvailable(party: LinkParty, now: number): boolean {
-  return party.revokedAt === null && (party.lastSeen ?? 0) >= now - AVAILABILITY_WINDOW_MS
+  const seen = party.lastSeen ?? 0
+  return party.revokedAt === null && seen >= now - AVAILABILITY_WINDOW_MS && seen > (party.leftAt ?? -1)
 }
 
 export function signerDirectory(db: StorageDatabase, parties: HubLinkStore, clock: Clock): SignerDirectory {

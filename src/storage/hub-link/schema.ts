@@ -11,6 +11,8 @@ export interface HubLinkTables {
     refresh_hash: string | null
     enrolled_at: number
     last_seen: number | null
+    /** When the party last said it stops (its WebSocket closed with 1000); it is back once seen after. */
+    left_at: number | null
     revoked_at: number | null
   }
   hub_link_revoked_refresh: { hash: string; party: string; revoked_at: number }
@@ -119,6 +121,13 @@ export const HUB_LINK_MIGRATIONS: readonly Migration[] = [
     name: '0003_job_reshare',
     up: async (db) => {
       await db.schema.alterTable('hub_link_jobs').addColumn('reshare_json', 'text').execute()
+    },
+  },
+  {
+    owner: 'hub-link',
+    name: '0004_party_left',
+    up: async (db) => {
+      await db.schema.alterTable('hub_link_parties').addColumn('left_at', 'bigint').execute()
     },
   },
 ]
