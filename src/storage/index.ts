@@ -91,6 +91,7 @@ export type {
   LinkJob,
   LinkJobKind,
   LinkJobOutcome,
+  LinkJobReshare,
   LinkJobState,
   LinkParty,
   MailboxEntry,

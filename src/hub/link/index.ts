@@ -21,7 +21,6 @@ import {
   type ApproveBody,
   type ConfigBody,
   type EnvelopesRequest,
-  type KeygenBody,
   type LinkMessage,
   type MailboxResponse,
   type PairRequest,
@@ -44,8 +43,8 @@ import { serveStream, type StreamClient, type StreamLog } from './stream.js'
 
 /**
  * The hub's side of the co-signer ↔ hub link (docs/cosigner-protocol.md): pairing, refresh and access
- * tokens, each party's mailbox pulled by long-poll, the relay of MPC envelopes between the holders of one
- * job, and the jobs' results. `LinkHub` is what the rest of the hub calls; `linkRoutes` serves it under
+ * tokens, each party's mailbox pulled by long-poll, the relay of MPC envelopes between the participants of
+ * one job (its holders, and a reshare's dealers), and the jobs' results. `LinkHub` is what the rest of the hub calls; `linkRoutes` serves it under
  * `/cosigner/v1/`.
  */
 
@@ -80,9 +79,21 @@ interface JobSpecCommon {
   /** 32 bytes, lowercase hex: the MPC session the job runs. */
   readonly session: string
 }
+/**
+ * A reshare: the existing set `dealers` deals the same key to the job's holders. The dealers get the job too
+ * (a dealer that holds nothing of the new set reports `done` without a key); every holder must report the
+ * expected public key and chain code (the workspace's), or the job fails.
+ */
+export interface ReshareSpec {
+  readonly dealers: Holders
+  /** Hex; the receivers check it themselves too. */
+  readonly expectedPublicKey: string
+  /** Hex; the engines copy the dealers' chain code, the hub checks it is the workspace's. */
+  readonly expectedChainCode: string
+}
 export interface KeygenJobSpec extends JobSpecCommon {
   readonly kind: 'keygen'
-  readonly reshare?: KeygenBody['reshare']
+  readonly reshare?: ReshareSpec
 }
 export interface SignJobSpec extends JobSpecCommon {
   readonly kind: 'sign'
@@ -339,6 +350,14 @@ export class LinkHub {
     await this.#store.touch(party)
   }
 
+  /**
+   * Records that the party said it stops (it closed its WebSocket with 1000): it is not available for
+   * dispatch or as a reshare's dealer until it is heard from again, rather than for the availability window.
+   */
+  async leave(party: string): Promise<void> {
+    await this.#store.leave(party)
+  }
+
   /** `POST /cosigner/v1/envelopes`: each envelope re-addressed from `sender`, all relayed or none. */
   async relay(sender: string, request: EnvelopesRequest): Promise<number> {
     const messages: OutgoingMessage[] = []
@@ -346,13 +365,13 @@ export class LinkHub {
       const job = await this.#store.jobBySession(envelope.session)
       if (job === undefined)
         throw refused(404, LINK_CODES.unknownSession, `no job uses session ${envelope.session}`)
-      if (!job.holders.includes(sender))
-        throw refused(403, LINK_CODES.notAHolder, `${sender} is not a holder of session ${envelope.session}`)
-      if (!job.holders.includes(envelope.to) || envelope.to === sender)
+      if (!job.participants.includes(sender))
+        throw refused(403, LINK_CODES.notAHolder, `${sender} takes no part in session ${envelope.session}`)
+      if (!job.participants.includes(envelope.to) || envelope.to === sender)
         throw refused(
           403,
           LINK_CODES.notAHolder,
-          `${envelope.to} is not another holder of session ${envelope.session}`,
+          `${envelope.to} is not another participant of session ${envelope.session}`,
         )
       if (job.state === 'failed' || job.state === 'declined')
         throw refused(409, LINK_CODES.jobClosed, `job ${job.id} was abandoned (${job.state})`)
@@ -385,15 +404,26 @@ export class LinkHub {
     return created
   }
 
-  /** Records the job and posts its `keygen` or `sign` message to each holder. */
+  /**
+   * Records the job and posts its `keygen` or `sign` message to each participant: the holders, and a
+   * reshare's dealers (`peers` names every participant's key, so dealers and holders open each other's
+   * envelopes).
+   */
   async startJob(spec: JobSpec): Promise<LinkJob> {
     const id = spec.id ?? randomUUID()
-    const peers = await this.#peersOf(spec.holders)
+    const reshare = spec.kind === 'keygen' ? spec.reshare : undefined
+    const participants = [...new Set([...spec.holders, ...(reshare?.dealers ?? [])])]
+    const peers = await this.#peersOf(participants)
     const common = { job: id, algorithm: spec.algorithm, session: spec.session, holders: spec.holders, peers }
     const kind = spec.kind
     const body =
       kind === 'keygen'
-        ? KeygenBodySchema.parse({ ...common, ...(spec.reshare ? { reshare: spec.reshare } : {}) })
+        ? KeygenBodySchema.parse({
+            ...common,
+            ...(reshare === undefined
+              ? {}
+              : { reshare: { dealers: reshare.dealers, expectedPublicKey: reshare.expectedPublicKey } }),
+          })
         : SignBodySchema.parse({
             ...common,
             txId: spec.txId,
@@ -402,7 +432,7 @@ export class LinkHub {
             content: spec.content,
             authorization: spec.authorization,
           })
-    const messages = await Promise.all(spec.holders.map((holder) => this.#message(holder, kind, body)))
+    const messages = await Promise.all(participants.map((to) => this.#message(to, kind, body)))
     const job = await this.#store.createJob(
       {
         id,
@@ -412,6 +442,7 @@ export class LinkHub {
         algorithm: spec.algorithm,
         holders: spec.holders,
         sessions: [spec.session],
+        ...(reshare === undefined ? {} : { reshare }),
       },
       messages,
     )
@@ -419,12 +450,12 @@ export class LinkHub {
     return job
   }
 
-  /** Abandons a pending job and tells its holders; false when it had already finished. */
+  /** Abandons a pending job and tells its participants; false when it had already finished. */
   async cancelJob(jobId: string, reason: string): Promise<boolean> {
     const job = await this.#store.job(jobId)
     if (job === undefined) return false
     const messages = await Promise.all(
-      job.holders.map((holder) => this.#message(holder, 'cancel', { job: jobId, reason })),
+      job.participants.map((to) => this.#message(to, 'cancel', { job: jobId, reason })),
     )
     const cancelled = await this.#store.finishJob(jobId, 'failed', { reason, cancelled: true }, messages)
     if (cancelled) {
@@ -437,7 +468,9 @@ export class LinkHub {
   /**
    * `POST /cosigner/v1/results`: the first outcome that passes `verifyResult` (for `done`) finishes a sign
    * job. A key generation is done only once every holder reported its share stored, with the same public key
-   * and chain code — so no signature is asked of a holder still writing its share; a disagreement fails it.
+   * and chain code (a reshare's: the expected ones) — so no signature is asked of a holder still writing its
+   * share; a disagreement fails it. A reshare's dealer that holds nothing of the new set has no key to
+   * report: its `done` is recorded, never verified nor counted; its `failed` fails the job.
    */
   async submitResult(
     sender: string,
@@ -445,18 +478,20 @@ export class LinkHub {
   ): Promise<{ state: LinkJob['state']; recorded: boolean }> {
     const job = await this.#store.job(request.job)
     if (job === undefined) throw refused(404, LINK_CODES.unknownJob, `no job ${request.job}`)
-    if (!job.holders.includes(sender))
-      throw refused(403, LINK_CODES.notAHolder, `${sender} is not a holder of job ${job.id}`)
+    if (!job.participants.includes(sender))
+      throw refused(403, LINK_CODES.notAHolder, `${sender} takes no part in job ${job.id}`)
     if (job.state !== 'pending') return { state: job.state, recorded: false }
     const result: LinkResult = { ...request, from: sender }
-    if (request.outcome === 'done' && this.#verifyResult && !(await this.#verifyResult(job, result)))
+    // A done result carries an artefact to check (a signature, a key) only from a holder.
+    const verify = request.outcome === 'done' && job.holders.includes(sender) ? this.#verifyResult : undefined
+    if (verify !== undefined && !(await verify(job, result)))
       throw refused(422, LINK_CODES.resultRejected, `the result for job ${job.id} does not verify`)
     const finish = await this.#finishing(job, result)
     if (finish === undefined) return { state: 'pending', recorded: true }
     const recorded = await this.#store.finishJob(job.id, finish.outcome, finish.result)
     if (recorded) this.#wakeups.wake(jobKey(job.id))
     return {
-      state: recorded ? request.outcome : ((await this.#store.job(job.id))?.state ?? job.state),
+      state: recorded ? finish.outcome : ((await this.#store.job(job.id))?.state ?? job.state),
       recorded,
     }
   }
@@ -469,10 +504,15 @@ export class LinkHub {
     { outcome: LinkJob['state'] & ResultRequest['outcome']; result: Record<string, unknown> } | undefined
   > {
     if (job.kind !== 'keygen' || result.outcome !== 'done') return { outcome: result.outcome, result }
-    const reports = await this.#store.reportJob(job.id, result.from, result)
-    if (reports.length < job.holders.length) return undefined
+    const holder = job.holders.includes(result.from)
+    const unexpected = holder ? unexpectedKey(job, result) : undefined
+    if (unexpected !== undefined) return { outcome: 'failed', result: { reason: unexpected } }
+    const reports = (await this.#store.reportJob(job.id, result.from, result)).filter((report) =>
+      job.holders.includes(report['from'] as string),
+    )
+    if (!holder || reports.length < job.holders.length) return undefined
     const agree = reports.every(
-      (report) => report.publicKey === result.publicKey && report.chainCode === result.chainCode,
+      (report) => report['publicKey'] === result.publicKey && report['chainCode'] === result.chainCode,
     )
     return agree
       ? { outcome: 'done', result }
@@ -621,6 +661,19 @@ export class LinkHub {
     await Promise.race([woken, sleeping])
     stop.abort()
   }
+}
+
+/** Why a holder's reported key cannot end a reshare (not the workspace's key or chain code), if it cannot. */
+function unexpectedKey(job: LinkJob, result: LinkResult): string | undefined {
+  const expected = job.reshare
+  if (expected === null) return undefined
+  const same = (reported: string | undefined, wanted: string) =>
+    reported?.toLowerCase() === wanted.toLowerCase()
+  if (!same(result.publicKey, expected.expectedPublicKey))
+    return `${result.from} reports public key ${result.publicKey ?? '(none)'}, not the dealers' ${expected.expectedPublicKey}`
+  if (!same(result.chainCode, expected.expectedChainCode))
+    return `${result.from} reports chain code ${result.chainCode ?? '(none)'}, not the dealers' ${expected.expectedChainCode}`
+  return undefined
 }
 
 function newRefreshToken(): string {

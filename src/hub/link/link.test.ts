@@ -40,6 +40,7 @@ const session = () => randomBytes(32).toString('hex')
 
 interface Hub {
   readonly hub: LinkHub
+  readonly store: HubLinkStore
   readonly url: string
   /** The hub's service public key, which the parties pin. */
   readonly publicKey: KeyObject
@@ -61,8 +62,9 @@ async function startHub(
   cleanups.push(() => database.close())
   await migrate(database, HUB_LINK_MIGRATIONS, clock.now())
   const serviceKey = options.serviceKey ?? generateKeyPairSync('ed25519').privateKey
+  const store = new HubLinkStore(database, clock)
   const hub = new LinkHub({
-    store: new HubLinkStore(database, clock),
+    store,
     serviceKey,
     clock,
     recheckMs: options.recheckMs ?? 60_000,
@@ -78,7 +80,7 @@ async function startHub(
   )
   const base = await listenOn(app, { host: '127.0.0.1', port: 0 }, false)
   cleanups.push(() => app.close())
-  return { hub, url: base, publicKey: createPublicKey(serviceKey), app }
+  return { hub, store, url: base, publicKey: createPublicKey(serviceKey), app }
 }
 
 interface Answer {
@@ -561,6 +563,157 @@ describe.each(testDatabases)('the co-signer link on $name', (database: TestDatab
       await expect(hub.hub.waitForJob(job.id, AbortSignal.timeout(300))).rejects.toThrow(/timed out|abort/i)
     })
   })
+  describe('a reshare', () => {
+    const workspaceKey = { publicKey: 'aa'.repeat(33), chainCode: 'cc'.repeat(32) }
+    /** The clouds and user-2 (the new holders), user-1 (the dealing co-signer), user-3 (taking no part). */
+    async function reshareOn(hub: Hub) {
+      const tokens = await enrolHolders(hub, 'user-2')
+      tokens['user-1'] = (await pairCustomer(hub, 'user-1')).access
+      const outsider = (await pairCustomer(hub, 'user-3')).access
+      const relayed = session()
+      const job = await hub.hub.startJob({
+        kind: 'keygen',
+        algorithm: 'MPC_ECDSA_SECP256K1',
+        holders: ['cloud1', 'cloud2', 'user-2'],
+        session: relayed,
+        reshare: {
+          dealers: ['cloud1', 'cloud2', 'user-1'],
+          expectedPublicKey: workspaceKey.publicKey,
+          expectedChainCode: workspaceKey.chainCode,
+        },
+      })
+      return { tokens, outsider, job, session: relayed }
+    }
+    const report = (hub: Hub, token: string | undefined, body: Record<string, unknown>) =>
+      call(hub, 'POST', '/results', body, token)
+
+    it('reaches every participant, dealers included, each with every participant’s key', async () => {
+      const hub = await hubOn()
+      const { tokens, outsider, job } = await reshareOn(hub)
+      expect(job).toMatchObject({
+        holders: ['cloud1', 'cloud2', 'user-2'],
+        participants: ['cloud1', 'cloud2', 'user-2', 'user-1'],
+      })
+      for (const party of ['cloud1', 'cloud2', 'user-2', 'user-1']) {
+        const [entry] = (await poll(hub, tokens[party]!)).messages
+        const message = await opened(hub, entry!.message)
+        if (message.kind !== 'keygen') throw new Error(`expected the keygen message, got ${message.kind}`)
+        expect(message.to).toBe(party)
+        expect(message.body).toMatchObject({
+          job: job.id,
+          holders: ['cloud1', 'cloud2', 'user-2'],
+          reshare: { dealers: ['cloud1', 'cloud2', 'user-1'], expectedPublicKey: workspaceKey.publicKey },
+        })
+        expect(Object.keys(message.body.peers).sort()).toEqual(['cloud1', 'cloud2', 'user-1', 'user-2'])
+      }
+      expect((await poll(hub, outsider)).messages).toEqual([])
+    })
+
+    it('relays between the dealer and a new holder, never to or from a party taking no part', async () => {
+      const hub = await hubOn()
+      const { tokens, outsider, job, session: relayedSession } = await reshareOn(hub)
+      const envelope = { session: relayedSession, to: 'user-2', round: 1, body: 'ZnJhZ21lbnQ' }
+      await ok(call(hub, 'POST', '/envelopes', { envelopes: [envelope] }, tokens['user-1']))
+      await ok(
+        call(hub, 'POST', '/envelopes', { envelopes: [{ ...envelope, to: 'user-1' }] }, tokens['user-2']),
+      )
+      const relayed = async (party: string) =>
+        Promise.all(
+          (await poll(hub, tokens[party]!, '1')).messages.map((entry) => opened(hub, entry.message)),
+        )
+      expect(await relayed('user-2')).toMatchObject([{ kind: 'mpc', body: { from: 'user-1', round: 1 } }])
+      expect(await relayed('user-1')).toMatchObject([{ kind: 'mpc', body: { from: 'user-2', round: 1 } }])
+
+      await refusal(
+        call(hub, 'POST', '/envelopes', { envelopes: [{ ...envelope, to: 'user-3' }] }, tokens['user-1']),
+        403,
+        LINK_CODES.notAHolder,
+      )
+      await refusal(
+        call(hub, 'POST', '/envelopes', { envelopes: [envelope] }, outsider),
+        403,
+        LINK_CODES.notAHolder,
+      )
+      await refusal(report(hub, outsider, { job: job.id, outcome: 'failed' }), 403, LINK_CODES.notAHolder)
+      expect((await poll(hub, outsider)).messages).toEqual([])
+    })
+
+    it('is done once every holder reported the workspace key; the dealer’s done is recorded, not counted', async () => {
+      // Like the hub's verifier: a key generation's done must carry a key, but only a holder's is checked.
+      const verifyResult = (_job: LinkJob, result: LinkResult) => result.publicKey !== undefined
+      const hub = await hubOn({ verifyResult })
+      const { tokens, job } = await reshareOn(hub)
+      const waiting = hub.hub.waitForJob(job.id, AbortSignal.timeout(5_000))
+      const done = { job: job.id, outcome: 'done', ...workspaceKey }
+
+      expect(await ok(report(hub, tokens['user-1'], { job: job.id, outcome: 'done' }))).toMatchObject({
+        state: 'pending',
+        recorded: true,
+      })
+      await refusal(
+        report(hub, tokens['user-2'], { job: job.id, outcome: 'done' }),
+        422,
+        LINK_CODES.resultRejected,
+      )
+      await ok(report(hub, tokens['cloud1'], done))
+      await ok(report(hub, tokens['cloud2'], done))
+      expect((await hub.hub.jobResult(job.id))?.state).toBe('pending')
+      expect(await ok(report(hub, tokens['user-2'], done))).toMatchObject({ state: 'done', recorded: true })
+      expect(await waiting).toMatchObject({ state: 'done', result: { from: 'user-2', ...workspaceKey } })
+    })
+
+    it('fails at once on a holder reporting another public key or chain code, and on a dealer that failed', async () => {
+      const hub = await hubOn()
+      const cases = [
+        {
+          from: 'cloud2',
+          report: { outcome: 'done', ...workspaceKey, publicKey: 'bb'.repeat(33) },
+          why: /public key/,
+        },
+        {
+          from: 'user-2',
+          report: { outcome: 'done', ...workspaceKey, chainCode: 'dd'.repeat(32) },
+          why: /chain code/,
+        },
+        {
+          from: 'user-1',
+          report: { outcome: 'failed', reason: 'no share to deal' },
+          why: /no share to deal/,
+        },
+      ]
+      const { tokens } = await reshareOn(hub)
+      for (const { from, report: body, why } of cases) {
+        const job = await hub.hub.startJob({
+          kind: 'keygen',
+          algorithm: 'MPC_ECDSA_SECP256K1',
+          holders: ['cloud1', 'cloud2', 'user-2'],
+          session: session(),
+          reshare: {
+            dealers: ['cloud1', 'cloud2', 'user-1'],
+            expectedPublicKey: workspaceKey.publicKey,
+            expectedChainCode: workspaceKey.chainCode,
+          },
+        })
+        await ok(report(hub, tokens['cloud1'], { job: job.id, outcome: 'done', ...workspaceKey }))
+        expect(await ok(report(hub, tokens[from], { job: job.id, ...body }))).toMatchObject({
+          state: 'failed',
+          recorded: true,
+        })
+        const failed = await hub.hub.jobResult(job.id)
+        expect(failed?.state).toBe('failed')
+        expect(String(failed?.result?.['reason'])).toMatch(why)
+      }
+    })
+
+    it('tells the dealer too when it is cancelled', async () => {
+      const hub = await hubOn()
+      const { tokens, job } = await reshareOn(hub)
+      expect(await hub.hub.cancelJob(job.id, 'the hub stops')).toBe(true)
+      const cancel = await opened(hub, (await poll(hub, tokens['user-1']!, '1')).messages[0]!.message)
+      expect(cancel).toMatchObject({ kind: 'cancel', body: { job: job.id, reason: 'the hub stops' } })
+    })
+  })
+
   describe('the mailbox pushed over a WebSocket', () => {
     it('pushes the messages after the cursor asked, then each one as it is posted; an ack frame forgets them', async () => {
       const hub = await hubOn()
@@ -639,6 +792,24 @@ describe.each(testDatabases)('the co-signer link on $name', (database: TestDatab
       expect((await mute.closed).code).toBe(1006)
       expect(Date.now() - started).toBeLessThan(1_000)
       expect(stream.socket.readyState).toBe(WebSocket.OPEN)
+    })
+
+    it('records a party that closes with 1000 as gone until it is heard from again; another close is not', async () => {
+      const hub = await hubOn()
+      const tokens = await enrolHolders(hub)
+      const leftAt = async (party: string) => (await hub.store.party(party))?.leftAt ?? null
+      const cut = await openStream(hub, tokens['cloud2']!)
+      cut.socket.terminate()
+      const stopping = await openStream(hub, tokens['user-1']!)
+      stopping.socket.close(1000, 'the party stopped')
+      await until(async () => (await leftAt('user-1')) !== null)
+      const party = await hub.store.party('user-1')
+      expect(party!.leftAt).toBeGreaterThanOrEqual(party!.lastSeen!)
+      expect(await leftAt('cloud2')).toBeNull()
+      skew += 5 // the next poll comes later than the goodbye
+      await poll(hub, tokens['user-1']!)
+      const back = await hub.store.party('user-1')
+      expect(back!.lastSeen).toBeGreaterThan(back!.leftAt!)
     })
 
     it('closes with 4401 once the access token no longer authenticates: party revoked, token expired', async () => {

@@ -9,6 +9,8 @@ export interface StreamSource {
   follow(party: string, after: number, signal: AbortSignal): AsyncIterable<MailboxResponse['messages']>
   ack(party: string, cursor: number): Promise<void>
   heartbeat(party: string): Promise<void>
+  /** The party closed its socket with 1000: it stops. */
+  leave(party: string): Promise<void>
 }
 
 /** A party whose upgrade request was authenticated, and where its stream starts. */
@@ -26,7 +28,8 @@ export interface StreamLog {
 /**
  * Serves one party's WebSocket (docs/cosigner-protocol.md, "Push over a WebSocket"): pushes each mailbox
  * message as a `{ cursor, message }` frame, applies its `{ ack }` frames, pings every `heartbeatMs` (each
- * pong is a heartbeat) and cuts a peer whose pongs stopped for two intervals. It closes with 4401 once the
+ * pong is a heartbeat), cuts a peer whose pongs stopped for two intervals and records a party that closes
+ * with 1000 as gone. It closes with 4401 once the
  * access token no longer authenticates the party (expired, revoked, enrolled again).
  */
 export function serveStream(
@@ -78,9 +81,14 @@ export function serveStream(
     lastPong = Date.now()
     void source.heartbeat(client.party).catch(fail)
   })
-  socket.once('close', () => {
+  socket.once('close', (code: number) => {
     ended.abort()
     clearInterval(heartbeats)
+    // 1000 is the party's goodbye (the hub never sends it); any other end may be a reconnect or a crash.
+    if (code === LINK_CLOSE_CODES.done)
+      void source.leave(client.party).catch((error: unknown) => {
+        options.log?.error({ err: error, party: client.party }, 'could not record that the co-signer left')
+      })
   })
   void push().catch(fail)
 }

@@ -1,6 +1,6 @@
 import type { Clock } from '../../core/index.js'
 import type { SigningAlgorithm } from '../../protocol/index.js'
-import { readKeySets, type HubLinkStore, type StorageDatabase } from '../../storage/index.js'
+import { readKeySets, type HubLinkStore, type LinkParty, type StorageDatabase } from '../../storage/index.js'
 import type { SignerDirectory } from '../pipeline/ports.js'
 
 /**
@@ -9,17 +9,25 @@ import type { SignerDirectory } from '../pipeline/ports.js'
  */
 export const AVAILABILITY_WINDOW_MS = 60_000
 
+/**
+ * Whether the party's co-signer is there at `now`: enrolled, heard from within the availability window, and
+ * not gone since (a co-signer that stops says so by closing its WebSocket; one that crashes, or long-polls,
+ * is gone once the window has passed).
+ */
+export function isAvailable(party: LinkParty, now: number): boolean {
+  const seen = party.lastSeen ?? 0
+  return party.revokedAt === null && seen >= now - AVAILABILITY_WINDOW_MS && seen > (party.leftAt ?? -1)
+}
+
 export function signerDirectory(db: StorageDatabase, parties: HubLinkStore, clock: Clock): SignerDirectory {
   return {
     async availableSigners(algorithm: SigningAlgorithm) {
       const holders = new Set(
         (await db.read(readKeySets)).filter((set) => set.algorithm === algorithm).map((set) => set.party),
       )
-      const since = clock.now() - AVAILABILITY_WINDOW_MS
+      const now = clock.now()
       return (await parties.parties())
-        .filter(
-          (party) => holders.has(party.name) && party.revokedAt === null && (party.lastSeen ?? 0) >= since,
-        )
+        .filter((party) => holders.has(party.name) && isAvailable(party, now))
         .sort((a, b) => (b.lastSeen ?? 0) - (a.lastSeen ?? 0))
         .map((party) => party.name)
     },

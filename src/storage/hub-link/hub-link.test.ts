@@ -103,6 +103,28 @@ describe.each(testDatabases)('hub-link store on $name', (database) => {
     expect(await store.mailbox('cloud1', 1, 10)).toEqual([])
   })
 
+  it("keeps a reshare's dealers beside its holders: the participants are both, each once", async () => {
+    const store = await open(await database.freshUrl())
+    const reshare = {
+      dealers: ['cloud1', 'cloud2', 'user-1'],
+      expectedPublicKey: 'aa'.repeat(33),
+      expectedChainCode: 'cc'.repeat(32),
+    }
+    const keygen = { ...job('r1', ['s1']), kind: 'keygen' as const, txId: null, attempt: null }
+    await store.createJob({ ...keygen, holders: ['cloud1', 'cloud2', 'user-2'], reshare }, [])
+    const read = await store.jobBySession('s1')
+    expect(read).toMatchObject({
+      holders: ['cloud1', 'cloud2', 'user-2'],
+      participants: ['cloud1', 'cloud2', 'user-2', 'user-1'],
+      reshare,
+    })
+    await store.createJob({ ...keygen, id: 'k1', sessions: ['s2'] }, [])
+    expect(await store.job('k1')).toMatchObject({
+      reshare: null,
+      participants: ['cloud1', 'cloud2', 'user-1'],
+    })
+  })
+
   it('refuses a session that already belongs to another job, recording nothing of the second', async () => {
     const store = await open(await database.freshUrl())
     await store.createJob(job('j1', ['s1']), [])

@@ -3,4 +3,11 @@ export { HubLinkStore } from './store.js'
 export { HUB_LINK_MIGRATIONS } from './schema.js'
 export type { Enrolment, LinkParty, PartyKind, RefreshLookup } from './parties.js'
 export type { MailboxEntry, OutgoingMessage } from './mailbox.js'
-export type { LinkJob, LinkJobKind, LinkJobOutcome, LinkJobState, NewLinkJob } from './jobs.js'
+export type {
+  LinkJob,
+  LinkJobKind,
+  LinkJobOutcome,
+  LinkJobReshare,
+  LinkJobState,
+  NewLinkJob,
+} from './jobs.js'

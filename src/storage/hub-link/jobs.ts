@@ -6,6 +6,18 @@ export type LinkJobKind = 'keygen' | 'sign' | 'approve' | 'config'
 export type LinkJobState = 'pending' | 'done' | 'declined' | 'failed'
 export type LinkJobOutcome = Exclude<LinkJobState, 'pending'>
 
+/**
+ * A key generation that reshares an existing set: its `dealers` (that set's holders) take part beside the
+ * job's holders, and every holder must end with the expected key and chain code (the workspace's).
+ */
+export interface LinkJobReshare {
+  readonly dealers: readonly string[]
+  /** Hex. */
+  readonly expectedPublicKey: string
+  /** Hex. */
+  readonly expectedChainCode: string
+}
+
 export interface NewLinkJob {
   readonly id: string
   readonly kind: LinkJobKind
@@ -16,9 +28,13 @@ export interface NewLinkJob {
   readonly holders: readonly string[]
   /** The MPC sessions the job uses: the hub relays an envelope only within one of them. */
   readonly sessions: readonly string[]
+  readonly reshare?: LinkJobReshare
 }
 
-export interface LinkJob extends Omit<NewLinkJob, 'sessions'> {
+export interface LinkJob extends Omit<NewLinkJob, 'sessions' | 'reshare'> {
+  readonly reshare: LinkJobReshare | null
+  /** Who takes part: the holders, then a reshare's dealers that hold nothing of the new set. */
+  readonly participants: readonly string[]
   readonly state: LinkJobState
   /** The outcome that finished the job, as its holder reported it (null while pending). */
   readonly result: Record<string, unknown> | null
@@ -29,13 +45,18 @@ export interface LinkJob extends Omit<NewLinkJob, 'sessions'> {
 type JobRow = HubLinkTables['hub_link_jobs']
 
 function toJob(row: JobRow): LinkJob {
+  const holders = JSON.parse(row.holders_json) as string[]
+  const reshare = row.reshare_json === null ? null : (JSON.parse(row.reshare_json) as LinkJobReshare)
+  const dealersOnly = (reshare?.dealers ?? []).filter((dealer) => !holders.includes(dealer))
   return {
     id: row.id,
     kind: row.kind as LinkJobKind,
     txId: row.tx_id,
     attempt: row.attempt === null ? null : Number(row.attempt),
     algorithm: row.algorithm,
-    holders: JSON.parse(row.holders_json) as string[],
+    holders,
+    reshare,
+    participants: [...holders, ...dealersOnly],
     state: row.state as LinkJobState,
     result: row.result_json === null ? null : (JSON.parse(row.result_json) as Record<string, unknown>),
     createdAt: Number(row.created_at),
@@ -52,6 +73,7 @@ export async function insertJob(db: Executor, job: NewLinkJob, now: number): Pro
     attempt: job.attempt,
     algorithm: job.algorithm,
     holders_json: JSON.stringify(job.holders),
+    reshare_json: job.reshare === undefined ? null : JSON.stringify(job.reshare),
     state: 'pending',
     result_json: null,
     created_at: now,

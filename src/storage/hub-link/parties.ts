@@ -14,6 +14,8 @@ export interface LinkParty {
   readonly enrolledAt: number
   /** When it last polled its mailbox (its heartbeat). */
   readonly lastSeen: number | null
+  /** When it last said it stops (closed its WebSocket with 1000); gone until seen again after that. */
+  readonly leftAt: number | null
   readonly revokedAt: number | null
   /** The Ed25519 public key (base64url) of its configuration-change approvals; null for a cloud. */
   readonly configKey: string | null
@@ -45,6 +47,7 @@ function toParty(row: PartyRow): LinkParty {
     displayName: row.display_name,
     enrolledAt: Number(row.enrolled_at),
     lastSeen: row.last_seen === null ? null : Number(row.last_seen),
+    leftAt: row.left_at === null ? null : Number(row.left_at),
     revokedAt: row.revoked_at === null ? null : Number(row.revoked_at),
     configKey: row.config_key,
   }
@@ -102,7 +105,7 @@ export async function enrol(db: Executor, enrolment: Enrolment, now: number): Pr
   }
   await tables<HubLinkTables>(db)
     .insertInto('hub_link_parties')
-    .values({ name: enrolment.name, last_seen: null, ...row })
+    .values({ name: enrolment.name, last_seen: null, left_at: null, ...row })
     .onConflict((conflict) => conflict.column('name').doUpdateSet(row))
     .execute()
 }
@@ -145,6 +148,15 @@ export async function touchParty(db: Executor, name: string, now: number): Promi
   await tables<HubLinkTables>(db)
     .updateTable('hub_link_parties')
     .set({ last_seen: now })
+    .where('name', '=', name)
+    .execute()
+}
+
+/** Records that the party said it stops; its next heartbeat (after `now`) brings it back. */
+export async function leaveParty(db: Executor, name: string, now: number): Promise<void> {
+  await tables<HubLinkTables>(db)
+    .updateTable('hub_link_parties')
+    .set({ left_at: now })
     .where('name', '=', name)
     .execute()
 }

@@ -11,6 +11,8 @@ export interface HubLinkTables {
     refresh_hash: string | null
     enrolled_at: number
     last_seen: number | null
+    /** When the party last said it stops (its WebSocket closed with 1000); it is back once seen after. */
+    left_at: number | null
     revoked_at: number | null
     /** The Ed25519 key (base64url) its configuration-change approvals are signed with; null for a cloud. */
     config_key: string | null
@@ -27,6 +29,8 @@ export interface HubLinkTables {
     attempt: number | null
     algorithm: string
     holders_json: string
+    /** A reshare's dealers and the key the new set must carry (`LinkJobReshare`); null for any other job. */
+    reshare_json: string | null
     state: string
     result_json: string | null
     created_at: number
@@ -116,7 +120,21 @@ export const HUB_LINK_MIGRATIONS: readonly Migration[] = [
   },
   {
     owner: 'hub-link',
-    name: '0003_config_keys',
+    name: '0003_job_reshare',
+    up: async (db) => {
+      await db.schema.alterTable('hub_link_jobs').addColumn('reshare_json', 'text').execute()
+    },
+  },
+  {
+    owner: 'hub-link',
+    name: '0004_party_left',
+    up: async (db) => {
+      await db.schema.alterTable('hub_link_parties').addColumn('left_at', 'bigint').execute()
+    },
+  },
+  {
+    owner: 'hub-link',
+    name: '0005_config_keys',
     up: async (db) => {
       await db.schema.alterTable('hub_link_parties').addColumn('config_key', 'text').execute()
     },

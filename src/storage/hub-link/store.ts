@@ -14,6 +14,7 @@ import { acknowledge, postMessages, readMailbox, type MailboxEntry, type Outgoin
 import {
   consumePairingToken,
   enrol,
+  leaveParty,
   listParties,
   lookupRefreshHash,
   readParty,
@@ -77,6 +78,11 @@ export class HubLinkStore {
   /** Records that the party was seen now (its heartbeat). */
   touch(name: string): Promise<void> {
     return this.#database.write(({ db }) => touchParty(db, name, this.#clock.now()))
+  }
+
+  /** Records that the party said it stops (closed its WebSocket with 1000). */
+  leave(name: string): Promise<void> {
+    return this.#database.write(({ db }) => leaveParty(db, name, this.#clock.now()))
   }
 
   post(messages: readonly OutgoingMessage[]): Promise<number[]> {
