@@ -74,7 +74,7 @@ export const COMMANDS: readonly LazyCommand[] = [
   },
   {
     name: 'cosigner',
-    summary: "the co-signer daemon: an API user's share of every signature, after its callback handler",
+    summary: "the co-signer daemon: API users' share of every signature, after their callback handlers",
     load: async () => (await import('./commands/cosigner.js')).registerCosignerCommands,
   },
   {
