@@ -66,7 +66,7 @@ export async function runDemo(state: DevState, options: DemoOptions): Promise<bo
   print(`   deposit address ${wallet.address}`)
 
   print('3. read the address back')
-  const { addresses } = await client.get<{ addresses: { address: string; bip44AddressIndex?: number }[] }>(
+  const { addresses } = await client.get<{ addresses: { address: string }[] }>(
     `/v1/vault/accounts/${vault.id}/${ASSET}/addresses_paginated?limit=1`,
   )
   const address = addresses[0]?.address ?? ''
