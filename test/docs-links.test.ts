@@ -27,14 +27,14 @@ const FILE_EXTENSION = /\.(ts|js|cjs|mjs|md|json|ya?ml)$/
 
 /**
  * Code spans that name a file of the repository: a path with a folder (`src/x.ts`, `../shared/y.md`),
- * or a bare Markdown file name (`DESIGN.md`). Paths of the operator's own files (`.countersign/...`),
- * globs and commands are not.
+ * or a bare Markdown file name (`DESIGN.md`). Paths of the operator's own files (`.countersign/...`,
+ * `.countersign-dev/...`), globs and commands are not.
  */
 function namedPaths(markdown: string): string[] {
   const prose = markdown.replace(/^```[\s\S]*?^```/gm, '')
   return [...prose.matchAll(/`([^`\s*]+)`/g)]
     .map((match) => match[1]!)
-    .filter((span) => FILE_EXTENSION.test(span) && !span.startsWith('.countersign/'))
+    .filter((span) => FILE_EXTENSION.test(span) && !/^\.countersign(-dev)?\//.test(span))
     .filter((span) => span.includes('/') || span.endsWith('.md'))
 }
 
@@ -65,7 +65,7 @@ describe('documentation links', () => {
   it('finds the paths it checks', () => {
     expect(
       namedPaths(
-        '`src/store/batcher.ts`, `DESIGN.md`, `FILE.test.yaml`, `.countersign/policy.yaml`, `npm test`',
+        '`src/store/batcher.ts`, `DESIGN.md`, `FILE.test.yaml`, `.countersign/policy.yaml`, `.countersign-dev/dev.json`, `npm test`',
       ),
     ).toEqual(['src/store/batcher.ts', 'DESIGN.md'])
   })

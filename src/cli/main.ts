@@ -74,13 +74,19 @@ export const COMMANDS: readonly LazyCommand[] = [
   },
   {
     name: 'cosigner',
-    summary: "the co-signer daemon: an API user's share of every signature, after its callback handler",
+    summary: "the co-signer daemon: API users' share of every signature, after their callback handlers",
     load: async () => (await import('./commands/cosigner.js')).registerCosignerCommands,
   },
   {
     name: 'cloud-cosigner',
     summary: 'a cloud co-signer: signs only what the hub authorized, each message hash once',
     load: async () => (await import('./commands/cloud-cosigner.js')).registerCloudCosignerCommands,
+  },
+  {
+    name: 'dev',
+    summary:
+      'the whole system on this machine: hub, cloud co-signers, co-signers and a callback handler, on embedded defaults',
+    load: async () => (await import('./commands/dev.js')).registerDevCommands,
   },
   {
     name: 'policy',
@@ -121,6 +127,8 @@ export async function buildProgram(context: ProgramContext, argv: readonly strin
       'Self-hosted API co-signing: callback handler, keys tooling, co-signer simulator and conformance suite',
     )
     .version(packageVersion())
+    // Options after a command name are that command's: `dev demo --dir X` gives --dir to `demo`, not `dev`.
+    .enablePositionalOptions()
   const requested = requestedCommand(argv)
   for (const command of COMMANDS) {
     if (command.name === requested) (await command.load())(program, context)

@@ -1,7 +1,9 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdir } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
+import { STARTER_POLICY } from './dev-mode.js'
 import { loadConfigFile, prepareDevelopmentMode } from './index.js'
 
 const dirs: string[] = []
@@ -35,5 +37,24 @@ describe('development mode', () => {
     const setup = await prepareDevelopmentMode(fresh())
     expect(setup.handlerPublicKey.endsWith(join('keys', 'handler.pub'))).toBe(true)
     expect(existsSync(setup.handlerPublicKey)).toBe(true)
+  })
+
+  it('trusts the co-signers and answers for the API users it is given, with the policy it is given', async () => {
+    const dir = fresh()
+    const source = join(dirname(dir), 'given.yaml')
+    writeFileSync(source, readFileSync(STARTER_POLICY, 'utf8').replace('version: 1', 'version: given-1'))
+    await mkdir(join(dir, 'keys'), { recursive: true })
+    const cosignerKey = join(dir, 'keys', 'cosigner-a.pub')
+    const setup = await prepareDevelopmentMode(dir, '127.0.0.1:0', '127.0.0.1:0', {
+      policySource: source,
+      cosigners: [{ name: 'cosigner-a', publicKey: cosignerKey }],
+      apiUsers: [{ signerId: '3f2c1d4e-5b6a-4c8d-9e0f-1a2b3c4d5e6f', name: 'signer "a"' }],
+    })
+    writeFileSync(cosignerKey, readFileSync(setup.cosignerPublicKey))
+    const config = loadConfigFile(setup.configPath, {})
+    expect(config.cosignerKeys.map((cosigner) => cosigner.name)).toEqual(['dev-cosigner', 'cosigner-a'])
+    expect([...config.apiUsers.keys()]).toEqual(['dev-api-user', '3f2c1d4e-5b6a-4c8d-9e0f-1a2b3c4d5e6f'])
+    expect(config.apiUsers.get('3f2c1d4e-5b6a-4c8d-9e0f-1a2b3c4d5e6f')?.name).toBe('signer "a"')
+    expect(readFileSync(setup.policyPath, 'utf8')).toMatch(/^version: given-1$/m)
   })
 })

@@ -13,6 +13,16 @@ export const DEV_SIGNER_ID = 'dev-api-user'
 export const STARTER_POLICY = fileURLToPath(new URL('../../examples/policies/starter.yaml', import.meta.url))
 const POLICY_SCHEMA = fileURLToPath(new URL('../../schemas/policy.schema.json', import.meta.url))
 
+/** What `countersign dev` adds to the development handler: its own policy, co-signers and API users. */
+export interface DevelopmentOptions {
+  /** The policy copied into the folder at first start; the starter policy when left out. */
+  readonly policySource?: string
+  /** More co-signers it trusts, each by its public key file (beside the simulator's key pair). */
+  readonly cosigners?: readonly { readonly name: string; readonly publicKey: string }[]
+  /** More API users it answers for (signerId: the API user's API key), with the same handler key. */
+  readonly apiUsers?: readonly { readonly signerId: string; readonly name: string }[]
+}
+
 export interface DevelopmentSetup {
   readonly dir: string
   readonly configPath: string
@@ -39,8 +49,17 @@ export function devAdminListen(listen: string): string {
   return /:0$/.test(listen) ? '127.0.0.1:0' : '127.0.0.1:9090'
 }
 
-function devConfig(listen: string, adminListen: string): string {
-  return `# Countersign handler configuration for DEVELOPMENT MODE, written by \`countersign handler start\`.
+function devConfig(root: string, listen: string, adminListen: string, options: DevelopmentOptions): string {
+  // JSON strings are YAML strings: names and paths need no escaping rules of their own.
+  const cosigners = (options.cosigners ?? []).map(
+    (cosigner) =>
+      `\n  - name: ${JSON.stringify(cosigner.name)}\n    publicKey: ${JSON.stringify(relative(root, cosigner.publicKey))}`,
+  )
+  const apiUsers = (options.apiUsers ?? []).map(
+    (user) =>
+      `\n  - signerId: ${JSON.stringify(user.signerId)}\n    name: ${JSON.stringify(user.name)}\n    authMode: jwt\n    handlerKey: keys/handler.key`,
+  )
+  return `# Countersign handler configuration for DEVELOPMENT MODE, written by \`countersign handler start\` (or \`countersign dev\`).
 # Paths are relative to this file. See docs/handler.md for every key; production needs TLS and your own keys.
 listen: ${listen}
 # Probes (/healthz, /readyz) and Prometheus metrics (/metrics), plain HTTP, apart from the co-signer's port.
@@ -49,32 +68,33 @@ admin:
 basePath: ''
 cosigners:
   - name: dev-cosigner
-    publicKey: keys/cosigner.pub
+    publicKey: keys/cosigner.pub${cosigners.join('')}
 apiUsers:
   - signerId: ${DEV_SIGNER_ID}
     name: development API user
     authMode: jwt
     handlerKey: keys/handler.key
-    default: true
+    default: true${apiUsers.join('')}
 policy: policy.yaml
 store: sqlite:countersign.db
 `
 }
 
 /**
- * The starter policy as the development folder holds it: its `$schema` comment is relative to the
+ * A policy of the examples as the development folder holds it: its `$schema` comment is relative to the
  * examples folder, so it is pointed at the package's schema from where the copy lives (editors then
  * complete and check the copy too).
  */
-async function starterPolicyFor(policyPath: string): Promise<string> {
+async function policyCopyFor(source: string, policyPath: string): Promise<string> {
   const schema = relative(dirname(policyPath), POLICY_SCHEMA).split('\\').join('/')
-  return (await readFile(STARTER_POLICY, 'utf8')).replace(/\$schema=\S+/, () => `$schema=${schema}`)
+  return (await readFile(source, 'utf8')).replace(/\$schema=\S+/, () => `$schema=${schema}`)
 }
 
 export async function prepareDevelopmentMode(
   dir: string,
   listen = '127.0.0.1:8080',
   adminListen = devAdminListen(listen),
+  options: DevelopmentOptions = {},
 ): Promise<DevelopmentSetup> {
   const root = resolve(dir)
   const keys = join(root, 'keys')
@@ -94,8 +114,11 @@ export async function prepareDevelopmentMode(
     ensureKeyPair(setup.handlerKey, setup.handlerPublicKey),
   ])
   if (!existsSync(setup.policyPath))
-    await writeFile(setup.policyPath, await starterPolicyFor(setup.policyPath))
+    await writeFile(
+      setup.policyPath,
+      await policyCopyFor(options.policySource ?? STARTER_POLICY, setup.policyPath),
+    )
   // Rewritten on every start so the listen address matches what was asked; keys and policy are kept.
-  await writeFile(setup.configPath, devConfig(listen, adminListen))
+  await writeFile(setup.configPath, devConfig(root, listen, adminListen, options))
   return setup
 }

@@ -1,5 +1,5 @@
 import { keccak_256 } from '@noble/hashes/sha3.js'
-import { Transaction, weieth, weigwei } from 'micro-eth-signer'
+import { addr, Transaction, weieth, weigwei } from 'micro-eth-signer'
 
 export interface UnsignedEthTransfer {
   /** RLP of the unsigned EIP-1559 transaction, hex without `0x`, as the co-signer sends it in `rawTx`. */
@@ -37,4 +37,34 @@ export function unsignedEthTransfer(to: string, amountEth: string, nonce: number
     payload: Buffer.from(keccak_256(serialized)).toString('hex'),
     fee: ethWithAllDecimals(transaction.fee),
   }
+}
+
+/** A signed EVM transaction as read back: who signed it (recovered from its signature), and what it does. */
+export interface SignedEthTransaction {
+  /** The checksummed address its signature recovers to. */
+  readonly from: string
+  readonly to: string
+  readonly value: bigint
+  readonly chainId: bigint
+  readonly nonce: bigint
+  /** keccak-256 of the signed bytes, `0x`-prefixed: the hash block explorers show. */
+  readonly hash: string
+}
+
+/** Decodes a signed EIP-1559 transaction (hex, with or without `0x`) and recovers its signer. */
+export function readSignedEthTransaction(hex: string): SignedEthTransaction {
+  const transaction = Transaction.fromHex(hex)
+  if (transaction.type !== 'eip1559') throw new Error(`a ${transaction.type} transaction, not EIP-1559`)
+  const { to, value, chainId, nonce } = transaction.raw as {
+    to: string
+    value: bigint
+    chainId: bigint
+    nonce: bigint
+  }
+  return { from: transaction.sender, to, value, chainId, nonce, hash: transaction.hash }
+}
+
+/** The checksummed Ethereum address of a secp256k1 public key (hex, compressed or not). */
+export function ethAddressOf(publicKeyHex: string): string {
+  return addr.fromPublicKey(publicKeyHex)
 }

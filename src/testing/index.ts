@@ -15,8 +15,8 @@ export {
   withFreshIds,
 } from './fixtures.js'
 export type { BuiltFixture, FixtureOptions } from './fixtures.js'
-export { unsignedEthTransfer } from './eth-transaction.js'
-export type { UnsignedEthTransfer } from './eth-transaction.js'
+export { ethAddressOf, readSignedEthTransaction, unsignedEthTransfer } from './eth-transaction.js'
+export type { SignedEthTransaction, UnsignedEthTransfer } from './eth-transaction.js'
 export { p2pkhAddress, unsignedBtcTransfer } from './btc-transaction.js'
 export type { BtcInput, BtcOutput, UnsignedBtcTransfer } from './btc-transaction.js'
 export {
