@@ -31,6 +31,9 @@ export class RunningJob {
     const outcome = new Promise<R>((resolve, reject) => {
       this.settle = { resolve: (result) => resolve(result as R), reject }
     })
+    // The caller awaits it only once the session has started: a job abandoned before then (the runner stops
+    // during a long first round) must not count as an unhandled rejection, which stops the process.
+    outcome.catch(() => undefined)
     this.touch(clock, idleMs)
     return outcome
   }
