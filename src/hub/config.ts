@@ -71,8 +71,10 @@ const RawHubConfigSchema = z.strictObject({
       budget: z.string().default('120s'),
       // The co-signer's callback series: 21 calls of up to 30 s, 3 minutes apart (protocol.md §1.5), and margin.
       approvalBudget: z.string().default('75m'),
+      // A co-signer heard from within it holds its attempts; one silent longer hands them to another.
+      lease: z.string().default('30s'),
     })
-    .default({ budget: '120s', approvalBudget: '75m' }),
+    .default({ budget: '120s', approvalBudget: '75m', lease: '30s' }),
   limits: limitsSchema,
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 })
@@ -102,6 +104,8 @@ export interface HubConfig {
   readonly signingBudgetMs: number
   /** How long the signer's co-signer may take to approve (its callback handler's RETRY series included). */
   readonly approvalBudgetMs: number
+  /** How long a signing attempt holds its transaction without a sign of life from its co-signer. */
+  readonly signingLeaseMs: number
   readonly limits: ServerLimits
   readonly logLevel: RawHubConfig['logLevel']
 }
@@ -157,6 +161,7 @@ function compileHub(raw: RawHubConfig, context: CompileContext): HubConfig {
   checkChains(raw, context)
   const budget = durationOf(raw.signing.budget, 'signing.budget', '120s', context)
   const approvalBudget = durationOf(raw.signing.approvalBudget, 'signing.approvalBudget', '75m', context)
+  const lease = durationOf(raw.signing.lease, 'signing.lease', '30s', context)
   return {
     host: listen?.host ?? '127.0.0.1',
     port: listen?.port ?? 0,
@@ -177,6 +182,7 @@ function compileHub(raw: RawHubConfig, context: CompileContext): HubConfig {
     adminQuorum: raw.policy.adminQuorum,
     signingBudgetMs: budget ?? 120_000,
     approvalBudgetMs: approvalBudget ?? 75 * 60_000,
+    signingLeaseMs: lease ?? 30_000,
     limits: compileLimits(raw.limits, context),
     logLevel: raw.logLevel,
   }

@@ -33,7 +33,7 @@ import {
 } from '../storage/index.js'
 import { assetRegistry } from './chains/index.js'
 import type { HubConfig } from './config.js'
-import { LinkHub, linkRoutes, type LinkResult } from './link/index.js'
+import { LINK_HEARTBEAT_MS, LinkHub, linkRoutes, type LinkResult } from './link/index.js'
 import { signingPlan } from './pipeline/signing-plan.js'
 import { TransactionPipeline } from './pipeline/transaction-pipeline.js'
 import { CosignerApprovals } from './policy/cosigner-approvals.js'
@@ -208,7 +208,7 @@ export async function createHub(config: HubConfig, options: HubOptions): Promise
     log,
     chain: chains,
     policy: { prepare: async (request, now) => (await governance.activePolicy()).prepare(request, now) },
-    signers: signerDirectory(db, linkStore, clock),
+    signers: signerDirectory(db, linkStore, clock, config.signingLeaseMs),
     signing: new LinkSigningService({
       link,
       serviceKey: config.serviceKey,
@@ -231,6 +231,7 @@ export async function createHub(config: HubConfig, options: HubOptions): Promise
     network: chains,
     signingBudgetMs: config.signingBudgetMs,
     approvalBudgetMs: config.approvalBudgetMs,
+    leaseMs: config.signingLeaseMs,
     usdPrice: (assetId) => config.usdPrices[assetId] ?? 0,
   })
   const keyManager = new KeyManager({ db, link, parties: linkStore, clock, log })
@@ -277,7 +278,14 @@ export async function createHub(config: HubConfig, options: HubOptions): Promise
       audit: (event, body) => db.write((session) => audit(session, event, body)),
     }),
   )
-  await app.register(linkRoutes(link, { callbackHandler: cosignerCallbackSource(db, clock), log }))
+  await app.register(
+    linkRoutes(link, {
+      callbackHandler: cosignerCallbackSource(db, clock),
+      log,
+      // Each co-signer is heard from three times per lease, so one heartbeat lost does not cost a lease.
+      heartbeatMs: Math.min(LINK_HEARTBEAT_MS, Math.floor(config.signingLeaseMs / 3)),
+    }),
+  )
   if (signingKey !== undefined) await app.register(webhookJwksRoute([signingKey]))
 
   const sweep = async () => {

@@ -15,6 +15,7 @@ export {
   JobCancelled,
   PartyRunner,
   type ApprovalAnswer,
+  type AttemptFence,
   type Approver,
   type ConfigAnswer,
   type ConfigApprover,

@@ -34,6 +34,17 @@ export type JobDecision = { readonly approve: true } | { readonly approve: false
  */
 export type JobGate = (job: SignBody) => Promise<JobDecision>
 
+/**
+ * The cloud co-signer's fence on signing attempts: once the hub has handed a transaction to a later attempt
+ * (its lease ran out), a job of an earlier one takes no further MPC step; and every signature this party
+ * completes is recorded, so that its log shows each message signed once.
+ */
+export interface AttemptFence {
+  /** Why `job`'s attempt may no longer take a step; undefined while it may. */
+  superseded(job: SignBody): string | undefined
+  signed(job: SignBody, signature: unknown): Promise<void>
+}
+
 /** A customer co-signer's answer to an `approve` job (its callback handler's decision, or why there is none). */
 export type ApprovalAnswer =
   { readonly outcome: 'done' } | { readonly outcome: 'declined' | 'failed'; readonly reason: string }
@@ -71,6 +82,7 @@ export interface PartyRunnerOptions {
   /** Durable: a pre-signature is used once, even across a crash. */
   readonly presignatures: PresignatureStore
   readonly gate: JobGate
+  readonly fence?: AttemptFence
   /** Answers `approve` jobs (a customer co-signer's callback handler); without one, every approval fails. */
   readonly approver?: Approver
   /** Answers `config` jobs (configuration changes); without one, every such approval fails. */
@@ -369,6 +381,8 @@ export class PartyRunner {
     const decision = await this.options.gate(body)
     if (!decision.approve) return { job: job.id, outcome: 'declined', reason: decision.reason }
     if (job.cancelled) throw new Error('cancelled while the gate decided')
+    const fence = this.options.fence
+    if (fence !== undefined) job.fence = () => fence.superseded(body)
     const customer = body.holders[2]
     const share = await this.options.keyShares.get(body.algorithm, customer)
     if (share === undefined)
@@ -385,6 +399,7 @@ export class PartyRunner {
       this.options.presignatures,
     )
     const signature = await this.runSession(job, party, body.peers)
+    await fence?.signed(body, signature)
     return { job: job.id, outcome: 'done', signature }
   }
 
@@ -433,6 +448,7 @@ export class PartyRunner {
   private async deliver(job: RunningJob, body: MpcBody): Promise<void> {
     const mpc = job.running
     if (mpc === undefined) return
+    if (this.fenced(job)) return
     const envelope: Envelope = {
       session: bytesOfHex(body.session),
       from: body.from,
@@ -443,6 +459,7 @@ export class PartyRunner {
     try {
       const replies = await mpc.deliver(envelope)
       job.touch(this.clock, this.idleMs)
+      if (this.fenced(job)) return
       await this.sendAll(replies)
     } catch (error) {
       // A refused envelope (forged, replayed, garbled by the relay) is noise: the session goes on, or
@@ -456,6 +473,15 @@ export class PartyRunner {
       return
     }
     if (mpc.finished) job.succeed(mpc.result)
+  }
+
+  /** True (and the job failed) when a later attempt superseded the job's: it takes no further step. */
+  private fenced(job: RunningJob): boolean {
+    const superseded = job.fence()
+    if (superseded === undefined) return false
+    this.log.warn({ job: job.id, reason: superseded }, 'stopped a superseded signing attempt')
+    job.fail(new Error(superseded))
+    return true
   }
 
   private async sendAll(envelopes: readonly Envelope[]): Promise<void> {

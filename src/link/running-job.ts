@@ -14,6 +14,8 @@ export class RunningJob {
   cancelled = false
   /** The last envelope the session refused after it authenticated (it may have retired the session). */
   lastRefusal: string | undefined
+  /** Why the job may take no further step (a later attempt superseded it), checked before each one. */
+  fence: () => string | undefined = () => undefined
   private settle: { resolve(result: unknown): void; reject(error: unknown): void } | undefined
 
   constructor(id: string, session: string) {

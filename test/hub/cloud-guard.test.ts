@@ -171,15 +171,56 @@ describe('a cloud co-signer joins only what the hub authorized, once', () => {
     )
   })
 
-  it('logs exactly what was signed, in a chain that verifies', async () => {
+  it('stops an attempt once a later one of its transaction is authorized, and never joins it again', async () => {
     await startClouds()
+    await stopParties(customer) // the customer's co-signer is away: attempt 1 stalls after its first round
+    const content = randomBytes(40).toString('hex')
+    const first = job('tx-fenced', content, 1)
+    await hub.startJob('sign', {
+      ...first,
+      authorization: await signAuthorization(hub.serviceKey, authorize(first)),
+    })
+    const second = job('tx-fenced', content, 2)
+    await hub.startJob('sign', {
+      ...second,
+      authorization: await signAuthorization(hub.serviceKey, authorize(second)),
+    })
+    // It comes back and goes on with both: the clouds take no step of attempt 1 any more.
+    customer = [startParty(hub, 'alice', dir, { idleMs: 1_000 })]
+    const stopped = await hub.resultsOf(first.job, 3)
+    for (const cloud of CLOUDS) {
+      expect(stopped.get(cloud)?.outcome).toBe('failed')
+      expect(stopped.get(cloud)?.reason).toMatch(
+        /attempt 1 of transaction tx-fenced was superseded by attempt 2/,
+      )
+    }
+    const completed = await hub.resultsOf(second.job, 3)
+    expect([...completed.values()].map((r) => r.outcome)).toEqual(['done', 'done', 'done'])
+    const late = { ...job('tx-fenced', content, 1), job: `${first.job}-late` }
+    await expectRefused(
+      late,
+      await signAuthorization(hub.serviceKey, authorize(late)),
+      /attempt 1 of transaction tx-fenced was superseded by attempt 2/,
+    )
+    signed.push({ ...second, authorization: '' })
+  })
+
+  it('logs exactly what was authorized and signed, in a chain that verifies', async () => {
+    await startClouds()
+    const [good, fenced] = signed
     for (const cloud of clouds) {
       const entries = []
       for await (const entry of cloud.log.readLog()) entries.push(entry)
-      expect(entries.map((entry) => [entry.event, entry.body.txId, entry.body.content])).toEqual([
-        ['cloud-authorization', 'tx-good', signed[0]?.content],
+      expect(
+        entries.map((entry) => [entry.event, entry.body.txId, entry.body.attempt, entry.body.content]),
+      ).toEqual([
+        ['cloud-authorization', 'tx-good', 1, good?.content],
+        ['cloud-signature', 'tx-good', 1, good?.content],
+        ['cloud-authorization', 'tx-fenced', 1, fenced?.content],
+        ['cloud-authorization', 'tx-fenced', 2, fenced?.content],
+        ['cloud-signature', 'tx-fenced', 2, fenced?.content],
       ])
-      expect(await cloud.log.verifyLog()).toMatchObject({ ok: true, entries: 1 })
+      expect(await cloud.log.verifyLog()).toMatchObject({ ok: true, entries: 5 })
     }
   })
 })

@@ -1,6 +1,6 @@
 import type { KeyObject } from 'node:crypto'
 import { systemClock, type Clock } from '../../core/index.js'
-import type { JobDecision, LinkLogger } from '../../link/index.js'
+import type { AttemptFence, JobDecision, LinkLogger } from '../../link/index.js'
 import type { Authorization, SignBody } from '../../protocol/index.js'
 import type { CloudLog } from '../../storage/index.js'
 import { readAuthorization } from './authorization.js'
@@ -10,13 +10,17 @@ import { readAuthorization } from './authorization.js'
  * only under a valid, unexpired authorization of the hub that lists exactly this job (txId, attempt,
  * algorithm, content, path, session) for this customer holder, and only once that use is recorded in its
  * own hash-chained log, whose unique keys refuse a second authorization of the same (txId, attempt), a
- * session used twice, and content signed under another transaction. Any error declines: fail closed.
+ * session used twice, content signed under another transaction, and an attempt that a later one superseded.
+ * Any error declines: fail closed. As the attempts' fence, it stops the steps of an attempt once a later
+ * one of its transaction was authorized here, and records each signature completed.
  */
 export class AuthorizationGuard {
   private readonly hubKey: KeyObject
   private readonly log: CloudLog
   private readonly clock: Clock
   private readonly logger: LinkLogger | undefined
+  /** The latest attempt authorized here, by transaction (the recent ones: older sessions have idled out). */
+  private readonly latestAttempts = new Map<string, number>()
 
   constructor(options: { hubKey: KeyObject; log: CloudLog; clock?: Clock; logger?: LinkLogger }) {
     this.hubKey = options.hubKey
@@ -38,6 +42,32 @@ export class AuthorizationGuard {
     }
   }
 
+  readonly fence: AttemptFence = {
+    superseded: (job) => {
+      const latest = this.latestAttempts.get(job.txId) ?? job.attempt
+      return latest > job.attempt
+        ? `attempt ${job.attempt} of transaction ${job.txId} was superseded by attempt ${latest}`
+        : undefined
+    },
+    signed: async (job) => {
+      await this.log.recordSignature({
+        job: job.job,
+        txId: job.txId,
+        attempt: job.attempt,
+        algorithm: job.algorithm,
+        content: job.content,
+      })
+    },
+  }
+
+  private noteAttempt(txId: string, attempt: number): void {
+    if (attempt <= (this.latestAttempts.get(txId) ?? 0)) return
+    this.latestAttempts.delete(txId)
+    this.latestAttempts.set(txId, attempt)
+    if (this.latestAttempts.size > REMEMBERED_TRANSACTIONS)
+      this.latestAttempts.delete(this.latestAttempts.keys().next().value as string)
+  }
+
   private async decide(job: SignBody): Promise<JobDecision> {
     const check = await readAuthorization(job.authorization, this.hubKey, Math.floor(this.clock.now() / 1000))
     if (!check.ok) return { approve: false, reason: check.reason }
@@ -55,9 +85,13 @@ export class AuthorizationGuard {
       session: job.session,
       authorization: job.authorization,
     })
-    return outcome.recorded ? { approve: true } : { approve: false, reason: outcome.reason }
+    if (!outcome.recorded) return { approve: false, reason: outcome.reason }
+    this.noteAttempt(job.txId, job.attempt)
+    return { approve: true }
   }
 }
+
+const REMEMBERED_TRANSACTIONS = 10_000
 
 /** What in the job the authorization does not cover, if anything. */
 function mismatchOf(authorization: Authorization, job: SignBody): string | undefined {

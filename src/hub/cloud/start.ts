@@ -63,6 +63,7 @@ export async function startCloudCosigner(
     keyShares: new FileKeyShareStore(config.keyShareDirectory, config.party.name),
     presignatures: new FilePresignatureStore(config.presignatureDirectory),
     gate: guard.gate,
+    fence: guard.fence,
     engines: { ecdsa: createDklsEcdsaEngine(), eddsa: createFrostEddsaEngine() },
     sessionIdleMs: config.sessionIdleMs,
     log: logger,

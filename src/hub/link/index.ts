@@ -466,6 +466,15 @@ export class LinkHub {
   }
 
   /**
+   * Abandons what is left of a signing attempt (its approval, its signature jobs) and tells their
+   * participants, so that no party goes on with it and the relay refuses its envelopes.
+   */
+  async cancelAttempt(txId: string, attempt: number, reason: string): Promise<void> {
+    const jobs = await this.#store.pendingAttemptJobs(txId, attempt)
+    await Promise.all(jobs.map((job) => this.cancelJob(job.id, reason)))
+  }
+
+  /**
    * `POST /cosigner/v1/results`: the first outcome that passes `verifyResult` (for `done`) finishes a sign
    * job. A key generation is done only once every holder reported its share stored, with the same public key
    * and chain code (a reshare's: the expected ones) — so no signature is asked of a holder still writing its
@@ -704,7 +713,8 @@ const PollQuerySchema = z.object({
 })
 const AckRequestSchema = z.strictObject({ cursor: Cursor })
 const StreamQuerySchema = z.object({ after: Cursor.default('0') })
-const DEFAULT_HEARTBEAT_MS = 15_000
+/** How often each party is heard from by default (WebSocket pings, the longest long poll). */
+export const LINK_HEARTBEAT_MS = 10_000
 
 /** A co-signer's callback handler as `GET /cosigner/v1/callback` answers it (docs/cosigner-protocol.md). */
 export interface CallbackHandlerAnswer {
@@ -717,7 +727,10 @@ export interface CallbackHandlerAnswer {
 export interface LinkRoutesOptions {
   /** The callback handler set for a party through the co-signers API; without it, none is. */
   readonly callbackHandler?: (party: LinkParty) => Promise<CallbackHandlerAnswer | undefined>
-  /** How often the hub pings a party's WebSocket; a party silent for two of these is cut. */
+  /**
+   * How often each party is heard from: the hub pings its WebSocket this often (a party silent for two of
+   * these is cut), and a long poll waits no longer.
+   */
   readonly heartbeatMs?: number
   /** Where a WebSocket that fails on the hub's side (its store) is reported. */
   readonly log?: StreamLog
@@ -728,6 +741,7 @@ export interface LinkRoutesOptions {
  * server must accept WebSockets (`createServiceServer`'s `webSockets`) for the pushed mailbox.
  */
 export function linkRoutes(hub: LinkHub, options: LinkRoutesOptions = {}): ServicePlugin {
+  const heartbeatMs = options.heartbeatMs ?? LINK_HEARTBEAT_MS
   return async (app) => {
     if (!app.hasDecorator('websocketServer'))
       throw new Error('the co-signer link needs a server created with webSockets: { maxPayloadBytes }')
@@ -753,7 +767,8 @@ export function linkRoutes(hub: LinkHub, options: LinkRoutesOptions = {}): Servi
       const onClose = () => gone.abort()
       reply.raw.once('close', onClose)
       try {
-        return await hub.poll(party.name, Number(query.after), query.wait, gone.signal)
+        const wait = Math.min(query.wait, Math.ceil(heartbeatMs / 1000))
+        return await hub.poll(party.name, Number(query.after), wait, gone.signal)
       } finally {
         reply.raw.off('close', onClose)
       }
@@ -781,7 +796,7 @@ export function linkRoutes(hub: LinkHub, options: LinkRoutesOptions = {}): Servi
         const client = accepted.get(request)
         if (client === undefined) return socket.terminate()
         serveStream(socket, hub, client, {
-          heartbeatMs: options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS,
+          heartbeatMs,
           ...(options.log === undefined ? {} : { log: options.log }),
         })
       },

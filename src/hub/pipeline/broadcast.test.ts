@@ -50,6 +50,9 @@ class FakeSigning {
     this.calls.push(request)
     return { outcome: 'signed', signatures: [{ r: '01', s: '02', v: 0 }] }
   }
+  async abandon(): Promise<void> {
+    throw new Error('no attempt of these tests loses its lease')
+  }
 }
 
 const transfer = {
@@ -96,7 +99,7 @@ describe.each(testDatabases)('broadcasting transfers on $name', (database) => {
       log: pino({ level: 'silent' }),
       chain,
       policy: { prepare: async (request, now) => policy.prepare(request, now) },
-      signers: { availableSigners: async () => ['alice'] },
+      signers: { availableSigners: async () => ['alice'], available: async () => true },
       signing,
       effects: {
         notify: async (_session, _event, tx) =>
@@ -106,6 +109,7 @@ describe.each(testDatabases)('broadcasting transfers on $name', (database) => {
       network: { node: (assetId) => connected.get(assetId) },
       signingBudgetMs: 60_000,
       approvalBudgetMs: 60_000,
+      leaseMs: 30_000,
       usdPrice: () => 2_000,
     })
     pipelines.push(created)

@@ -97,10 +97,15 @@ export interface PolicySource {
   prepare(request: TransactionRequest, now: Date): Promise<PreparedDecision<TransactionDecision>>
 }
 
-/** The parties that can sign: customer co-signers' API users with a key set, and whether they are reachable. */
+/**
+ * The parties that can sign: customer co-signers' API users with a key set, and whether they are reachable
+ * (heard from, by a poll or a heartbeat, within the signing lease).
+ */
 export interface SignerDirectory {
-  /** API users holding a set of `algorithm`, most recently seen first, seen within the availability window. */
+  /** API users holding a set of `algorithm` whose co-signer is reachable, most recently seen first. */
   availableSigners(algorithm: SigningAlgorithm): Promise<readonly string[]>
+  /** Whether `signer`'s co-signer is reachable: while it is, its signing lease is renewed. */
+  available(signer: string): Promise<boolean>
 }
 
 export interface SignJobRequest {
@@ -122,6 +127,8 @@ export type SignOutcome =
 /** Runs one signing attempt with the signer's co-signer and the two cloud co-signers. */
 export interface SigningService {
   sign(request: SignJobRequest, signal: AbortSignal): Promise<SignOutcome>
+  /** Abandons what is left of an attempt whose driver is gone (another replica, killed): its parties stop. */
+  abandon(txId: string, attempt: number, reason: string): Promise<void>
 }
 
 export type TransactionEvent = 'TRANSACTION_CREATED' | 'TRANSACTION_STATUS_UPDATED'

@@ -59,16 +59,37 @@ const chain: TransactionChain = {
 
 class FakeSigning {
   readonly calls: SignJobRequest[] = []
+  readonly abandoned: string[] = []
   outcome: SignOutcome = { outcome: 'signed', signatures: [{ r: '01', s: '02', v: 0 }] }
-  hang = false
+  /** Attempts of these signers wait, as the real service does, until aborted or `finishWaiting`. */
+  readonly hangFor = new Set<string>()
+  private readonly waiting = new Set<(outcome: SignOutcome) => void>()
+
   async sign(request: SignJobRequest, signal: AbortSignal): Promise<SignOutcome> {
     this.calls.push(request)
-    if (this.hang)
-      await new Promise((_resolve, reject) =>
-        signal.addEventListener('abort', () => reject(signal.reason as Error)),
+    if (!this.hangFor.has(request.signer)) return this.outcome
+    return new Promise((resolve) => {
+      this.waiting.add(resolve)
+      signal.addEventListener('abort', () =>
+        resolve({ outcome: 'failed', reason: (signal.reason as Error).message }),
       )
-    return this.outcome
+    })
   }
+
+  /** Ends every waiting attempt with `outcome`, as if its parties finished late. */
+  finishWaiting(outcome: SignOutcome): void {
+    for (const resolve of this.waiting) resolve(outcome)
+    this.waiting.clear()
+  }
+
+  async abandon(txId: string, attempt: number): Promise<void> {
+    this.abandoned.push(`${txId}:${attempt}`)
+  }
+}
+
+const LEASE_MS = 30_000
+const until = async (condition: () => boolean) => {
+  while (!condition()) await new Promise((resolve) => setTimeout(resolve, 5))
 }
 
 function transfer(amount: string, note = '', assetId = 'ETH_TEST6') {
@@ -94,8 +115,15 @@ describe.each(testDatabases)('the transaction pipeline on $name', (database) => 
   let clock: ManualClock
   let signing: FakeSigning
 
-  async function pipeline(url?: string, available: readonly string[] = ['alice', 'bob'], text = POLICY) {
+  async function pipeline(
+    url?: string,
+    available: readonly string[] | Set<string> = ['alice', 'bob'],
+    text = POLICY,
+    own: { clock?: ManualClock; signing?: FakeSigning } = {},
+  ) {
     const target = url ?? (await database.freshUrl())
+    // A set given is the test's to change: signers falling silent and coming back.
+    const reachable = available instanceof Set ? available : new Set(available)
     const db = openDatabase(target)
     opened.push(db)
     await migrate(db, [...VELOCITY_MIGRATIONS, ...HUB_TRANSACTION_MIGRATIONS], 0)
@@ -103,18 +131,22 @@ describe.each(testDatabases)('the transaction pipeline on $name', (database) => 
     if (policy === undefined) throw new Error('test policy does not compile')
     const created = new TransactionPipeline({
       db,
-      clock,
+      clock: own.clock ?? clock,
       log: pino({ level: 'silent' }),
       chain,
       policy: { prepare: async (request, now) => policy.prepare(request, now) },
-      signers: { availableSigners: async () => available },
-      signing,
+      signers: {
+        availableSigners: async () => [...reachable],
+        available: async (signer) => reachable.has(signer),
+      },
+      signing: own.signing ?? signing,
       effects: {
         notify: async (_session, event, tx) => void events.push(`${event}:${String(tx.status)}`),
         audit: async () => undefined,
       },
       signingBudgetMs: 60_000,
       approvalBudgetMs: 60_000,
+      leaseMs: LEASE_MS,
       usdPrice: () => 2_000,
     })
     pipelines.push(created)
@@ -220,31 +252,95 @@ describe.each(testDatabases)('the transaction pipeline on $name', (database) => 
     expect(await status(db, failed.id)).toMatchObject({ status: 'FAILED', subStatus: 'SIGNING_ERROR' })
   })
 
-  it('cancels a transaction being signed, and fails one whose signing outlived its budget elsewhere', async () => {
+  it('cancels a transaction being signed', async () => {
     clock = new ManualClock(1_767_225_600_000)
     signing = new FakeSigning()
-    signing.hang = true
-    const { pipeline: p, db, url } = await pipeline()
+    signing.hangFor.add('alice')
+    const { pipeline: p, db } = await pipeline()
     const tx = await p.create(transfer('1'))
-    while (signing.calls.length === 0) await new Promise((resolve) => setTimeout(resolve, 5))
+    await until(() => signing.calls.length === 1)
     expect(await p.cancel(tx.id)).toBe(true)
     await p.idle()
     expect(await status(db, tx.id)).toMatchObject({ status: 'CANCELLED', subStatus: 'CANCELLED_BY_USER' })
     expect(await p.cancel(tx.id)).toBe(false)
+  })
 
-    const stuck = await p.create(transfer('1'))
-    while (signing.calls.length === 1) await new Promise((resolve) => setTimeout(resolve, 5))
-    // Another replica sweeps after the attempt's budget (approval + signature) has passed twice: the
-    // attempt is failed, never restarted; not before.
-    const { pipeline: other } = await pipeline(url)
-    clock.advance(239_000)
-    await other.sweep()
-    expect(await status(db, stuck.id)).toMatchObject({ status: 'PENDING_SIGNATURE' })
-    clock.advance(2_000)
-    await other.sweep()
-    expect(await status(db, stuck.id)).toMatchObject({ status: 'FAILED', subStatus: 'TIMEOUT' })
-    const history = await db.read((r) => readTransactionHistory(r, stuck.id))
-    expect(history.map((h) => h.status)).toEqual(['SUBMITTED', 'QUEUED', 'PENDING_SIGNATURE', 'FAILED'])
+  it('hands the attempt of a signer that falls silent to the next one, after abandoning it', async () => {
+    clock = new ManualClock(1_767_225_600_000)
+    signing = new FakeSigning()
+    signing.hangFor.add('alice')
+    const reachable = new Set(['alice', 'bob'])
+    const { pipeline: p, db } = await pipeline(undefined, reachable)
+    const tx = await p.create(transfer('1'))
+    await until(() => signing.calls.length === 1)
+    // Heard from: the lease is renewed, however long the attempt takes.
+    for (let i = 0; i < 6; i++) {
+      clock.advance(LEASE_MS / 3)
+      await until(() => clock.pending > 1)
+    }
+    expect(await status(db, tx.id)).toMatchObject({
+      status: 'PENDING_SIGNATURE',
+      signer: 'alice',
+      attempt: 1,
+    })
+    reachable.delete('alice')
+    clock.advance(LEASE_MS / 3)
+    await until(() => signing.calls.length === 2)
+    await p.idle()
+    expect(signing.abandoned).toEqual([`${tx.id}:1`])
+    expect(signing.calls.map((call) => [call.signer, call.attempt, call.callback.signerId])).toEqual([
+      ['alice', 1, 'alice'],
+      ['bob', 2, 'bob'],
+    ])
+    expect(await status(db, tx.id)).toMatchObject({ status: 'COMPLETED', signer: 'bob', attempt: 2 })
+    const history = await db.read((r) => readTransactionHistory(r, tx.id))
+    expect(history.map((h) => h.status)).toEqual([
+      'SUBMITTED',
+      'QUEUED',
+      'PENDING_SIGNATURE',
+      'QUEUED',
+      'PENDING_SIGNATURE',
+      'COMPLETED',
+    ])
+  })
+
+  it('takes over the attempt of a hub that stopped renewing, and its late signature changes nothing', async () => {
+    clock = new ManualClock(1_767_225_600_000)
+    signing = new FakeSigning()
+    const frozen = { clock: new ManualClock(1_767_225_600_000), signing: new FakeSigning() }
+    frozen.signing.hangFor.add('alice')
+    const stopped = await pipeline(undefined, ['alice'], POLICY, frozen)
+    const tx = await stopped.pipeline.create(transfer('1'))
+    await until(() => frozen.signing.calls.length === 1)
+    const survivor = await pipeline(stopped.url, ['alice'])
+    clock.advance(LEASE_MS - 1)
+    await survivor.pipeline.sweep()
+    expect(await status(stopped.db, tx.id)).toMatchObject({ status: 'PENDING_SIGNATURE', attempt: 1 })
+    clock.advance(2)
+    await survivor.pipeline.sweep()
+    await survivor.pipeline.idle()
+    expect(signing.abandoned).toEqual([`${tx.id}:1`])
+    expect(await status(stopped.db, tx.id)).toMatchObject({ status: 'COMPLETED', attempt: 2 })
+    // The stopped hub wakes with a signature of attempt 1: fenced out, the transaction keeps attempt 2's.
+    frozen.signing.finishWaiting({ outcome: 'signed', signatures: [{ r: 'ff', s: 'ff', v: 1 }] })
+    await stopped.pipeline.idle()
+    const done = await status(stopped.db, tx.id)
+    expect(done).toMatchObject({ status: 'COMPLETED', attempt: 2 })
+    expect(done.detail.signedTransaction).toBe('0x02f8')
+    const history = await stopped.db.read((r) => readTransactionHistory(r, tx.id))
+    expect(history.filter((h) => h.status === 'COMPLETED')).toHaveLength(1)
+  })
+
+  it('spreads concurrent transactions over the designated signers by their load', async () => {
+    clock = new ManualClock(1_767_225_600_000)
+    signing = new FakeSigning()
+    signing.hangFor.add('alice').add('bob')
+    const { pipeline: p } = await pipeline()
+    await Promise.all(Array.from({ length: 6 }, () => p.create(transfer('1'))))
+    await until(() => signing.calls.length === 6)
+    const bySigner = signing.calls.map((call) => call.signer).sort()
+    expect(bySigner).toEqual(['alice', 'alice', 'alice', 'bob', 'bob', 'bob'])
+    signing.finishWaiting(signing.outcome)
   })
 
   it('lets two replicas sign a queued transaction once', async () => {

@@ -10,6 +10,9 @@ import {
   readTransaction,
   readTransactionVotes,
   recordTransactionVote,
+  renewSigningLease,
+  expiredSigningLeases,
+  signingLoad,
   transactionsInStatus,
   transitionTransaction,
   type HubTransaction,
@@ -39,8 +42,16 @@ import { quorumOutcome } from './quorum.js'
  * (a signer claims it) PENDING_SIGNATURE → COMPLETED, or REJECTED / CANCELLED / FAILED; a transfer of an asset
  * with a chain node goes PENDING_SIGNATURE → BROADCASTING → CONFIRMING → COMPLETED (./broadcast.ts). Every move is a
  * guarded transition (it names the statuses it leaves), so two hub replicas racing on one transaction move it
- * once, and each move commits with its webhook and its audit entry. A signing attempt that outlives its
- * budget (its hub died, a party vanished) fails the transaction rather than start another: fail closed.
+ * once, and each move commits with its webhook and its audit entry.
+ *
+ * Dispatch is first-available with a lease: the transaction is claimed for one attempt by the least loaded
+ * designated signer whose co-signer is reachable; the attempt number is the fencing token. The hub driving
+ * the attempt renews the lease while that co-signer is heard from; when it is not (killed, network cut), or
+ * the driving hub itself dies, the lease runs out, the attempt's jobs are cancelled (its parties stop, the
+ * relay refuses its envelopes, the cloud co-signers refuse older attempts) and the transaction is queued for
+ * the next available signer. Every move out of signing names its attempt, so a superseded attempt changes
+ * nothing. An attempt that fails otherwise (a party refused, the budget ran out) fails the transaction:
+ * fail closed.
  */
 export interface PipelineOptions {
   readonly db: StorageDatabase
@@ -55,6 +66,8 @@ export interface PipelineOptions {
   readonly signingBudgetMs: number
   /** How long the signer's co-signer may take to approve (its callback handler's RETRY series included). */
   readonly approvalBudgetMs: number
+  /** How long an attempt holds its transaction unless renewed (renewed while its co-signer is heard from). */
+  readonly leaseMs: number
   /** USD price of one unit of each asset, for the policy's amount_usd. */
   readonly usdPrice: (assetId: string) => number
   /** The chain nodes the hub broadcasts to (./broadcast.ts); without one a transfer completes once signed. */
@@ -69,12 +82,16 @@ export interface NewTransaction {
 }
 
 const BEFORE_SIGNING = ['SUBMITTED', 'PENDING_AUTHORIZATION', 'QUEUED']
+/** Attempts whose lease ran out before one finishes: beyond this the transaction fails (a flapping signer). */
+export const MAX_SIGNING_ATTEMPTS = 10
 
 export class TransactionPipeline {
   private readonly options: PipelineOptions
   private readonly inFlight = new Map<string, AbortController>()
   private readonly running = new Set<Promise<void>>()
   private readonly broadcast: BroadcastLeg
+  /** Breaks ties between equally loaded signers, so that concurrent dispatches spread over them. */
+  private rotation = 0
 
   constructor(options: PipelineOptions) {
     this.options = options
@@ -180,8 +197,8 @@ export class TransactionPipeline {
   }
 
   /**
-   * Takes up what a previous run (or another replica) left: unprocessed, queued, stuck in signing, being
-   * broadcast or confirmed.
+   * Takes up what a previous run (or another replica) left: unprocessed, queued, an attempt whose lease ran
+   * out, being broadcast or confirmed.
    */
   async sweep(): Promise<void> {
     const now = this.options.clock.now()
@@ -189,24 +206,10 @@ export class TransactionPipeline {
       const waiting = await this.options.db.read((db) => transactionsInStatus(db, status, { limit: 100 }))
       for (const tx of waiting) this.kick(tx.id)
     }
-    const stuck = await this.options.db.read((db) =>
-      transactionsInStatus(db, 'PENDING_SIGNATURE', {
-        updatedBefore: now - this.attemptBudgetMs() * 2,
-        limit: 100,
-      }),
-    )
-    for (const tx of stuck) {
-      if (this.inFlight.has(tx.id)) continue
-      await this.options.db.write((session) =>
-        this.move(session, tx.id, {
-          from: ['PENDING_SIGNATURE'],
-          status: 'FAILED',
-          subStatus: 'TIMEOUT',
-          detail: { errorDescription: 'the signing attempt did not finish (its hub or a party stopped)' },
-          at: now,
-        }),
-      )
-    }
+    const expired = await this.options.db.read((db) => expiredSigningLeases(db, now, 100))
+    for (const tx of expired)
+      if (!this.inFlight.has(tx.id))
+        await this.failOver(tx.id, tx.attempt, `attempt ${tx.attempt}'s lease ran out (its hub stopped)`)
     await this.broadcast.sweep()
   }
 
@@ -304,12 +307,10 @@ export class TransactionPipeline {
     return this.move(session, tx.id, { ...common, status: 'QUEUED', detail })
   }
 
-  /** Claims the transaction for one attempt with the first available designated signer, and signs. */
+  /** Claims the transaction for one attempt with an available designated signer, and signs. */
   private async dispatch(tx: HubTransaction): Promise<void> {
     const plan = await signingPlan(tx, this.options.chain)
-    const designated = (tx.detail.policy as { signers?: string[] } | undefined)?.signers
-    const available = await this.options.signers.availableSigners(plan.algorithm)
-    const signer = available.find((name) => designated === undefined || designated.includes(name))
+    const signer = await this.chooseSigner(tx, plan)
     if (signer === undefined) {
       this.options.log.warn(
         { txId: tx.id },
@@ -319,17 +320,41 @@ export class TransactionPipeline {
     }
     if (!(await this.broadcast.fundsSuffice(tx, plan))) return
     const attempt = tx.attempt + 1
+    const now = this.options.clock.now()
     const claimed = await this.options.db.write((session) =>
       this.move(session, tx.id, {
         from: ['QUEUED'],
+        fence: tx.attempt,
         status: 'PENDING_SIGNATURE',
         signer,
         attempt,
-        at: this.options.clock.now(),
+        leaseUntil: now + this.options.leaseMs,
+        at: now,
       }),
     )
     if (claimed === undefined) return
     await this.sign(claimed, plan, signer, attempt)
+  }
+
+  /**
+   * The designated signer (any, when the rule names none) that is reachable and holds the fewest attempts,
+   * so that signing throughput grows with the number of co-signers.
+   */
+  private async chooseSigner(tx: HubTransaction, plan: SigningPlan): Promise<string | undefined> {
+    const designated = (tx.detail.policy as { signers?: string[] } | undefined)?.signers
+    const candidates = (await this.options.signers.availableSigners(plan.algorithm)).filter(
+      (name) => designated === undefined || designated.includes(name),
+    )
+    if (candidates.length <= 1) return candidates[0]
+    const load = await this.options.db.read(signingLoad)
+    // Concurrent dispatches read the same load: the rotation spreads their ties.
+    const offset = this.rotation++
+    const rank = (name: string, index: number) => ({
+      name,
+      load: load.get(name) ?? 0,
+      turn: (index + offset) % candidates.length,
+    })
+    return candidates.map(rank).sort((a, b) => a.load - b.load || a.turn - b.turn)[0]?.name
   }
 
   private async sign(tx: HubTransaction, plan: SigningPlan, signer: string, attempt: number): Promise<void> {
@@ -338,6 +363,7 @@ export class TransactionPipeline {
     const timer = this.options.clock.setTimer(this.attemptBudgetMs(), () =>
       controller.abort(new Error('the signing attempt ran out of time')),
     )
+    const lease = this.holdLease(tx.id, signer, attempt, controller)
     try {
       const outcome = await this.options.signing.sign(
         {
@@ -357,11 +383,92 @@ export class TransactionPipeline {
         },
         controller.signal,
       )
-      await this.finish(tx, plan, signer, outcome)
+      const lost = lease.release()
+      if (outcome.outcome !== 'signed' && lost !== undefined) await this.failOver(tx.id, attempt, lost)
+      else await this.finish(tx, plan, signer, outcome)
     } finally {
       timer.cancel()
+      lease.release()
       this.inFlight.delete(tx.id)
     }
+  }
+
+  /**
+   * Renews the attempt's lease every third of its length while the signer's co-signer is heard from; aborts
+   * the attempt when it is not, or when the transaction no longer holds the attempt (another replica took
+   * it over). `release` stops renewing and returns why the lease was lost, if it was.
+   */
+  private holdLease(
+    txId: string,
+    signer: string,
+    attempt: number,
+    controller: AbortController,
+  ): { release(): string | undefined } {
+    const { clock, db, leaseMs, log, signers } = this.options
+    let lost: string | undefined
+    let released = false
+    let timer = clock.setTimer(leaseMs / 3, tick)
+    async function renew(): Promise<void> {
+      if (!(await signers.available(signer)))
+        lost = `the co-signer of ${signer} was not heard from within the ${leaseMs / 1000}s lease`
+      else if (
+        !(await db.write((session) => renewSigningLease(session, txId, attempt, clock.now() + leaseMs)))
+      )
+        lost = `attempt ${attempt} no longer holds the transaction`
+      if (lost !== undefined) controller.abort(new Error(lost))
+    }
+    function tick(): void {
+      void renew()
+        .catch((error: unknown) =>
+          // A store that is away: the lease may run out meanwhile, and then the next renewal finds it lost.
+          log.warn({ txId, attempt, cause: describeError(error) }, 'could not renew the signing lease'),
+        )
+        .finally(() => {
+          if (lost === undefined && !released) timer = clock.setTimer(leaseMs / 3, tick)
+        })
+    }
+    return {
+      release() {
+        released = true
+        timer.cancel()
+        return lost
+      },
+    }
+  }
+
+  /**
+   * Hands a transaction whose attempt lost its lease to the next signer: its jobs are cancelled first (so
+   * that no party finishes it), then it is queued again, fenced by the attempt. Past MAX_SIGNING_ATTEMPTS it
+   * fails instead.
+   */
+  private async failOver(txId: string, attempt: number, reason: string): Promise<void> {
+    await this.options.signing.abandon(txId, attempt, reason)
+    const at = this.options.clock.now()
+    const exhausted = attempt >= MAX_SIGNING_ATTEMPTS
+    const moved = await this.options.db.write((session) =>
+      this.move(
+        session,
+        txId,
+        exhausted
+          ? {
+              from: ['PENDING_SIGNATURE'],
+              fence: attempt,
+              status: 'FAILED',
+              subStatus: 'TIMEOUT',
+              detail: {
+                errorDescription: `${attempt} signing attempts lost their lease; the last: ${reason}`,
+              },
+              at,
+            }
+          : { from: ['PENDING_SIGNATURE'], fence: attempt, status: 'QUEUED', at },
+      ),
+    )
+    if (moved === undefined) return
+    this.options.log.warn(
+      { txId, attempt, reason },
+      'signing attempt lost its lease; the transaction is queued again',
+    )
+    if (!exhausted) this.kick(txId)
   }
 
   /** An attempt: the approval, then the signature (each also bounded by the signing service). */
@@ -377,11 +484,13 @@ export class TransactionPipeline {
   ): Promise<void> {
     const at = this.options.clock.now()
     const from = ['PENDING_SIGNATURE']
+    const fence = tx.attempt
     if (outcome.outcome !== 'signed') {
       const declined = outcome.outcome === 'declined'
       await this.options.db.write((session) =>
         this.move(session, tx.id, {
           from,
+          fence,
           status: declined ? 'REJECTED' : 'FAILED',
           subStatus: declined ? 'REJECTED_BY_USER' : 'SIGNING_ERROR',
           detail: {
@@ -411,6 +520,7 @@ export class TransactionPipeline {
       })
       return this.move(session, tx.id, {
         from,
+        fence,
         ...(broadcasts
           ? { status: 'BROADCASTING' }
           : { status: 'COMPLETED', subStatus: finished === undefined ? '' : 'CONFIRMED' }),

@@ -16,7 +16,7 @@ import {
 import { CLOUD_PARTIES, type LinkHub, type ReshareSpec } from '../link/index.js'
 import type { SignerDirectory } from '../pipeline/ports.js'
 import { resultText } from './result-field.js'
-import { isAvailable, signerDirectory } from './signer-directory.js'
+import { AVAILABILITY_WINDOW_MS, isAvailable, signerDirectory } from './signer-directory.js'
 
 /**
  * Gives each paired customer co-signer its 3-of-3 key sets {cloud1, cloud2, customer}, one per algorithm
@@ -53,7 +53,7 @@ export class KeyManager {
 
   constructor(options: KeyManagerOptions) {
     this.options = options
-    this.signers = signerDirectory(options.db, options.parties, options.clock)
+    this.signers = signerDirectory(options.db, options.parties, options.clock, AVAILABILITY_WINDOW_MS)
   }
 
   /** Starts the key generations and reshares that are due; each finishes in the background. */

@@ -68,6 +68,10 @@ export class LinkSigningService implements SigningService {
     }
   }
 
+  abandon(txId: string, attempt: number, reason: string): Promise<void> {
+    return this.options.link.cancelAttempt(txId, attempt, reason)
+  }
+
   /** The signer's co-signer's answer: undefined when it approved, the attempt's outcome otherwise. */
   private async approval(request: SignJobRequest, signal: AbortSignal): Promise<SignOutcome | undefined> {
     const { link } = this.options

@@ -19,6 +19,8 @@ export type AuditEventType =
   | 'approver-removed'
   /** A cloud co-signer's record of an authorization it acts on (src/storage/cloud-log). */
   | 'cloud-authorization'
+  /** ... and of a signature it completed (one per message hash, the evidence of failover's fencing). */
+  | 'cloud-signature'
   | HubAuditEventType
   | CosignerAuditEventType
 

@@ -34,15 +34,30 @@ describe.each(testDatabases)('the cloud log on $name', (database) => {
     expect(
       await log.record(signing({ attempt: 2, session: '03'.repeat(32), authorization: 'other.auth.x' })),
     ).toMatchObject({ recorded: true })
-    expect(await log.record(signing({ session: '04'.repeat(32) }))).toEqual({
+    expect(
+      await log.record(signing({ attempt: 2, session: '04'.repeat(32), authorization: 'other.auth.x' })),
+    ).toEqual({
       recorded: false,
-      reason: 'this content is signed once per attempt: attempt 1 signed it already',
+      reason: 'this content is signed once per attempt: attempt 2 signed it already',
     })
     expect(await log.record(signing({ txId: 'tx-2', session: '05'.repeat(32) }))).toEqual({
       recorded: false,
       reason: 'this content was signed before under another transaction (tx-1)',
     })
-    expect(await log.verifyLog()).toMatchObject({ ok: true, entries: 3 })
+    // Attempt 2 was authorized: attempt 1 may no longer be joined, whatever its session.
+    expect(await log.record(signing({ session: '06'.repeat(32), content: 'ef'.repeat(32) }))).toEqual({
+      recorded: false,
+      reason: 'attempt 1 of transaction tx-1 was superseded by attempt 2',
+    })
+    const signed = await log.recordSignature({
+      job: 'job-1',
+      txId: 'tx-1',
+      attempt: 2,
+      algorithm: 'MPC_ECDSA_SECP256K1',
+      content: 'ab'.repeat(32),
+    })
+    expect(signed).toMatchObject({ event: 'cloud-signature', requestId: 'tx-1' })
+    expect(await log.verifyLog()).toMatchObject({ ok: true, entries: 4 })
     await log.close()
     log = undefined
     await rawExec(

@@ -2,7 +2,7 @@ import { sha256Hex, systemClock, type Clock } from '../../core/index.js'
 import { appendEvents, readAudit, verifyChain, type AuditEntry } from '../audit/chain.js'
 import { AUDIT_MIGRATIONS } from '../audit/schema.js'
 import { openDatabase } from '../database/open.js'
-import { tables, type WriteSession } from '../database/types.js'
+import { LockRank, tables, type WriteSession } from '../database/types.js'
 import { StoreConflict } from '../errors.js'
 import { guarded } from '../handler-store.js'
 import { migrate } from '../migrations.js'
@@ -23,6 +23,15 @@ export interface AuthorizedSigning {
   readonly authorization: string
 }
 
+/** A signature the cloud co-signer completed: the evidence that each message is signed once. */
+export interface CompletedSignature {
+  readonly job: string
+  readonly txId: string
+  readonly attempt: number
+  readonly algorithm: string
+  readonly content: string
+}
+
 export type RecordOutcome =
   | { readonly recorded: true; readonly entry: AuditEntry }
   | { readonly recorded: false; readonly reason: string }
@@ -35,6 +44,8 @@ export interface CloudLog {
    * already under this attempt. Only a recorded signing may be joined.
    */
   record(signing: AuthorizedSigning): Promise<RecordOutcome>
+  /** Appends a `cloud-signature` entry for a signature this co-signer completed. */
+  recordSignature(signature: CompletedSignature): Promise<AuditEntry>
   readLog(sinceMs?: number): AsyncGenerator<AuditEntry>
   verifyLog(): ReturnType<typeof verifyChain>
   close(): Promise<void>
@@ -63,11 +74,28 @@ export async function openCloudLog(url: string, options: { clock?: Clock } = {})
         throw error
       }
     },
+    recordSignature: (signature) =>
+      guarded('write', () =>
+        db.write(async (session) => {
+          const [entry] = await appendEvents(session, [
+            {
+              event: 'cloud-signature',
+              requestId: signature.txId,
+              at: clock.now(),
+              body: { ...signature, contentHash: contentHashOf(signature) },
+            },
+          ])
+          return entry as AuditEntry
+        }),
+      ),
     readLog: (sinceMs) => readAudit(read, sinceMs),
     verifyLog: () => guarded('read', () => verifyChain(read)),
     close: () => db.close(),
   }
 }
+
+const contentHashOf = (signed: { readonly algorithm: string; readonly content: string }) =>
+  sha256Hex(`${signed.algorithm}|${signed.content}`)
 
 /** The checks read first (for a reason that names the rule); the unique keys are the guarantee. */
 async function recordSigning(
@@ -78,7 +106,19 @@ async function recordSigning(
   const db = tables<CloudLogTables>(session.db)
   const { txId, attempt } = signing
   const authorizationHash = sha256Hex(signing.authorization)
-  const contentHash = sha256Hex(`${signing.algorithm}|${signing.content}`)
+  const contentHash = contentHashOf(signing)
+
+  // A later attempt of the transaction was authorized: the hub handed it on, this one may not start.
+  await session.lock([{ rank: LockRank.request, key: `cloud-tx\u0000${txId}` }])
+  const latest = await db
+    .selectFrom('cloud_authorizations')
+    .select((eb) => eb.fn.max('attempt').as('attempt'))
+    .where('tx_id', '=', txId)
+    .executeTakeFirst()
+  if (latest?.attempt != null && Number(latest.attempt) > attempt)
+    throw new StoreConflict(
+      `attempt ${attempt} of transaction ${txId} was superseded by attempt ${Number(latest.attempt)}`,
+    )
 
   await db
     .insertInto('cloud_authorizations')

@@ -112,6 +112,22 @@ export async function readJobBySession(db: Executor, session: string): Promise<L
   return row === undefined ? undefined : toJob(row)
 }
 
+/** The jobs of one signing attempt (its approval and its signatures) still pending. */
+export async function readPendingAttemptJobs(
+  db: Executor,
+  txId: string,
+  attempt: number,
+): Promise<LinkJob[]> {
+  const rows = await tables<HubLinkTables>(db)
+    .selectFrom('hub_link_jobs')
+    .selectAll()
+    .where('tx_id', '=', txId)
+    .where('attempt', '=', attempt)
+    .where('state', '=', 'pending')
+    .execute()
+  return rows.map(toJob)
+}
+
 /**
  * Finishes a pending job with `outcome`; false when it was already finished. The conditional UPDATE makes
  * the first outcome win on every replica: a concurrent second one waits for the first's COMMIT, then no

@@ -6,6 +6,7 @@ import {
   insertJob,
   readJob,
   readJobBySession,
+  readPendingAttemptJobs,
   type LinkJob,
   type LinkJobOutcome,
   type NewLinkJob,
@@ -114,6 +115,10 @@ export class HubLinkStore {
 
   jobBySession(session: string): Promise<LinkJob | undefined> {
     return this.#database.read((db) => readJobBySession(db, session))
+  }
+
+  pendingAttemptJobs(txId: string, attempt: number): Promise<LinkJob[]> {
+    return this.#database.read((db) => readPendingAttemptJobs(db, txId, attempt))
   }
 
   /**

@@ -2,12 +2,15 @@
 export { HUB_TRANSACTION_MIGRATIONS } from './schema.js'
 export {
   countEarlierTransfers,
+  expiredSigningLeases,
   insertTransaction,
   listTransactions,
   lockTransaction,
   readTransaction,
   readTransactionByExternalId,
   readTransactionHistory,
+  renewSigningLease,
+  signingLoad,
   transactionsInStatus,
   transitionTransaction,
 } from './transactions.js'

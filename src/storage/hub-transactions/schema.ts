@@ -19,6 +19,8 @@ export interface HubTransactionTables {
     attempt: number
     created_at: number
     last_updated: number
+    /** Until when the attempt in PENDING_SIGNATURE holds the transaction (epoch ms); null otherwise. */
+    lease_until: number | null
   }
   hub_transaction_history: {
     tx_id: string
@@ -115,6 +117,14 @@ export const HUB_TRANSACTION_MIGRATIONS: readonly Migration[] = [
         .addColumn('created_at', 'bigint', (column) => column.notNull())
         .addPrimaryKeyConstraint('hub_key_sets_pk', ['party', 'algorithm'])
         .execute()
+    },
+  },
+  {
+    owner: 'hub-transactions',
+    name: '0002_signing_lease',
+    up: async (db) => {
+      // A row left in PENDING_SIGNATURE by an older hub has no lease: it is expired, so taken over.
+      await db.schema.alterTable('hub_transactions').addColumn('lease_until', 'bigint').execute()
     },
   },
 ]

@@ -38,6 +38,10 @@ export interface TransactionTransition {
   readonly ruleId?: string | null
   readonly signer?: string | null
   readonly attempt?: number
+  /** The move happens only while the transaction is at this attempt (the fencing token of a lease). */
+  readonly fence?: number
+  /** The signing lease the new status holds until (epoch ms); any move without one ends the lease. */
+  readonly leaseUntil?: number
   readonly at: number
 }
 
@@ -122,6 +126,7 @@ export async function insertTransaction(session: WriteSession, tx: HubTransactio
       attempt: tx.attempt,
       created_at: tx.createdAt,
       last_updated: tx.lastUpdated,
+      lease_until: null,
     })
     .onConflict((conflict) => conflict.doNothing())
     .executeTakeFirst()
@@ -194,6 +199,7 @@ export async function transitionTransaction(
   await session.lock([txLock(id)])
   const current = await readTransaction(session.db, id)
   if (current === undefined || !change.from.includes(current.status)) return undefined
+  if (change.fence !== undefined && current.attempt !== change.fence) return undefined
   const next: HubTransaction = {
     ...current,
     status: change.status,
@@ -214,6 +220,7 @@ export async function transitionTransaction(
       signer: next.signer,
       attempt: next.attempt,
       last_updated: next.lastUpdated,
+      lease_until: change.leaseUntil ?? null,
     })
     .where('id', '=', id)
     .execute()
@@ -234,6 +241,54 @@ export async function transactionsInStatus(
   if (options.updatedBefore !== undefined) query = query.where('last_updated', '<', options.updatedBefore)
   const rows = await query.orderBy('created_at', 'asc').limit(options.limit).execute()
   return rows.map(toTransaction)
+}
+
+/**
+ * Extends the signing lease of `attempt` to `until`; false when the transaction no longer holds it (another
+ * replica took it over, or it left PENDING_SIGNATURE): the attempt must stop.
+ */
+export async function renewSigningLease(
+  session: WriteSession,
+  id: string,
+  attempt: number,
+  until: number,
+): Promise<boolean> {
+  const renewed = await tables<HubTransactionTables>(session.db)
+    .updateTable('hub_transactions')
+    .set({ lease_until: until })
+    .where('id', '=', id)
+    .where('status', '=', 'PENDING_SIGNATURE')
+    .where('attempt', '=', attempt)
+    .executeTakeFirst()
+  return Number(renewed.numUpdatedRows) === 1
+}
+
+/** Transactions in PENDING_SIGNATURE whose lease ran out before `now` (or that never had one), oldest first. */
+export async function expiredSigningLeases(
+  db: Executor,
+  now: number,
+  limit: number,
+): Promise<HubTransaction[]> {
+  const rows = await tables<HubTransactionTables>(db)
+    .selectFrom('hub_transactions')
+    .selectAll()
+    .where('status', '=', 'PENDING_SIGNATURE')
+    .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', now)]))
+    .orderBy('created_at', 'asc')
+    .limit(limit)
+    .execute()
+  return rows.map(toTransaction)
+}
+
+/** How many attempts each signer holds now (transactions in PENDING_SIGNATURE): the dispatch's load. */
+export async function signingLoad(db: Executor): Promise<Map<string, number>> {
+  const rows = await tables<HubTransactionTables>(db)
+    .selectFrom('hub_transactions')
+    .select((eb) => ['signer', eb.fn.countAll().as('count')])
+    .where('status', '=', 'PENDING_SIGNATURE')
+    .groupBy('signer')
+    .execute()
+  return new Map(rows.flatMap((row) => (row.signer === null ? [] : [[row.signer, Number(row.count)]])))
 }
 
 export interface StatusChange {
