@@ -39,7 +39,12 @@ describe('HttpLinkTransport', () => {
     clock.advance(2_000)
     await transport.poll('0', 0)
     const polls = hub.calls.filter((call) => call.url.includes('/messages'))
-    expect(polls[0]?.url).toBe('http://127.0.0.1:9/cosigner/v1/messages?after=0&wait=0')
+    // Every poll names this process, the same one each time (a restart would be another).
+    expect(polls[0]?.url).toBe(
+      `http://127.0.0.1:9/cosigner/v1/messages?after=0&wait=0&instance=${transport.instance}`,
+    )
+    expect(transport.instance).toMatch(/^[0-9a-f-]{36}$/)
+    expect(new Set(polls.map((call) => new URL(call.url).searchParams.get('instance'))).size).toBe(1)
     const tokens = polls.map((call) => call.authorization)
     expect(tokens[0]).toBe(tokens[2])
     expect(tokens[3]).not.toBe(tokens[2])

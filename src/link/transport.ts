@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto'
 import type { z } from 'zod'
 import { formatZodIssues, systemClock, type Clock } from '../core/index.js'
 import {
@@ -48,6 +49,11 @@ export interface HttpLinkTransportOptions {
   readonly clock?: Clock
   /** Bound of one call, on top of a long poll's wait. */
   readonly requestTimeoutMs?: number
+  /**
+   * This process, as the hub knows it (sent with each poll and stream): after a restart the hub sees another
+   * one, and hands the attempts the party held to another co-signer. Random by default.
+   */
+  readonly instance?: string
 }
 
 interface CachedToken {
@@ -67,8 +73,10 @@ export class HttpLinkTransport implements LinkTransport {
   private refreshToken: string | undefined
   private cached: CachedToken | undefined
   private refreshing: Promise<string> | undefined
+  readonly instance: string
 
   constructor(options: HttpLinkTransportOptions) {
+    this.instance = options.instance ?? randomUUID()
     this.base = `${options.hubUrl.replace(/\/+$/, '')}${LINK_PATH_PREFIX}`
     this.fetcher = options.fetch ?? ((input, init) => fetch(input, init))
     this.clock = options.clock ?? systemClock
@@ -88,7 +96,7 @@ export class HttpLinkTransport implements LinkTransport {
   }
 
   poll(after: string, waitSeconds: number, signal?: AbortSignal): Promise<MailboxResponse> {
-    const query = new URLSearchParams({ after, wait: String(waitSeconds) })
+    const query = new URLSearchParams({ after, wait: String(waitSeconds), instance: this.instance })
     return this.authorized('GET', `/messages?${query.toString()}`, {
       schema: MailboxResponseSchema,
       extraMs: waitSeconds * 1000,

@@ -165,7 +165,7 @@ export class WebSocketLinkTransport implements LinkTransport {
 
   /** Opens the stream with the current access token; a 401 renews it once, a second one refuses the party. */
   private async open(after: number, signal?: AbortSignal): Promise<MailboxSocket> {
-    const url = `${this.streamUrl}?after=${after}`
+    const url = `${this.streamUrl}?after=${after}&instance=${this.http.instance}`
     const options = { handshakeTimeoutMs: this.timeoutMs, silenceMs: this.settings.silenceMs }
     const attempt = async (renew: boolean) =>
       MailboxSocket.open(url, await this.http.accessToken({ renew }), after, options, signal)

@@ -304,14 +304,18 @@ export class LinkHub {
 
   // ---- mailbox ------------------------------------------------------------------------------------
 
-  /** `GET /cosigner/v1/messages`: the party's messages after `after`, waiting up to `waitSeconds`. */
+  /**
+   * `GET /cosigner/v1/messages`: the party's messages after `after`, waiting up to `waitSeconds`; a
+   * heartbeat of the party's process `instance` (null when it does not say).
+   */
   async poll(
     party: string,
     after: number,
     waitSeconds: number,
     signal: AbortSignal,
+    instance: string | null = null,
   ): Promise<MailboxResponse> {
-    await this.#store.touch(party)
+    await this.#store.touch(party, instance)
     const deadline = this.#clock.now() + waitSeconds * 1000
     const entries =
       (await this.#waitFor(mailboxKey(party), deadline, signal, async () => {
@@ -332,10 +336,11 @@ export class LinkHub {
     party: string,
     after: number,
     signal: AbortSignal,
+    instance: string | null = null,
   ): AsyncGenerator<MailboxResponse['messages'], void, undefined> {
     let cursor = after
     while (!signal.aborted && !this.#closed) {
-      const answer = await this.poll(party, cursor, MAX_LONG_POLL_SECONDS, signal)
+      const answer = await this.poll(party, cursor, MAX_LONG_POLL_SECONDS, signal, instance)
       if (answer.messages.length > 0) yield answer.messages
       cursor = Number(answer.cursor)
     }
@@ -345,9 +350,9 @@ export class LinkHub {
     await this.#store.ack(party, cursor)
   }
 
-  /** Records that the party is connected now (a WebSocket's pong), as a poll does. */
-  async heartbeat(party: string): Promise<void> {
-    await this.#store.touch(party)
+  /** Records that the party's process `instance` is connected now (a WebSocket's pong), as a poll does. */
+  async heartbeat(party: string, instance: string | null = null): Promise<void> {
+    await this.#store.touch(party, instance)
   }
 
   /**
@@ -707,12 +712,18 @@ function stringClaim(claims: JWTPayload, name: string): string | null {
 // ---- routes ---------------------------------------------------------------------------------------
 
 const Cursor = z.union([z.string().regex(/^\d{1,15}$/), z.int().min(0).max(Number.MAX_SAFE_INTEGER)])
+/** A party's process, as it names itself (docs/cosigner-protocol.md): a restart is a new one. */
+const Instance = z
+  .string()
+  .regex(/^[A-Za-z0-9-]{1,64}$/, 'an instance is 1 to 64 letters, digits or dashes')
+  .optional()
 const PollQuerySchema = z.object({
   after: Cursor.default('0'),
   wait: z.coerce.number().int().min(0).max(MAX_LONG_POLL_SECONDS).default(0),
+  instance: Instance,
 })
 const AckRequestSchema = z.strictObject({ cursor: Cursor })
-const StreamQuerySchema = z.object({ after: Cursor.default('0') })
+const StreamQuerySchema = z.object({ after: Cursor.default('0'), instance: Instance })
 /** How often each party is heard from by default (WebSocket pings, the longest long poll). */
 export const LINK_HEARTBEAT_MS = 10_000
 
@@ -768,7 +779,7 @@ export function linkRoutes(hub: LinkHub, options: LinkRoutesOptions = {}): Servi
       reply.raw.once('close', onClose)
       try {
         const wait = Math.min(query.wait, Math.ceil(heartbeatMs / 1000))
-        return await hub.poll(party.name, Number(query.after), wait, gone.signal)
+        return await hub.poll(party.name, Number(query.after), wait, gone.signal, query.instance ?? null)
       } finally {
         reply.raw.off('close', onClose)
       }
@@ -780,9 +791,14 @@ export function linkRoutes(hub: LinkHub, options: LinkRoutesOptions = {}): Servi
       url: LINK_STREAM_PATH,
       preValidation: async (request) => {
         const party = await hub.authenticate(request.headers.authorization)
-        const { after } = parse(StreamQuerySchema, request.query)
+        const { after, instance } = parse(StreamQuerySchema, request.query)
         const authorization = request.headers.authorization ?? ''
-        accepted.set(request, { party: party.name, authorization, after: Number(after) })
+        accepted.set(request, {
+          party: party.name,
+          authorization,
+          after: Number(after),
+          instance: instance ?? null,
+        })
       },
       handler: async (_request, reply) =>
         reply

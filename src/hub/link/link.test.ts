@@ -348,6 +348,23 @@ describe.each(testDatabases)('the co-signer link on $name', (database: TestDatab
       expect(message).toMatchObject({ to: 'cloud1', kind: 'sign', body: { job: job.id, txId: 'tx-1' } })
     })
 
+    it('records the process each poll names, waits no longer than a heartbeat, refuses a malformed name', async () => {
+      const hub = await hubOn({ heartbeatMs: 1_000 })
+      const tokens = await enrolHolders(hub)
+      const started = Date.now()
+      await ok(call(hub, 'GET', '/messages?wait=5&instance=first-run', undefined, tokens['user-1']))
+      expect(Date.now() - started).toBeLessThan(4_000)
+      expect((await hub.store.party('user-1'))?.instance).toBe('first-run')
+      await ok(call(hub, 'GET', '/messages?instance=after-restart', undefined, tokens['user-1']))
+      expect((await hub.store.party('user-1'))?.instance).toBe('after-restart')
+      await refusal(
+        call(hub, 'GET', '/messages?instance=not%20one', undefined, tokens['user-1']),
+        400,
+        LINK_CODES.invalidRequest,
+      )
+      expect((await hub.store.party('user-1'))?.instance).toBe('after-restart')
+    })
+
     it('answers an empty poll after `wait`, and records the heartbeat', async () => {
       const hub = await hubOn()
       const tokens = await enrolHolders(hub)

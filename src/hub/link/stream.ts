@@ -6,9 +6,14 @@ import { HubApiError } from '../rest/api-error.js'
 /** What a pushed mailbox needs of the hub's link (`LinkHub`). */
 export interface StreamSource {
   authenticate(authorization: string | undefined): Promise<LinkParty>
-  follow(party: string, after: number, signal: AbortSignal): AsyncIterable<MailboxResponse['messages']>
+  follow(
+    party: string,
+    after: number,
+    signal: AbortSignal,
+    instance: string | null,
+  ): AsyncIterable<MailboxResponse['messages']>
   ack(party: string, cursor: number): Promise<void>
-  heartbeat(party: string): Promise<void>
+  heartbeat(party: string, instance: string | null): Promise<void>
   /** The party closed its socket with 1000: it stops. */
   leave(party: string): Promise<void>
 }
@@ -19,6 +24,8 @@ export interface StreamClient {
   /** Its `Authorization` header: checked again before each push, ack and ping, as each HTTP call is. */
   readonly authorization: string
   readonly after: number
+  /** The party's process, as it named itself (null when it did not). */
+  readonly instance: string | null
 }
 
 export interface StreamLog {
@@ -53,7 +60,7 @@ export function serveStream(
   const authenticated = () => source.authenticate(client.authorization)
 
   const push = async () => {
-    for await (const batch of source.follow(client.party, client.after, ended.signal)) {
+    for await (const batch of source.follow(client.party, client.after, ended.signal, client.instance)) {
       await authenticated()
       for (const item of batch) await send(socket, JSON.stringify(item))
     }
@@ -79,7 +86,7 @@ export function serveStream(
   socket.on('message', (data, isBinary) => void onFrame(data as Buffer, isBinary).catch(fail))
   socket.on('pong', () => {
     lastPong = Date.now()
-    void source.heartbeat(client.party).catch(fail)
+    void source.heartbeat(client.party, client.instance).catch(fail)
   })
   socket.once('close', (code: number) => {
     ended.abort()

@@ -99,7 +99,7 @@ describe.each(testDatabases)('broadcasting transfers on $name', (database) => {
       log: pino({ level: 'silent' }),
       chain,
       policy: { prepare: async (request, now) => policy.prepare(request, now) },
-      signers: { availableSigners: async () => ['alice'], available: async () => true },
+      signers: { availableSigners: async () => ['alice'], reachable: async () => ({ instance: null }) },
       signing,
       effects: {
         notify: async (_session, _event, tx) =>

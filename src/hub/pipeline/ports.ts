@@ -104,8 +104,11 @@ export interface PolicySource {
 export interface SignerDirectory {
   /** API users holding a set of `algorithm` whose co-signer is reachable, most recently seen first. */
   availableSigners(algorithm: SigningAlgorithm): Promise<readonly string[]>
-  /** Whether `signer`'s co-signer is reachable: while it is, its signing lease is renewed. */
-  available(signer: string): Promise<boolean>
+  /**
+   * `signer`'s co-signer's process while it is reachable (its signing leases are renewed while the same one
+   * is); undefined when it is not.
+   */
+  reachable(signer: string): Promise<{ readonly instance: string | null } | undefined>
 }
 
 export interface SignJobRequest {

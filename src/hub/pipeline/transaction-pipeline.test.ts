@@ -88,6 +88,8 @@ class FakeSigning {
 }
 
 const LEASE_MS = 30_000
+/** The process each signer's co-signer runs as (a restart changes it); 'first' when not set. */
+const instances = new Map<string, string>()
 const until = async (condition: () => boolean) => {
   while (!condition()) await new Promise((resolve) => setTimeout(resolve, 5))
 }
@@ -137,7 +139,8 @@ describe.each(testDatabases)('the transaction pipeline on $name', (database) => 
       policy: { prepare: async (request, now) => policy.prepare(request, now) },
       signers: {
         availableSigners: async () => [...reachable],
-        available: async (signer) => reachable.has(signer),
+        reachable: async (signer: string) =>
+          reachable.has(signer) ? { instance: instances.get(signer) ?? 'first' } : undefined,
       },
       signing: own.signing ?? signing,
       effects: {
@@ -159,6 +162,7 @@ describe.each(testDatabases)('the transaction pipeline on $name', (database) => 
     for (const p of pipelines.splice(0)) await p.close()
     for (const db of opened.splice(0)) await db.close()
     events.length = 0
+    instances.clear()
   })
   afterAll(() => database.dropAll())
 
@@ -302,6 +306,22 @@ describe.each(testDatabases)('the transaction pipeline on $name', (database) => 
       'PENDING_SIGNATURE',
       'COMPLETED',
     ])
+  })
+
+  it('hands the attempt of a co-signer that restarted (its sessions are gone) to a new attempt', async () => {
+    clock = new ManualClock(1_767_225_600_000)
+    signing = new FakeSigning()
+    signing.hangFor.add('alice')
+    const { pipeline: p, db } = await pipeline(undefined, ['alice'])
+    const tx = await p.create(transfer('1'))
+    await until(() => signing.calls.length === 1)
+    instances.set('alice', 'second')
+    signing.hangFor.delete('alice')
+    clock.advance(LEASE_MS / 3)
+    await until(() => signing.calls.length === 2)
+    await p.idle()
+    expect(signing.abandoned).toEqual([`${tx.id}:1`])
+    expect(await status(db, tx.id)).toMatchObject({ status: 'COMPLETED', signer: 'alice', attempt: 2 })
   })
 
   it('takes over the attempt of a hub that stopped renewing, and its late signature changes nothing', async () => {

@@ -363,7 +363,8 @@ export class TransactionPipeline {
     const timer = this.options.clock.setTimer(this.attemptBudgetMs(), () =>
       controller.abort(new Error('the signing attempt ran out of time')),
     )
-    const lease = this.holdLease(tx.id, signer, attempt, controller)
+    const holder = await this.options.signers.reachable(signer)
+    const lease = this.holdLease({ txId: tx.id, signer, attempt, instance: holder?.instance }, controller)
     try {
       const outcome = await this.options.signing.sign(
         {
@@ -394,23 +395,25 @@ export class TransactionPipeline {
   }
 
   /**
-   * Renews the attempt's lease every third of its length while the signer's co-signer is heard from; aborts
-   * the attempt when it is not, or when the transaction no longer holds the attempt (another replica took
-   * it over). `release` stops renewing and returns why the lease was lost, if it was.
+   * Renews the attempt's lease every third of its length while the signer's co-signer is heard from, by the
+   * same process; aborts the attempt when it is not (silent, or restarted: its sessions are gone), or when
+   * the transaction no longer holds the attempt (another replica took it over). `release` stops renewing and
+   * returns why the lease was lost, if it was.
    */
   private holdLease(
-    txId: string,
-    signer: string,
-    attempt: number,
+    held: { txId: string; signer: string; attempt: number; instance: string | null | undefined },
     controller: AbortController,
   ): { release(): string | undefined } {
+    const { txId, signer, attempt, instance } = held
     const { clock, db, leaseMs, log, signers } = this.options
     let lost: string | undefined
     let released = false
     let timer = clock.setTimer(leaseMs / 3, tick)
     async function renew(): Promise<void> {
-      if (!(await signers.available(signer)))
+      const now = await signers.reachable(signer)
+      if (now === undefined)
         lost = `the co-signer of ${signer} was not heard from within the ${leaseMs / 1000}s lease`
+      else if (now.instance !== instance) lost = `the co-signer of ${signer} restarted`
       else if (
         !(await db.write((session) => renewSigningLease(session, txId, attempt, clock.now() + leaseMs)))
       )

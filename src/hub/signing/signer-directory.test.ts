@@ -9,6 +9,7 @@ const party = (fields: Partial<LinkParty>): LinkParty => ({
   partyKey: 'key',
   cosignerId: 'cosigner-1',
   displayName: null,
+  instance: null,
   enrolledAt: now - 3_600_000,
   lastSeen: now - 1_000,
   leftAt: null,

@@ -41,9 +41,11 @@ export function signerDirectory(
         .sort((a, b) => (b.lastSeen ?? 0) - (a.lastSeen ?? 0))
         .map((party) => party.name)
     },
-    async available(signer: string) {
+    async reachable(signer: string) {
       const party = await parties.party(signer)
       return party !== undefined && isAvailable(party, clock.now(), windowMs)
+        ? { instance: party.instance }
+        : undefined
     },
   }
 }

@@ -18,6 +18,8 @@ export interface LinkParty {
   readonly leftAt: number | null
   readonly revokedAt: number | null
   /** The Ed25519 public key (base64url) of its configuration-change approvals; null for a cloud. */
+  /** The process it was last heard from (sent by the party): a new one means it restarted. */
+  readonly instance: string | null
   readonly configKey: string | null
 }
 
@@ -48,6 +50,7 @@ function toParty(row: PartyRow): LinkParty {
     enrolledAt: Number(row.enrolled_at),
     lastSeen: row.last_seen === null ? null : Number(row.last_seen),
     leftAt: row.left_at === null ? null : Number(row.left_at),
+    instance: row.instance,
     revokedAt: row.revoked_at === null ? null : Number(row.revoked_at),
     configKey: row.config_key,
   }
@@ -105,7 +108,7 @@ export async function enrol(db: Executor, enrolment: Enrolment, now: number): Pr
   }
   await tables<HubLinkTables>(db)
     .insertInto('hub_link_parties')
-    .values({ name: enrolment.name, last_seen: null, left_at: null, ...row })
+    .values({ name: enrolment.name, last_seen: null, left_at: null, instance: null, ...row })
     .onConflict((conflict) => conflict.column('name').doUpdateSet(row))
     .execute()
 }
@@ -144,10 +147,16 @@ export async function lookupRefreshHash(db: Executor, hash: string): Promise<Ref
   return { status: revoked === undefined ? 'unknown' : 'revoked' }
 }
 
-export async function touchParty(db: Executor, name: string, now: number): Promise<void> {
+/** Records that the party was heard from at `now`, by its process `instance` (null: it does not say). */
+export async function touchParty(
+  db: Executor,
+  name: string,
+  now: number,
+  instance: string | null,
+): Promise<void> {
   await tables<HubLinkTables>(db)
     .updateTable('hub_link_parties')
-    .set({ last_seen: now })
+    .set({ last_seen: now, instance })
     .where('name', '=', name)
     .execute()
 }

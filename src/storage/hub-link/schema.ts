@@ -13,6 +13,8 @@ export interface HubLinkTables {
     last_seen: number | null
     /** When the party last said it stops (its WebSocket closed with 1000); it is back once seen after. */
     left_at: number | null
+    /** The process (incarnation) the party was last heard from: another one means it restarted. */
+    instance: string | null
     revoked_at: number | null
     /** The Ed25519 key (base64url) its configuration-change approvals are signed with; null for a cloud. */
     config_key: string | null
@@ -137,6 +139,13 @@ export const HUB_LINK_MIGRATIONS: readonly Migration[] = [
     name: '0005_config_keys',
     up: async (db) => {
       await db.schema.alterTable('hub_link_parties').addColumn('config_key', 'text').execute()
+    },
+  },
+  {
+    owner: 'hub-link',
+    name: '0006_party_instance',
+    up: async (db) => {
+      await db.schema.alterTable('hub_link_parties').addColumn('instance', 'text').execute()
     },
   },
 ]

@@ -77,8 +77,8 @@ export class HubLinkStore {
   }
 
   /** Records that the party was seen now (its heartbeat). */
-  touch(name: string): Promise<void> {
-    return this.#database.write(({ db }) => touchParty(db, name, this.#clock.now()))
+  touch(name: string, instance: string | null = null): Promise<void> {
+    return this.#database.write(({ db }) => touchParty(db, name, this.#clock.now(), instance))
   }
 
   /** Records that the party said it stops (closed its WebSocket with 1000). */
