@@ -28,24 +28,16 @@ describe('writeFileAtomically', () => {
     expect(readdirSync(dir).sort()).toEqual(['public', 'secret'])
   })
 
-  it('without replace, keeps an existing file, answers false and leaves no temporary file', async () => {
+  it('keeps an existing file without replace (answering false) and replaces it, narrowing its mode, with replace', async () => {
     const dir = folder()
-    const path = join(dir, 'kept')
-    writeFileSync(path, 'precious')
-    expect(await writeFileAtomically(path, 'other', { replace: false })).toBe(false)
-    expect(readFileSync(path, 'utf8')).toBe('precious')
-    expect(readdirSync(dir)).toEqual(['kept'])
-  })
-
-  it('with replace, replaces the content and narrows a wider mode', async () => {
-    const dir = folder()
-    const path = join(dir, 'replaced')
+    const path = join(dir, 'existing')
     writeFileSync(path, 'old')
     chmodSync(path, 0o644)
+    expect(await writeFileAtomically(path, 'refused', { replace: false })).toBe(false)
+    expect([readFileSync(path, 'utf8'), mode(path)]).toEqual(['old', 0o644])
     expect(await writeFileAtomically(path, 'new', { replace: true })).toBe(true)
-    expect(readFileSync(path, 'utf8')).toBe('new')
-    expect(mode(path)).toBe(0o600)
-    expect(readdirSync(dir)).toEqual(['replaced'])
+    expect([readFileSync(path, 'utf8'), mode(path)]).toEqual(['new', 0o600])
+    expect(readdirSync(dir)).toEqual(['existing']) // neither write left its temporary file behind
   })
 
   it('rejects with the system error when the folder is missing', async () => {
