@@ -1,7 +1,7 @@
 /**
  * What every module may use: the error base class and code catalogues, the clock, the parsers of
- * durations, instants and sizes, hashing, RFC 8785 canonical JSON, and the formatters of zod and errno
- * errors. Imports nothing of the project.
+ * durations, instants and sizes, hashing, RFC 8785 canonical JSON, the formatters of zod and errno
+ * errors, and the atomic, durable file write. Imports nothing of the project.
  */
 export {
   CountersignError,
@@ -25,3 +25,5 @@ export { isWellFormedText } from './text.js'
 export { formatIssuePath, formatZodIssues } from './format-zod-issues.js'
 export type { IssueLike } from './format-zod-issues.js'
 export { describeFileError, errnoCode } from './errno.js'
+export { syncDirectory, writeFileAtomically } from './write-file-atomically.js'
+export type { AtomicWriteOptions } from './write-file-atomically.js'

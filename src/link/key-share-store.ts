@@ -1,9 +1,8 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { describeFileError, errnoCode } from '../core/index.js'
+import { describeFileError, errnoCode, writeFileAtomically } from '../core/index.js'
 import { decode, encode, type EcdsaKeyShare, type EddsaKeyShare } from '../mpc/index.js'
 import type { SigningAlgorithm } from '../protocol/index.js'
-import { writeFileDurably } from './durable-file.js'
 import { LinkError } from './errors.js'
 
 export type KeyShare = EcdsaKeyShare | EddsaKeyShare
@@ -41,13 +40,12 @@ export class FileKeyShareStore implements KeyShareStore {
     mkdirSync(directory, { recursive: true, mode: 0o700 })
   }
 
-  put(share: KeyShare): Promise<void> {
+  async put(share: KeyShare): Promise<void> {
     if (share.self !== this.self)
-      return Promise.reject(
-        new LinkError('CS_LINK_KEY_SHARE', `a share of ${share.self} cannot be stored as ${this.self}'s`),
-      )
-    writeFileDurably(this.file(algorithmOf(share), share.holders[2]), encode(share))
-    return Promise.resolve()
+      throw new LinkError('CS_LINK_KEY_SHARE', `a share of ${share.self} cannot be stored as ${this.self}'s`)
+    await writeFileAtomically(this.file(algorithmOf(share), share.holders[2]), encode(share), {
+      replace: true,
+    })
   }
 
   get(algorithm: SigningAlgorithm, customer: string): Promise<KeyShare | undefined> {

@@ -1,10 +1,9 @@
 import { createHmac, randomFillSync } from 'node:crypto'
 import { open } from 'node:fs/promises'
-import { describeFileError } from '../core/index.js'
+import { describeFileError, writeFileAtomically } from '../core/index.js'
 import { SealError } from './errors.js'
 import { KEK_BYTES, takeBytes, unwrapKey, wrapKey } from './key-wrap.js'
 import type { KeyEncryptionProvider } from './provider.js'
-import { writeFileAtomically } from './write-file-atomically.js'
 
 export interface FileProviderOptions {
   /** The KEK file: exactly 32 random bytes, mode 0600. */

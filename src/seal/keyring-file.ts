@@ -1,8 +1,7 @@
 import { readFile } from 'node:fs/promises'
 import { z } from 'zod'
-import { describeFileError, formatZodIssues } from '../core/index.js'
+import { describeFileError, formatZodIssues, writeFileAtomically } from '../core/index.js'
 import { SealError } from './errors.js'
-import { writeFileAtomically } from './write-file-atomically.js'
 
 const FORMAT = 'countersign-keyring'
 const VERSION = 1

@@ -10,13 +10,12 @@ import { mkdtempSync, readFileSync, rmSync, statSync, existsSync } from 'node:fs
 import { connect } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { secp256k1 } from '@noble/curves/secp256k1.js'
 import { keccak_256 } from '@noble/hashes/sha3.js'
 import { Fireblocks, TransactionStateEnum } from '@fireblocks/ts-sdk'
-import { recoverAddress } from 'viem'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { spawnCli as spawnProcess, type CliProcess } from '../support/process.js'
 import { freePort, transactionIn, until } from '../hub/workspace.js'
+import { ecdsaSignerAddress, ecdsaVerifies } from '../support/signatures.js'
 
 interface Banner {
   readonly baseUrl: string
@@ -178,22 +177,9 @@ describe('countersign dev', () => {
     })
     const tx = await transactionIn(fireblocks, created.data.id as string)
     expect(tx.status).toBe(TransactionStateEnum.Completed)
-    const [signed] = tx.signedMessages ?? []
-    const { r, s, v, fullSig } = signed?.signature ?? {}
-    expect(
-      secp256k1.verify(
-        Buffer.from(fullSig as string, 'hex'),
-        Buffer.from(digest, 'hex'),
-        Buffer.from(signed?.publicKey as string, 'hex'),
-        { prehash: false },
-      ),
-    ).toBe(true)
+    expect(ecdsaVerifies(tx, digest)).toBe(true)
     // Vault 0 is the banner's demo vault: the signature recovers to the ETH_TEST6 address it printed.
-    const recovered = await recoverAddress({
-      hash: `0x${digest}`,
-      signature: { r: `0x${r}`, s: `0x${s}`, yParity: v as number },
-    })
-    expect(recovered).toBe(banner.ethAddress)
+    expect(await ecdsaSignerAddress(tx, digest)).toBe(banner.ethAddress)
   }, 120_000)
 
   it('stops everything on SIGTERM: exit 0, the ports free, dev.json and dev.pid removed', async () => {

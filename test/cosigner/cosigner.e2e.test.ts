@@ -7,12 +7,12 @@
 import { createPublicKey } from 'node:crypto'
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { secp256k1 } from '@noble/curves/secp256k1.js'
 import { keccak_256 } from '@noble/hashes/sha3.js'
 import type { Fireblocks, TransactionResponse } from '@fireblocks/ts-sdk'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { openCosignerFolder } from '../../src/cosigner/index.js'
 import { spawnCli, type CliProcess } from '../support/process.js'
+import { ecdsaVerifies } from '../support/signatures.js'
 import { startWorkspace, transactionIn, until, type ApiUser, type Workspace } from '../hub/workspace.js'
 import { startScriptedHandler, type ScriptedAnswer, type ScriptedHandler } from './scripted-handler.js'
 
@@ -51,17 +51,6 @@ async function createRaw(answers: readonly ScriptedAnswer[]): Promise<string> {
 /** The same, finished. */
 async function rawSignature(answers: readonly ScriptedAnswer[]): Promise<TransactionResponse> {
   return transactionIn(fireblocks, await createRaw(answers))
-}
-
-function verifies(tx: TransactionResponse): boolean {
-  const [signed] = tx.signedMessages ?? []
-  if (signed === undefined) return false
-  return secp256k1.verify(
-    Buffer.from(signed.signature?.fullSig as string, 'hex'),
-    Buffer.from(signed.content as string, 'hex'),
-    Buffer.from(signed.publicKey as string, 'hex'),
-    { prehash: false },
-  )
 }
 
 const requestsOf = (txId: string) => handler.seen.filter((request) => request.txId === txId)
@@ -111,7 +100,7 @@ describe('the co-signer daemon', { timeout: 180_000 }, () => {
     const before = handler.seen.length
     const tx = await rawSignature(['APPROVE'])
     expect(tx.status).toBe('COMPLETED')
-    expect(verifies(tx)).toBe(true)
+    expect(ecdsaVerifies(tx)).toBe(true)
     expect(handler.seen.length).toBe(before) // the handler was never asked
   })
 
@@ -138,7 +127,7 @@ describe('the co-signer daemon', { timeout: 180_000 }, () => {
 
     const tx = await rawSignature(['APPROVE'])
     expect(tx.status).toBe('COMPLETED')
-    expect(verifies(tx)).toBe(true)
+    expect(ecdsaVerifies(tx)).toBe(true)
     const [request] = requestsOf(tx.id as string)
     expect(request).toMatchObject({ requestId: tx.id, signerId: signer.id })
     expect(request?.payload).toMatchObject({
@@ -159,7 +148,7 @@ describe('the co-signer daemon', { timeout: 180_000 }, () => {
   it('follows RETRY with the identical request until APPROVE', async () => {
     const tx = await rawSignature(['RETRY', 'RETRY', 'APPROVE'])
     expect(tx.status).toBe('COMPLETED')
-    expect(verifies(tx)).toBe(true)
+    expect(ecdsaVerifies(tx)).toBe(true)
     const requests = requestsOf(tx.id as string)
     expect(requests).toHaveLength(3)
     expect(new Set(requests.map((request) => request.body)).size).toBe(1)
@@ -182,7 +171,7 @@ describe('the co-signer daemon', { timeout: 180_000 }, () => {
     daemon = workspace.restartCosigner('cosigner-a', { startArgs: SCHEDULE })
     const tx = await transactionIn(fireblocks, txId)
     expect(tx.status).toBe('COMPLETED')
-    expect(verifies(tx)).toBe(true)
+    expect(ecdsaVerifies(tx)).toBe(true)
     const requests = requestsOf(txId)
     expect(requests.length).toBe(4)
     expect(new Set(requests.map((request) => request.body)).size).toBe(1)

@@ -5,11 +5,11 @@
  */
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
-import { secp256k1 } from '@noble/curves/secp256k1.js'
 import { keccak_256 } from '@noble/hashes/sha3.js'
 import type { Fireblocks, TransactionResponse } from '@fireblocks/ts-sdk'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { cloudSignings, startWorkspace, transactionIn, until, type Workspace } from '../hub/workspace.js'
+import { ecdsaVerifies } from '../support/signatures.js'
 
 let workspace: Workspace
 let fireblocks: Fireblocks
@@ -29,19 +29,6 @@ async function createRaw(label: string): Promise<string> {
     },
   })
   return created.data.id as string
-}
-
-function verifies(tx: TransactionResponse): boolean {
-  const [signed] = tx.signedMessages ?? []
-  return (
-    signed !== undefined &&
-    secp256k1.verify(
-      Buffer.from(signed.signature?.fullSig as string, 'hex'),
-      Buffer.from(signed.content as string, 'hex'),
-      Buffer.from(signed.publicKey as string, 'hex'),
-      { prehash: false },
-    )
-  )
 }
 
 /** The co-signer's own record of the approval it gave for `txId` (its database, read beside it). */
@@ -76,13 +63,13 @@ describe('a co-signer killed in the middle of a signature', { timeout: 600_000 }
       workspace.restartCosigner('cosigner-k')
       const tx = await transactionIn(fireblocks, txId)
       expect(['COMPLETED', 'FAILED']).toContain(tx.status)
-      if (tx.status === 'COMPLETED') expect(verifies(tx)).toBe(true)
+      if (tx.status === 'COMPLETED') expect(ecdsaVerifies(tx)).toBe(true)
       outcomes.push(tx)
     }
     // After the crashes it signs as before.
     const after = await transactionIn(fireblocks, await createRaw('after the crashes'))
     expect(after.status).toBe('COMPLETED')
-    expect(verifies(after)).toBe(true)
+    expect(ecdsaVerifies(after)).toBe(true)
 
     // Every pre-signature the co-signer took is marked used, and its sealed state is gone.
     const presignatures = database

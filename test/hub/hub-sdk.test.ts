@@ -4,14 +4,13 @@
  * address, each signed by a real threshold signature of the customer co-signer and the two cloud
  * co-signers (separate processes), and each verified here independently with @noble/curves and viem.
  */
-import { ed25519 } from '@noble/curves/ed25519.js'
-import { secp256k1 } from '@noble/curves/secp256k1.js'
 import { keccak_256 } from '@noble/hashes/sha3.js'
 import { sha256 } from '@noble/hashes/sha2.js'
 import { TransactionStateEnum, type Fireblocks, type TransactionResponse } from '@fireblocks/ts-sdk'
-import { parseTransaction, recoverAddress, recoverTransactionAddress, type Hex } from 'viem'
+import { parseTransaction, recoverTransactionAddress, type Hex } from 'viem'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { readAudit, verifyChain } from '../../src/storage/index.js'
+import { ecdsaSignerAddress, ecdsaVerifies, ed25519Verifies } from '../support/signatures.js'
 import { startWorkspace, until, type ApiUser, type Workspace } from './workspace.js'
 
 const TERMINAL = new Set(['COMPLETED', 'FAILED', 'BLOCKED', 'REJECTED', 'CANCELLED', 'TIMEOUT'])
@@ -89,49 +88,23 @@ describe('the hub through the official @fireblocks/ts-sdk', () => {
       algorithm: 'MPC_ECDSA_SECP256K1',
       derivationPath: [44, 1, 0, 0, 0],
     })
-    const { r, s, v, fullSig } = signed?.signature ?? {}
+    const { r, s, fullSig } = signed?.signature ?? {}
     expect(fullSig).toBe(`${r}${s}`)
-    expect(
-      secp256k1.verify(
-        Buffer.from(fullSig as string, 'hex'),
-        Buffer.from(digest, 'hex'),
-        Buffer.from(signed?.publicKey as string, 'hex'),
-        { prehash: false },
-      ),
-    ).toBe(true)
-    const recovered = await recoverAddress({
-      hash: `0x${digest}`,
-      signature: { r: `0x${r}`, s: `0x${s}`, yParity: v as number },
-    })
-    expect(recovered).toBe(ethAddress)
+    expect(ecdsaVerifies(tx, digest)).toBe(true)
+    expect(await ecdsaSignerAddress(tx, digest)).toBe(ethAddress)
   })
 
   it('signs RAW for the Bitcoin asset (secp256k1) and the Ed25519 asset', async () => {
     const btcDigest = hex(sha256(sha256(new TextEncoder().encode('bitcoin message'))))
     const btc = await rawSign('BTC_TEST', btcDigest, 'raw-btc-1')
-    const btcSigned = btc.signedMessages?.[0]
     expect(btc.status).toBe('COMPLETED')
-    expect(
-      secp256k1.verify(
-        Buffer.from(btcSigned?.signature?.fullSig as string, 'hex'),
-        Buffer.from(btcDigest, 'hex'),
-        Buffer.from(btcSigned?.publicKey as string, 'hex'),
-        { prehash: false },
-      ),
-    ).toBe(true)
+    expect(ecdsaVerifies(btc, btcDigest)).toBe(true)
 
     const message = hex(new TextEncoder().encode('a solana message of any length'))
     const sol = await rawSign('SOL_TEST', message, 'raw-sol-1')
-    const solSigned = sol.signedMessages?.[0]
     expect(sol.status).toBe('COMPLETED')
-    expect(solSigned?.algorithm).toBe('MPC_EDDSA_ED25519')
-    expect(
-      ed25519.verify(
-        Buffer.from(solSigned?.signature?.fullSig as string, 'hex'),
-        Buffer.from(message, 'hex'),
-        Buffer.from(solSigned?.publicKey as string, 'hex'),
-      ),
-    ).toBe(true)
+    expect(sol.signedMessages?.[0]?.algorithm).toBe('MPC_EDDSA_ED25519')
+    expect(ed25519Verifies(sol, message)).toBe(true)
   })
 
   it('transfers to a one-time address: a signed EIP-1559 transaction from the vault address', async () => {

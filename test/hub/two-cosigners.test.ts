@@ -6,16 +6,14 @@
  * `@fireblocks/ts-sdk` then succeed with each co-signer as the designated signer, and every one verifies under
  * the same vault address and public key.
  */
-import { ed25519 } from '@noble/curves/ed25519.js'
-import { secp256k1 } from '@noble/curves/secp256k1.js'
 import { keccak_256 } from '@noble/hashes/sha3.js'
 import { base58 } from '@scure/base'
 import type { Fireblocks, TransactionResponse } from '@fireblocks/ts-sdk'
-import { recoverAddress } from 'viem'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { SIGNING_ALGORITHMS } from '../../src/protocol/index.js'
 import { systemClock } from '../../src/core/index.js'
 import { HubLinkStore, readKeySets, readWorkspaceKeys } from '../../src/storage/index.js'
+import { ecdsaSignerAddress, ecdsaVerifies, ed25519Verifies } from '../support/signatures.js'
 import { startWorkspace, transactionIn, until, type ApiUser, type Workspace } from './workspace.js'
 
 let workspace: Workspace
@@ -151,23 +149,10 @@ describe('a second co-signer, its key sets by resharing', () => {
     ])
     const ecdsaKeys = new Set<string>()
     for (const [index, tx] of ecdsa.entries()) {
-      const signed = tx.signedMessages?.[0]
       const digest = digests[index] as string
-      const { r, s, v, fullSig } = signed?.signature ?? {}
-      ecdsaKeys.add(signed?.publicKey as string)
-      expect(
-        secp256k1.verify(
-          Buffer.from(fullSig as string, 'hex'),
-          Buffer.from(digest, 'hex'),
-          Buffer.from(signed?.publicKey as string, 'hex'),
-          { prehash: false },
-        ),
-      ).toBe(true)
-      const recovered = await recoverAddress({
-        hash: `0x${digest}`,
-        signature: { r: `0x${r}`, s: `0x${s}`, yParity: v as number },
-      })
-      expect(recovered).toBe(deposit['ETH_TEST6'])
+      ecdsaKeys.add(tx.signedMessages?.[0]?.publicKey as string)
+      expect(ecdsaVerifies(tx, digest)).toBe(true)
+      expect(await ecdsaSignerAddress(tx, digest)).toBe(deposit['ETH_TEST6'])
     }
     expect(ecdsaKeys.size).toBe(1)
 
@@ -184,10 +169,8 @@ describe('a second co-signer, its key sets by resharing', () => {
     ])
     for (const [index, tx] of eddsa.entries()) {
       const signed = tx.signedMessages?.[0]
-      const publicKey = Buffer.from(signed?.publicKey as string, 'hex')
-      expect(base58.encode(publicKey)).toBe(deposit['SOL_TEST'])
-      const signature = Buffer.from(signed?.signature?.fullSig as string, 'hex')
-      expect(ed25519.verify(signature, Buffer.from(messages[index] as string, 'hex'), publicKey)).toBe(true)
+      expect(base58.encode(Buffer.from(signed?.publicKey as string, 'hex'))).toBe(deposit['SOL_TEST'])
+      expect(ed25519Verifies(tx, messages[index] as string)).toBe(true)
     }
   })
 })

@@ -11,8 +11,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import pino from 'pino'
-import { afterEach, describe, expect, it } from 'vitest'
-import { systemClock, type Clock } from '../../src/core/index.js'
+import { describe, expect, it } from 'vitest'
 import { LinkHub, linkRoutes } from '../../src/hub/index.js'
 import {
   FileKeyShareStore,
@@ -27,21 +26,17 @@ import { generatePartyKeys, type PartyKeys } from '../../src/mpc/index.js'
 import { LINK_MAX_FRAME_BYTES } from '../../src/protocol/index.js'
 import { createServiceServer, listenOn, type ServiceApp } from '../../src/service/index.js'
 import { HUB_LINK_MIGRATIONS, HubLinkStore, migrate, openDatabase } from '../../src/storage/index.js'
+import { cleanupsPerTest, skewedClockPerTest } from '../support/per-test.js'
 import { approveAll, engines } from './parties.js'
 
 const HOLDERS = ['cloud1', 'cloud2', 'alice'] as const
 const PUSHED = 'the hub pushes the mailbox over a WebSocket'
 const FELL_BACK = 'WebSockets do not get through to the hub: long-polling instead'
 
-const cleanups: (() => Promise<unknown>)[] = []
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
-})
-
-/** The system clock, moved forward by `skew` milliseconds (for the hub and the parties alike). */
-let skew = 0
-const clock: Clock = { ...systemClock, now: () => Date.now() + skew }
-afterEach(() => void (skew = 0))
+const cleanups = cleanupsPerTest()
+/** The hub and the parties alike read the time from `clock`, which a test moves forward with `skewMs`. */
+const time = skewedClockPerTest()
+const { clock } = time
 
 interface TestHub {
   readonly url: string
@@ -340,7 +335,7 @@ describe('the link over a WebSocket', () => {
     const parties = await startParties(w, w.hub.url)
     await until(() => parties.every((party) => party.logs.includes(PUSHED)))
     const tokens = parties.map((party) => count(party.calls, 'POST /token'))
-    skew = 301_000
+    time.skewMs = 301_000
     await until(() => parties.every((party, at) => count(party.calls, 'POST /token') > tokens[at]!))
     await finished(w.hub, await keygen(w.hub))
     expectEachRanOnce(parties, 1)

@@ -3,9 +3,8 @@ import { once } from 'node:events'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { SignJWT, compactVerify, decodeJwt, jwtVerify } from 'jose'
 import pino from 'pino'
-import { afterAll, afterEach, describe, expect, it } from 'vitest'
+import { afterAll, describe, expect, it } from 'vitest'
 import WebSocket, { type ClientOptions } from 'ws'
-import { systemClock, type Clock } from '../../core/index.js'
 import {
   LINK_MAX_FRAME_BYTES,
   LINK_MESSAGE_TYPE,
@@ -22,18 +21,14 @@ import {
   type LinkJob,
 } from '../../storage/index.js'
 import { postgresDatabase, pgUrl, testDatabases, type TestDatabase } from '../../../test/support/databases.js'
+import { cleanupsPerTest, skewedClockPerTest } from '../../../test/support/per-test.js'
 import { LINK_CODES, LinkHub, linkRoutes, type LinkResult, type SignJobSpec } from './index.js'
 
 const silent = pino({ level: 'silent' })
-const cleanups: (() => Promise<unknown>)[] = []
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
-})
-
-/** The system clock, moved forward by `skew` milliseconds when a test needs time to pass. */
-let skew = 0
-const clock: Clock = { ...systemClock, now: () => Date.now() + skew }
-afterEach(() => void (skew = 0))
+const cleanups = cleanupsPerTest()
+/** The hub reads the time from `clock`, which a test moves forward with `skewMs` when it needs time to pass. */
+const time = skewedClockPerTest()
+const { clock } = time
 
 const partyKey = () => generateKeyPairSync('x25519').publicKey.export({ format: 'jwk' }).x!
 const session = () => randomBytes(32).toString('hex')
@@ -242,7 +237,7 @@ describe.each(testDatabases)('the co-signer link on $name', (database: TestDatab
       const hub = await hubOn()
       const pairingToken = await hub.hub.issuePairingToken('user-1')
       expect(decodeJwt(pairingToken)).toMatchObject({ typ: 'pairing', sub: 'user-1', userId: 'user-1' })
-      skew = 3_601_000
+      time.skewMs = 3_601_000
       const message = await refusal(
         call(hub, 'POST', '/pair', { pairingToken, partyKey: partyKey() }),
         401,
@@ -296,7 +291,7 @@ describe.each(testDatabases)('the co-signer link on $name', (database: TestDatab
     it('revokes the old refresh token and access tokens when the same API user pairs again', async () => {
       const hub = await hubOn()
       const first = await pairCustomer(hub, 'user-1')
-      skew = 2_000
+      time.skewMs = 2_000
       const second = await pairCustomer(hub, 'user-1')
       await refusal(
         call(hub, 'POST', '/token', { refreshToken: first.refreshToken }),
@@ -823,7 +818,7 @@ describe.each(testDatabases)('the co-signer link on $name', (database: TestDatab
       const party = await hub.store.party('user-1')
       expect(party!.leftAt).toBeGreaterThanOrEqual(party!.lastSeen!)
       expect(await leftAt('cloud2')).toBeNull()
-      skew += 5 // the next poll comes later than the goodbye
+      time.skewMs += 5 // the next poll comes later than the goodbye
       await poll(hub, tokens['user-1']!)
       const back = await hub.store.party('user-1')
       expect(back!.lastSeen).toBeGreaterThan(back!.leftAt!)
@@ -837,7 +832,7 @@ describe.each(testDatabases)('the co-signer link on $name', (database: TestDatab
       await hub.hub.revokeParty('user-1')
       expect(await customer.closed).toEqual({ code: 4401, reason: expect.stringMatching(/revoked/) })
       expect(cloud.socket.readyState).toBe(WebSocket.OPEN)
-      skew = 301_000
+      time.skewMs = 301_000
       expect(await cloud.closed).toEqual({ code: 4401, reason: expect.stringMatching(/expired/) })
     })
 
