@@ -27,8 +27,8 @@ export interface WorkspaceOptions {
   readonly store?: string
   /** URLs written into hub.yaml's `webhooks.endpoints` (v1 payloads, every event). */
   readonly webhookEndpoints?: readonly string[]
-  /** hub.yaml's `signing:` budgets (durations), e.g. a short one to see an attempt fail. */
-  readonly signing?: { readonly budget?: string; readonly approvalBudget?: string }
+  /** hub.yaml's `signing:` budgets and lease (durations), e.g. a short one to see an attempt fail. */
+  readonly signing?: { readonly budget?: string; readonly approvalBudget?: string; readonly lease?: string }
 }
 
 export interface CosignerStartOptions {
@@ -56,6 +56,8 @@ export interface Workspace {
   pairingToken(user: ApiUser): Promise<string>
   /** Another hub on the same hub.yaml (so the same store), listening on its own port; closed by `close`. */
   startReplica(): Promise<RunningHub>
+  /** The same as a child process (`countersign hub start`), to be killed; its URL once it listens. */
+  startReplicaProcess(): Promise<{ readonly url: string; readonly process: CliProcess }>
   /** Stops the two cloud co-signers (e.g. to read their logs); `close` stops whatever is still running. */
   stopClouds(): Promise<void>
   close(): Promise<void>
@@ -223,6 +225,14 @@ export async function startWorkspace(options: WorkspaceOptions = {}): Promise<Wo
       replicas.push(replica)
       return replica
     },
+    startReplicaProcess: async () => {
+      const listen = `127.0.0.1:${await freePort()}`
+      const replica = spawnCli(['hub', 'start', '--config', init.configPath], dir, {
+        COUNTERSIGN_LISTEN: listen,
+      })
+      children.push(replica)
+      return { url: await replica.listening, process: replica }
+    },
     stopClouds: () => stop(clouds),
     close: async () => {
       await stop([...children, ...clouds])
@@ -249,12 +259,14 @@ export async function transactionIn(
 }
 
 /**
- * What one cloud co-signer's own log says it joined — txIds by content — after checking its hash chain.
- * Read once the clouds are stopped (`stopClouds`).
+ * What one cloud co-signer's own log says, after checking its hash chain: by content, the `txId:attempt`
+ * of each authorization it joined (`cloud-authorization`) or of each signature it completed
+ * (`cloud-signature`). Read once the clouds are stopped (`stopClouds`).
  */
-export async function cloudSignings(
+export async function cloudLogByContent(
   workspace: Pick<Workspace, 'dir'>,
   party: 'cloud1' | 'cloud2',
+  event: 'cloud-authorization' | 'cloud-signature',
 ): Promise<Map<string, string[]>> {
   const log = await openCloudLog(`sqlite:${join(workspace.dir, party, 'cloud.db')}`)
   try {
@@ -262,9 +274,9 @@ export async function cloudSignings(
     if (!verified.ok) throw new Error(`the log of ${party} does not verify: ${JSON.stringify(verified)}`)
     const byContent = new Map<string, string[]>()
     for await (const entry of log.readLog()) {
-      if (entry.event !== 'cloud-authorization') continue
-      const { content, txId } = entry.body as { content: string; txId: string }
-      byContent.set(content, [...(byContent.get(content) ?? []), txId])
+      if (entry.event !== event) continue
+      const { content, txId, attempt } = entry.body as { content: string; txId: string; attempt: number }
+      byContent.set(content, [...(byContent.get(content) ?? []), `${txId}:${attempt}`])
     }
     return byContent
   } finally {

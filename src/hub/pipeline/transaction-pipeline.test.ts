@@ -351,6 +351,23 @@ describe.each(testDatabases)('the transaction pipeline on $name', (database) => 
     expect(history.filter((h) => h.status === 'COMPLETED')).toHaveLength(1)
   })
 
+  it('leaves the attempts of a hub that stops to another replica, rather than failing them', async () => {
+    clock = new ManualClock(1_767_225_600_000)
+    signing = new FakeSigning()
+    signing.hangFor.add('alice')
+    const stopping = await pipeline(undefined, ['alice'])
+    const tx = await stopping.pipeline.create(transfer('1'))
+    await until(() => signing.calls.length === 1)
+    await stopping.pipeline.close()
+    expect(await status(stopping.db, tx.id)).toMatchObject({ status: 'PENDING_SIGNATURE', attempt: 1 })
+    signing.hangFor.clear()
+    const next = await pipeline(stopping.url, ['alice'])
+    clock.advance(LEASE_MS + 1)
+    await next.pipeline.sweep()
+    await next.pipeline.idle()
+    expect(await status(stopping.db, tx.id)).toMatchObject({ status: 'COMPLETED', attempt: 2 })
+  })
+
   it('spreads concurrent transactions over the designated signers by their load', async () => {
     clock = new ManualClock(1_767_225_600_000)
     signing = new FakeSigning()

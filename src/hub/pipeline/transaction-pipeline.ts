@@ -92,6 +92,7 @@ export class TransactionPipeline {
   private readonly broadcast: BroadcastLeg
   /** Breaks ties between equally loaded signers, so that concurrent dispatches spread over them. */
   private rotation = 0
+  private stopping = false
 
   constructor(options: PipelineOptions) {
     this.options = options
@@ -218,7 +219,12 @@ export class TransactionPipeline {
     while (this.running.size > 0) await Promise.allSettled([...this.running])
   }
 
+  /**
+   * Stops: the attempts this hub drives are abandoned but their transactions left in signing, for another
+   * replica (or the next start) to take over once their lease runs out.
+   */
   async close(): Promise<void> {
+    this.stopping = true
     for (const controller of this.inFlight.values()) controller.abort(new Error('the hub is stopping'))
     await this.idle()
   }
@@ -385,8 +391,9 @@ export class TransactionPipeline {
         controller.signal,
       )
       const lost = lease.release()
-      if (outcome.outcome !== 'signed' && lost !== undefined) await this.failOver(tx.id, attempt, lost)
-      else await this.finish(tx, plan, signer, outcome)
+      if (outcome.outcome === 'signed') await this.finish(tx, plan, signer, outcome)
+      else if (lost !== undefined) await this.failOver(tx.id, attempt, lost)
+      else if (!this.stopping) await this.finish(tx, plan, signer, outcome)
     } finally {
       timer.cancel()
       lease.release()
