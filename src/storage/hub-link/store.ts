@@ -6,6 +6,7 @@ import {
   insertJob,
   readJob,
   readJobBySession,
+  readJobsOfTransaction,
   type LinkJob,
   type LinkJobOutcome,
   type NewLinkJob,
@@ -110,6 +111,11 @@ export class HubLinkStore {
 
   job(id: string): Promise<LinkJob | undefined> {
     return this.#database.read((db) => readJob(db, id))
+  }
+
+  /** A transaction's jobs, each with its creation and last update (its finish, once finished) time. */
+  jobsOfTransaction(txId: string): Promise<LinkJob[]> {
+    return this.#database.read((db) => readJobsOfTransaction(db, txId))
   }
 
   jobBySession(session: string): Promise<LinkJob | undefined> {
