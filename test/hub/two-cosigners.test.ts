@@ -30,25 +30,6 @@ const job = (id: string) => workspace.hub.hub.link.jobResult(id)
 /** The hub's record of the user's co-signer (heartbeat, goodbye), read from its store. */
 const party = (user: ApiUser) => new HubLinkStore(workspace.hub.hub.db, systemClock).party(user.id)
 
-async function json<T>(response: Promise<Response>, status = 200): Promise<T> {
-  const answered = await response
-  const body = (await answered.json()) as T
-  expect({ status: answered.status, body }).toMatchObject({ status })
-  return body
-}
-
-/** Publishes `policy`: the Owner proposes and submits it, an Admin approves it. */
-async function publish(policy: string): Promise<void> {
-  const proposed = await json<{ draftResponse: { draftId: string } }>(
-    workspace.call(workspace.owner, 'PUT', '/v1/tap/draft', { policy }),
-  )
-  const { draftId } = proposed.draftResponse
-  await json(workspace.call(workspace.owner, 'POST', '/v1/tap/draft', { draftId }), 201)
-  expect(await json(workspace.call(admin, 'POST', `/v1/tap/drafts/${draftId}/approve`))).toMatchObject({
-    state: 'published',
-  })
-}
-
 /** A RAW signature of `content` on vault 0's `assetId`, with `note` choosing the rule (and so the signer). */
 async function rawSign(assetId: string, content: string, note: string): Promise<TransactionResponse> {
   const created = await fireblocks.transactions.createTransaction({
@@ -74,11 +55,14 @@ beforeAll(async () => {
   for (const assetId of ['ETH_TEST6', 'SOL_TEST'])
     deposit[assetId] = (await fireblocks.vaults.createVaultAccountAsset({ vaultAccountId: '0', assetId }))
       .data.address as string
-  await publish(`version: 1
+  await workspace.publishPolicy(
+    `version: 1
 rules:
   - { id: via-a, match: { operation: [RAW] }, when: "note == 'via a'", action: ALLOW, signers: [${signerA.id}] }
   - { id: via-b, match: { operation: [RAW] }, when: "note == 'via b'", action: ALLOW, signers: [${signerB.id}] }
-`)
+`,
+    admin,
+  )
 }, 300_000)
 
 afterAll(async () => {

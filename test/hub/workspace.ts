@@ -54,6 +54,8 @@ export interface Workspace {
   restartCosigner(name: string, options?: CosignerStartOptions): CliProcess
   /** A new pairing token for `user`, issued by the Owner. */
   pairingToken(user: ApiUser): Promise<string>
+  /** Publishes a transaction policy: the Owner proposes and submits it, `approver` (an Admin) approves it. */
+  publishPolicy(policy: string, approver: ApiUser): Promise<void>
   /** Another hub on the same hub.yaml (so the same store), listening on its own port; closed by `close`. */
   startReplica(): Promise<RunningHub>
   /** The same as a child process (`countersign hub start`), to be killed; its URL once it listens. */
@@ -169,6 +171,30 @@ export async function startWorkspace(options: WorkspaceOptions = {}): Promise<Wo
     return issued.pairingToken
   }
 
+  /** The JSON body of `call`'s answer, once its status is `status`. */
+  const answer = async <T>(response: Promise<Response>, status: number): Promise<T> => {
+    const answered = await response
+    const text = await answered.text()
+    if (answered.status !== status) throw new Error(`expected ${status}, got ${answered.status}: ${text}`)
+    return JSON.parse(text) as T
+  }
+
+  const publishPolicy = async (policy: string, approver: ApiUser) => {
+    const proposed = await answer<{ draftResponse: { draftId: string | null }; validation: unknown }>(
+      call(owner, 'PUT', '/v1/tap/draft', { policy }),
+      200,
+    )
+    const { draftId } = proposed.draftResponse
+    if (draftId === null)
+      throw new Error(`the policy does not compile: ${JSON.stringify(proposed.validation)}`)
+    await answer(call(owner, 'POST', '/v1/tap/draft', { draftId }), 201)
+    const approved = await answer<{ state: string }>(
+      call(approver, 'POST', `/v1/tap/drafts/${draftId}/approve`),
+      200,
+    )
+    if (approved.state !== 'published') throw new Error(`the policy is ${approved.state}, not published`)
+  }
+
   const restartCosigner = (name: string, options: CosignerStartOptions = {}) => {
     const args = [
       'cosigner',
@@ -219,6 +245,7 @@ export async function startWorkspace(options: WorkspaceOptions = {}): Promise<Wo
     restartCosigner,
     stopCosigner,
     pairingToken,
+    publishPolicy,
     startReplica: async () => {
       const listen = `127.0.0.1:${await freePort()}`
       const replica = await startHub(loadHubConfig(init.configPath, { COUNTERSIGN_LISTEN: listen }), { log })

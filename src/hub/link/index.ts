@@ -475,7 +475,9 @@ export class LinkHub {
    * participants, so that no party goes on with it and the relay refuses its envelopes.
    */
   async cancelAttempt(txId: string, attempt: number, reason: string): Promise<void> {
-    const jobs = await this.#store.pendingAttemptJobs(txId, attempt)
+    const jobs = (await this.#store.jobsOfTransaction(txId)).filter(
+      (job) => job.attempt === attempt && job.state === 'pending',
+    )
     await Promise.all(jobs.map((job) => this.cancelJob(job.id, reason)))
   }
 

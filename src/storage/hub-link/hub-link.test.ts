@@ -103,6 +103,26 @@ describe.each(testDatabases)('hub-link store on $name', (database) => {
     expect(await store.mailbox('cloud1', 1, 10)).toEqual([])
   })
 
+  it("lists a transaction's jobs, none of another's, with when each was created and finished", async () => {
+    let now = 1_000
+    const storage = openDatabase(await database.freshUrl())
+    opened.push(storage)
+    await migrate(storage, HUB_LINK_MIGRATIONS, now)
+    const store = new HubLinkStore(storage, { ...systemClock, now: () => now })
+    await store.createJob({ ...job('approve', ['s1']), kind: 'approve', txId: 'tx-1' }, [])
+    now = 1_250
+    await store.finishJob('approve', 'done', {})
+    await store.createJob({ ...job('sign', ['s2']), txId: 'tx-1' }, [])
+    await store.createJob({ ...job('other', ['s3']), txId: 'tx-2' }, [])
+    now = 1_400
+    await store.finishJob('sign', 'done', { signature: 'aa' })
+    expect(await store.jobsOfTransaction('tx-1')).toMatchObject([
+      { id: 'approve', kind: 'approve', state: 'done', createdAt: 1_000, updatedAt: 1_250 },
+      { id: 'sign', kind: 'sign', state: 'done', createdAt: 1_250, updatedAt: 1_400 },
+    ])
+    expect(await store.jobsOfTransaction('tx-3')).toEqual([])
+  })
+
   it("keeps a reshare's dealers beside its holders: the participants are both, each once", async () => {
     const store = await open(await database.freshUrl())
     const reshare = {

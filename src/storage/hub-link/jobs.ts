@@ -102,6 +102,18 @@ export async function readJob(db: Executor, id: string): Promise<LinkJob | undef
   return row === undefined ? undefined : toJob(row)
 }
 
+/** Every job of a transaction (each attempt's approval and signatures), by creation time. */
+export async function readJobsOfTransaction(db: Executor, txId: string): Promise<LinkJob[]> {
+  const rows = await tables<HubLinkTables>(db)
+    .selectFrom('hub_link_jobs')
+    .selectAll()
+    .where('tx_id', '=', txId)
+    .orderBy('created_at')
+    .orderBy('id')
+    .execute()
+  return rows.map(toJob)
+}
+
 export async function readJobBySession(db: Executor, session: string): Promise<LinkJob | undefined> {
   const row = await tables<HubLinkTables>(db)
     .selectFrom('hub_link_job_sessions')
@@ -110,22 +122,6 @@ export async function readJobBySession(db: Executor, session: string): Promise<L
     .where('hub_link_job_sessions.session', '=', session)
     .executeTakeFirst()
   return row === undefined ? undefined : toJob(row)
-}
-
-/** The jobs of one signing attempt (its approval and its signatures) still pending. */
-export async function readPendingAttemptJobs(
-  db: Executor,
-  txId: string,
-  attempt: number,
-): Promise<LinkJob[]> {
-  const rows = await tables<HubLinkTables>(db)
-    .selectFrom('hub_link_jobs')
-    .selectAll()
-    .where('tx_id', '=', txId)
-    .where('attempt', '=', attempt)
-    .where('state', '=', 'pending')
-    .execute()
-  return rows.map(toJob)
 }
 
 /**

@@ -6,7 +6,7 @@ import {
   insertJob,
   readJob,
   readJobBySession,
-  readPendingAttemptJobs,
+  readJobsOfTransaction,
   type LinkJob,
   type LinkJobOutcome,
   type NewLinkJob,
@@ -113,12 +113,13 @@ export class HubLinkStore {
     return this.#database.read((db) => readJob(db, id))
   }
 
-  jobBySession(session: string): Promise<LinkJob | undefined> {
-    return this.#database.read((db) => readJobBySession(db, session))
+  /** A transaction's jobs, each with its creation and last update (its finish, once finished) time. */
+  jobsOfTransaction(txId: string): Promise<LinkJob[]> {
+    return this.#database.read((db) => readJobsOfTransaction(db, txId))
   }
 
-  pendingAttemptJobs(txId: string, attempt: number): Promise<LinkJob[]> {
-    return this.#database.read((db) => readPendingAttemptJobs(db, txId, attempt))
+  jobBySession(session: string): Promise<LinkJob | undefined> {
+    return this.#database.read((db) => readJobBySession(db, session))
   }
 
   /**
