@@ -28,4 +28,7 @@ export {
 export { initWorkspace, STARTER_POLICY, type InitOptions, type InitResult } from './init.js'
 export { hubLogger, pairingTokenFromStore, startHub, type RunningHub } from './service.js'
 export { HUB_ERRORS, type HubErrorCode } from './errors.js'
+/** The ids an attempt's link jobs and callback request have (docs/cosigner-protocol.md): txId and attempt. */
+export { approvalJobId, signJobId } from './signing/link-signing.js'
+export { callbackRequestId } from './pipeline/callback-request.js'
 export { HubApiError } from './rest/api-error.js'
