@@ -23,13 +23,14 @@ import { readFileSync } from 'node:fs'
 import { cpus, loadavg } from 'node:os'
 import { basename, dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { keccak_256 } from '@noble/hashes/sha3.js'
 import type { Fireblocks } from '@fireblocks/ts-sdk'
 import { systemClock } from '../src/core/index.js'
 import { prepareDevelopmentMode } from '../src/handler/index.js'
 import { writePublicFile } from '../src/keys/index.js'
 import { HubLinkStore, readKeySets, type LinkJob } from '../src/storage/index.js'
 import {
+  createRaw,
+  digestOf,
   freePort,
   startWorkspace,
   transactionIn,
@@ -83,7 +84,6 @@ interface Split {
   readonly afterMs: number
 }
 
-const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString('hex')
 const fmt = (value: number) => value.toFixed(0)
 
 function percentile(values: readonly number[], q: number): number {
@@ -185,18 +185,9 @@ async function submitRaw(
   fireblocks: Fireblocks,
   note: string,
 ): Promise<{ txId: string; submittedAt: number }> {
-  const content = hex(keccak_256(new TextEncoder().encode(`e2e bench ${randomUUID()}`)))
+  const content = digestOf(`e2e bench ${randomUUID()}`)
   const submittedAt = Date.now()
-  const created = await fireblocks.transactions.createTransaction({
-    transactionRequest: {
-      operation: 'RAW',
-      assetId: 'ETH_TEST6',
-      source: { type: 'VAULT_ACCOUNT', id: '0' },
-      note,
-      extraParameters: { rawMessageData: { messages: [{ content }] } },
-    },
-  })
-  return { txId: created.data.id as string, submittedAt }
+  return { txId: await createRaw(fireblocks, content, { note }), submittedAt }
 }
 
 async function finished(fireblocks: Fireblocks, txId: string, submittedAt: number): Promise<Finished> {

@@ -7,13 +7,20 @@
 import { createPublicKey } from 'node:crypto'
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { keccak_256 } from '@noble/hashes/sha3.js'
 import type { Fireblocks, TransactionResponse } from '@fireblocks/ts-sdk'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { openCosignerFolder } from '../../src/cosigner/index.js'
 import { spawnCli, type CliProcess } from '../support/process.js'
 import { ecdsaVerifies } from '../support/signatures.js'
-import { startWorkspace, transactionIn, until, type ApiUser, type Workspace } from '../hub/workspace.js'
+import {
+  createRaw as createRawTransaction,
+  digestOf,
+  startWorkspace,
+  transactionIn,
+  until,
+  type ApiUser,
+  type Workspace,
+} from '../hub/workspace.js'
 import { startScriptedHandler, type ScriptedAnswer, type ScriptedHandler } from './scripted-handler.js'
 
 const SCHEDULE = ['--callback-retry-interval', '1s', '--log-level', 'info']
@@ -35,17 +42,7 @@ async function cli(args: readonly string[], env: NodeJS.ProcessEnv = {}) {
 async function createRaw(answers: readonly ScriptedAnswer[]): Promise<string> {
   const externalTxId = `cosigner-e2e-${++counter}`
   handler.script(externalTxId, answers)
-  const content = Buffer.from(keccak_256(new TextEncoder().encode(externalTxId))).toString('hex')
-  const created = await fireblocks.transactions.createTransaction({
-    transactionRequest: {
-      operation: 'RAW',
-      assetId: 'ETH_TEST6',
-      source: { type: 'VAULT_ACCOUNT', id: '0' },
-      externalTxId,
-      extraParameters: { rawMessageData: { messages: [{ content }] } },
-    },
-  })
-  return created.data.id as string
+  return createRawTransaction(fireblocks, digestOf(externalTxId), { externalTxId })
 }
 
 /** The same, finished. */

@@ -6,31 +6,24 @@
  */
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
-import { keccak_256 } from '@noble/hashes/sha3.js'
 import type { Fireblocks, TransactionResponse } from '@fireblocks/ts-sdk'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { cloudLogByContent, startWorkspace, transactionIn, until, type Workspace } from '../hub/workspace.js'
+import {
+  cloudLogByContent,
+  createRaw,
+  digestOf,
+  startWorkspace,
+  transactionIn,
+  until,
+  type Workspace,
+} from '../hub/workspace.js'
 import { ecdsaVerifies } from '../support/signatures.js'
 
 let workspace: Workspace
 let fireblocks: Fireblocks
 let database: Database.Database
 
-const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString('hex')
-
-async function createRaw(label: string): Promise<string> {
-  const created = await fireblocks.transactions.createTransaction({
-    transactionRequest: {
-      operation: 'RAW',
-      assetId: 'ETH_TEST6',
-      source: { type: 'VAULT_ACCOUNT', id: '0' },
-      extraParameters: {
-        rawMessageData: { messages: [{ content: hex(keccak_256(new TextEncoder().encode(label))) }] },
-      },
-    },
-  })
-  return created.data.id as string
-}
+const createLabelled = (label: string) => createRaw(fireblocks, digestOf(label))
 
 /** The co-signer's own record of the approval it gave for `txId` (its database, read beside it). */
 const approved = (txId: string): boolean =>
@@ -57,7 +50,7 @@ describe('a co-signer killed in the middle of a signature', { timeout: 600_000 }
   it('restarts; each transaction completes once; no pre-signature is used, nor message signed, twice', async () => {
     const outcomes: TransactionResponse[] = []
     for (const delayMs of [0, 50, 150, 400]) {
-      const txId = await createRaw(`crash ${delayMs}`)
+      const txId = await createLabelled(`crash ${delayMs}`)
       await until(`the approval of ${txId}`, async () => (approved(txId) ? true : undefined), 60_000)
       await new Promise((resolve) => setTimeout(resolve, delayMs))
       await workspace.stopCosigner('cosigner-k', 'SIGKILL')
@@ -68,7 +61,7 @@ describe('a co-signer killed in the middle of a signature', { timeout: 600_000 }
       outcomes.push(tx)
     }
     // After the crashes it signs as before.
-    const after = await transactionIn(fireblocks, await createRaw('after the crashes'))
+    const after = await transactionIn(fireblocks, await createLabelled('after the crashes'))
     expect(after.status).toBe('COMPLETED')
     expect(ecdsaVerifies(after)).toBe(true)
 

@@ -5,10 +5,16 @@
  * one rejection → rejected), dispatch only to designated signers, and block what no rule matches. An Admin
  * alone cannot publish: the old policy keeps deciding.
  */
-import { keccak_256 } from '@noble/hashes/sha3.js'
 import type { Fireblocks } from '@fireblocks/ts-sdk'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startWorkspace, transactionIn, type ApiUser, type Workspace } from './workspace.js'
+import {
+  createRaw,
+  digestOf,
+  startWorkspace,
+  transactionIn,
+  type ApiUser,
+  type Workspace,
+} from './workspace.js'
 
 const BLOCKED_ADDRESS = '0x7F367cC41522cE07553e823bf3be79A889DEbe1B'
 
@@ -74,17 +80,7 @@ let contentCount = 0
 /** A RAW request over a digest no other transaction of this file signs. */
 async function raw(note: string): Promise<string> {
   contentCount++
-  const content = Buffer.from(keccak_256(new TextEncoder().encode(`policy ${contentCount}`))).toString('hex')
-  const created = await fireblocks.transactions.createTransaction({
-    transactionRequest: {
-      operation: 'RAW',
-      assetId: 'ETH_TEST6',
-      source: { type: 'VAULT_ACCOUNT', id: '0' },
-      note,
-      extraParameters: { rawMessageData: { messages: [{ content }] } },
-    },
-  })
-  return created.data.id as string
+  return createRaw(fireblocks, digestOf(`policy ${contentCount}`), { note })
 }
 
 const vote = (user: ApiUser, txId: string, verb: 'approve' | 'reject') =>

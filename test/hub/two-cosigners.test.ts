@@ -6,7 +6,6 @@
  * `@fireblocks/ts-sdk` then succeed with each co-signer as the designated signer, and every one verifies under
  * the same vault address and public key.
  */
-import { keccak_256 } from '@noble/hashes/sha3.js'
 import { base58 } from '@scure/base'
 import type { Fireblocks, TransactionResponse } from '@fireblocks/ts-sdk'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -14,7 +13,15 @@ import { SIGNING_ALGORITHMS } from '../../src/protocol/index.js'
 import { systemClock } from '../../src/core/index.js'
 import { HubLinkStore, readKeySets, readWorkspaceKeys } from '../../src/storage/index.js'
 import { ecdsaSignerAddress, ecdsaVerifies, ed25519Verifies } from '../support/signatures.js'
-import { startWorkspace, transactionIn, until, type ApiUser, type Workspace } from './workspace.js'
+import {
+  createRaw,
+  digestOf,
+  startWorkspace,
+  transactionIn,
+  until,
+  type ApiUser,
+  type Workspace,
+} from './workspace.js'
 
 let workspace: Workspace
 let fireblocks: Fireblocks
@@ -32,16 +39,7 @@ const party = (user: ApiUser) => new HubLinkStore(workspace.hub.hub.db, systemCl
 
 /** A RAW signature of `content` on vault 0's `assetId`, with `note` choosing the rule (and so the signer). */
 async function rawSign(assetId: string, content: string, note: string): Promise<TransactionResponse> {
-  const created = await fireblocks.transactions.createTransaction({
-    transactionRequest: {
-      operation: 'RAW',
-      assetId,
-      source: { type: 'VAULT_ACCOUNT', id: '0' },
-      note,
-      extraParameters: { rawMessageData: { messages: [{ content }] } },
-    },
-  })
-  return transactionIn(fireblocks, created.data.id as string)
+  return transactionIn(fireblocks, await createRaw(fireblocks, content, { assetId, note }))
 }
 
 beforeAll(async () => {
@@ -122,7 +120,7 @@ describe('a second co-signer, its key sets by resharing', () => {
 
   it('signs RAW with each co-signer as the designated signer, under one vault address and public key', async () => {
     // A cloud co-signer never signs one content under two transactions: each signature is of its own digest.
-    const digests = ['via a', 'via b'].map((via) => hex(keccak_256(new TextEncoder().encode(`ecdsa ${via}`))))
+    const digests = ['via a', 'via b'].map((via) => digestOf(`ecdsa ${via}`))
     const ecdsa = [
       await rawSign('ETH_TEST6', digests[0]!, 'via a'),
       await rawSign('ETH_TEST6', digests[1]!, 'via b'),

@@ -9,7 +9,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { Fireblocks, type TransactionResponse } from '@fireblocks/ts-sdk'
+import { Fireblocks, type TransactionRequest, type TransactionResponse } from '@fireblocks/ts-sdk'
+import { keccak_256 } from '@noble/hashes/sha3.js'
 import pino from 'pino'
 import { createCsr, generateRsaKeyPair, signRequest } from '../../src/keys/index.js'
 import { initWorkspace, loadHubConfig, startHub, type RunningHub } from '../../src/hub/index.js'
@@ -268,6 +269,63 @@ export async function startWorkspace(options: WorkspaceOptions = {}): Promise<Wo
       rmSync(dir, { recursive: true, force: true })
     },
   }
+}
+
+/** A 32-byte digest (hex) of `label`: distinct RAW contents, as each test needs its own. */
+export const digestOf = (label: string): string =>
+  Buffer.from(keccak_256(new TextEncoder().encode(label))).toString('hex')
+
+/** A RAW signature request of `content` (hex) on vault 0's asset (ETH_TEST6 unless told). */
+export function rawRequest(
+  content: string,
+  options: { readonly assetId?: string; readonly note?: string; readonly externalTxId?: string } = {},
+): TransactionRequest {
+  return {
+    operation: 'RAW',
+    assetId: options.assetId ?? 'ETH_TEST6',
+    source: { type: 'VAULT_ACCOUNT', id: '0' },
+    ...(options.note === undefined ? {} : { note: options.note }),
+    ...(options.externalTxId === undefined ? {} : { externalTxId: options.externalTxId }),
+    extraParameters: { rawMessageData: { messages: [{ content }] } },
+  }
+}
+
+/** Creates `rawRequest(content, options)` through the SDK; resolves with the transaction's id. */
+export async function createRaw(
+  fireblocks: Fireblocks,
+  content: string,
+  options: Parameters<typeof rawRequest>[1] = {},
+): Promise<string> {
+  const created = await fireblocks.transactions.createTransaction({
+    transactionRequest: rawRequest(content, options),
+  })
+  return created.data.id as string
+}
+
+/**
+ * What the cloud co-signers' logs show against `signed` (each transaction with the content it asked for,
+ * and the attempt that signed it): every content signed exactly once by each cloud, under that transaction
+ * and attempt, and nothing else signed. The differences, as lines; none is the expected answer. Read once
+ * the clouds are stopped (`stopClouds`).
+ */
+export async function cloudSignatureDifferences(
+  workspace: Pick<Workspace, 'dir'>,
+  signed: readonly { readonly txId: string; readonly content: string; readonly attempt: number }[],
+): Promise<string[]> {
+  const differences: string[] = []
+  for (const party of ['cloud1', 'cloud2'] as const) {
+    const byContent = await cloudLogByContent(workspace, party, 'cloud-signature')
+    if (byContent.size !== signed.length)
+      differences.push(`${party} signed ${byContent.size} contents, not ${signed.length}`)
+    for (const { txId, content, attempt } of signed) {
+      const signatures = byContent.get(content) ?? []
+      if (signatures.length !== 1 || signatures[0] !== `${txId}:${attempt}`)
+        differences.push(
+          `${party} signed ${txId}'s content as [${signatures.join(', ')}], not once as ${attempt}`,
+        )
+    }
+  }
+  return differences
 }
 
 /** Statuses a transaction never leaves. */

@@ -129,7 +129,8 @@ export type SignOutcome =
 
 /** Runs one signing attempt with the signer's co-signer and the two cloud co-signers. */
 export interface SigningService {
-  sign(request: SignJobRequest, signal: AbortSignal): Promise<SignOutcome>
+  /** `onSigning` is told when the approval is given and the signature's MPC sessions start. */
+  sign(request: SignJobRequest, signal: AbortSignal, onSigning?: () => void): Promise<SignOutcome>
   /** Abandons what is left of an attempt whose driver is gone (another replica, killed): its parties stop. */
   abandon(txId: string, attempt: number, reason: string): Promise<void>
 }

@@ -65,8 +65,12 @@ class FakeSigning {
   readonly hangFor = new Set<string>()
   private readonly waiting = new Set<(outcome: SignOutcome) => void>()
 
-  async sign(request: SignJobRequest, signal: AbortSignal): Promise<SignOutcome> {
+  /** Whether the approval is given at once (the MPC sessions start); false: the co-signer is still asking. */
+  approved = true
+
+  async sign(request: SignJobRequest, signal: AbortSignal, onSigning?: () => void): Promise<SignOutcome> {
     this.calls.push(request)
+    if (this.approved) onSigning?.()
     if (!this.hangFor.has(request.signer)) return this.outcome
     return new Promise((resolve) => {
       this.waiting.add(resolve)
@@ -308,7 +312,28 @@ describe.each(testDatabases)('the transaction pipeline on $name', (database) => 
     ])
   })
 
-  it('hands the attempt of a co-signer that restarted (its sessions are gone) to a new attempt', async () => {
+  it('keeps the lease of a co-signer that restarts while it approves: it resumes its approval', async () => {
+    clock = new ManualClock(1_767_225_600_000)
+    signing = new FakeSigning()
+    signing.hangFor.add('alice')
+    signing.approved = false
+    const { pipeline: p, db } = await pipeline(undefined, ['alice'])
+    const tx = await p.create(transfer('1'))
+    await until(() => signing.calls.length === 1)
+    await until(() => clock.pending > 1)
+    instances.set('alice', 'second')
+    for (let i = 0; i < 3; i++) {
+      clock.advance(LEASE_MS / 3)
+      await until(() => clock.pending > 1)
+    }
+    expect(signing.abandoned).toEqual([])
+    expect(await status(db, tx.id)).toMatchObject({ status: 'PENDING_SIGNATURE', attempt: 1 })
+    signing.finishWaiting(signing.outcome)
+    await p.idle()
+    expect(await status(db, tx.id)).toMatchObject({ status: 'COMPLETED', attempt: 1 })
+  })
+
+  it('hands the attempt of a co-signer that restarted during the signature (its sessions are gone) on', async () => {
     clock = new ManualClock(1_767_225_600_000)
     signing = new FakeSigning()
     signing.hangFor.add('alice')

@@ -369,8 +369,7 @@ export class TransactionPipeline {
     const timer = this.options.clock.setTimer(this.attemptBudgetMs(), () =>
       controller.abort(new Error('the signing attempt ran out of time')),
     )
-    const holder = await this.options.signers.reachable(signer)
-    const lease = this.holdLease({ txId: tx.id, signer, attempt, instance: holder?.instance }, controller)
+    const lease = this.holdLease(tx.id, signer, attempt, controller)
     try {
       const outcome = await this.options.signing.sign(
         {
@@ -389,6 +388,7 @@ export class TransactionPipeline {
           }),
         },
         controller.signal,
+        () => lease.pinProcess(),
       )
       const lost = lease.release()
       if (outcome.outcome === 'signed') await this.finish(tx, plan, signer, outcome)
@@ -402,25 +402,29 @@ export class TransactionPipeline {
   }
 
   /**
-   * Renews the attempt's lease every third of its length while the signer's co-signer is heard from, by the
-   * same process; aborts the attempt when it is not (silent, or restarted: its sessions are gone), or when
-   * the transaction no longer holds the attempt (another replica took it over). `release` stops renewing and
-   * returns why the lease was lost, if it was.
+   * Renews the attempt's lease every third of its length while the signer's co-signer is heard from; aborts
+   * the attempt when it is not, or when the transaction no longer holds the attempt (another replica took
+   * it over). Once the signature's MPC sessions start (`pinProcess`), the co-signer must also stay the same
+   * process: one that restarted lost them (before, it resumes its approval: that is persisted). `release`
+   * stops renewing and returns why the lease was lost, if it was.
    */
   private holdLease(
-    held: { txId: string; signer: string; attempt: number; instance: string | null | undefined },
+    txId: string,
+    signer: string,
+    attempt: number,
     controller: AbortController,
-  ): { release(): string | undefined } {
-    const { txId, signer, attempt, instance } = held
+  ): { pinProcess(): void; release(): string | undefined } {
     const { clock, db, leaseMs, log, signers } = this.options
     let lost: string | undefined
     let released = false
+    let pinned: Promise<string | null | undefined> | undefined
     let timer = clock.setTimer(leaseMs / 3, tick)
     async function renew(): Promise<void> {
       const now = await signers.reachable(signer)
       if (now === undefined)
         lost = `the co-signer of ${signer} was not heard from within the ${leaseMs / 1000}s lease`
-      else if (now.instance !== instance) lost = `the co-signer of ${signer} restarted`
+      else if (pinned !== undefined && now.instance !== (await pinned))
+        lost = `the co-signer of ${signer} restarted during the signature`
       else if (
         !(await db.write((session) => renewSigningLease(session, txId, attempt, clock.now() + leaseMs)))
       )
@@ -438,6 +442,13 @@ export class TransactionPipeline {
         })
     }
     return {
+      pinProcess() {
+        // A failed read pins nothing that matches: the next renewal hands the attempt on (fail closed).
+        pinned = signers.reachable(signer).then(
+          (holder) => holder?.instance,
+          () => undefined,
+        )
+      },
       release() {
         released = true
         timer.cancel()

@@ -54,9 +54,10 @@ export class LinkSigningService implements SigningService {
     this.options = options
   }
 
-  async sign(request: SignJobRequest, signal: AbortSignal): Promise<SignOutcome> {
+  async sign(request: SignJobRequest, signal: AbortSignal, onSigning?: () => void): Promise<SignOutcome> {
     const refused = await this.approval(request, signal)
     if (refused !== undefined) return refused
+    onSigning?.()
     const bounded = new AbortController()
     const timer = this.options.clock.setTimer(this.options.authorizationSeconds * 1000, () =>
       bounded.abort(new Error('the MPC signature ran out of time')),
