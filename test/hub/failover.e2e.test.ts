@@ -217,7 +217,6 @@ describe('first-available dispatch with failover', { timeout: 900_000 }, () => {
     }
 
     // No message hash signed twice: each cloud completed one signature per content, of its final attempt.
-    await workspace.stopClouds()
     const attempts = await Promise.all(
       signed.map(async (tx) => ({ ...tx, attempt: (await stored(tx.txId)).attempt })),
     )

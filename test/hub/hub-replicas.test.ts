@@ -156,7 +156,6 @@ describe.skipIf(pgUrl === undefined)('two hub replicas on one PostgreSQL schema'
     const signatures = await hubSignatures(db)
     for (const { txId } of signed) expect(signatures.get(txId), txId).toBe(1)
 
-    await workspace.stopClouds()
     const attempts = await Promise.all(
       signed.map(async (tx) => ({
         ...tx,

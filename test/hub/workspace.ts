@@ -305,10 +305,22 @@ export async function createRaw(
 /**
  * What the cloud co-signers' logs show against `signed` (each transaction with the content it asked for,
  * and the attempt that signed it): every content signed exactly once by each cloud, under that transaction
- * and attempt, and nothing else signed. The differences, as lines; none is the expected answer. Read once
- * the clouds are stopped (`stopClouds`).
+ * and attempt, and nothing else signed. The differences, as lines; none is the expected answer. A
+ * transaction completes with the first holder's signature, so a busy cloud may still be finishing its own:
+ * this waits (up to a minute) for the logs to match, then stops the clouds and reads them a last time.
  */
 export async function cloudSignatureDifferences(
+  workspace: Pick<Workspace, 'dir' | 'stopClouds'>,
+  signed: readonly { readonly txId: string; readonly content: string; readonly attempt: number }[],
+): Promise<string[]> {
+  const deadline = Date.now() + 60_000
+  while ((await signatureDifferences(workspace, signed)).length > 0 && Date.now() < deadline)
+    await new Promise((resolve) => setTimeout(resolve, 500))
+  await workspace.stopClouds()
+  return signatureDifferences(workspace, signed)
+}
+
+async function signatureDifferences(
   workspace: Pick<Workspace, 'dir'>,
   signed: readonly { readonly txId: string; readonly content: string; readonly attempt: number }[],
 ): Promise<string[]> {
