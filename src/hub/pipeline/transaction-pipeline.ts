@@ -10,7 +10,6 @@ import {
   readTransaction,
   readTransactionVotes,
   recordTransactionVote,
-  renewSigningLease,
   expiredSigningLeases,
   signingLoad,
   transactionsInStatus,
@@ -36,6 +35,7 @@ import type {
 import { callbackRequest } from './callback-request.js'
 import { policyRequest, signingPlan, type SigningPlan } from './signing-plan.js'
 import { quorumOutcome } from './quorum.js'
+import { holdSigningLease } from './signing-lease.js'
 
 /**
  * The life of a transaction (hub-api.md §5.7): SUBMITTED → (policy) BLOCKED | PENDING_AUTHORIZATION | QUEUED →
@@ -369,7 +369,7 @@ export class TransactionPipeline {
     const timer = this.options.clock.setTimer(this.attemptBudgetMs(), () =>
       controller.abort(new Error('the signing attempt ran out of time')),
     )
-    const lease = this.holdLease(tx.id, signer, attempt, controller)
+    const lease = holdSigningLease(this.options, { txId: tx.id, signer, attempt }, controller)
     try {
       const outcome = await this.options.signing.sign(
         {
@@ -402,62 +402,6 @@ export class TransactionPipeline {
   }
 
   /**
-   * Renews the attempt's lease every third of its length while the signer's co-signer is heard from; aborts
-   * the attempt when it is not, or when the transaction no longer holds the attempt (another replica took
-   * it over). Once the signature's MPC sessions start (`pinProcess`), the co-signer must also stay the same
-   * process: one that restarted lost them (before, it resumes its approval: that is persisted). `release`
-   * stops renewing and returns why the lease was lost, if it was.
-   */
-  private holdLease(
-    txId: string,
-    signer: string,
-    attempt: number,
-    controller: AbortController,
-  ): { pinProcess(): void; release(): string | undefined } {
-    const { clock, db, leaseMs, log, signers } = this.options
-    let lost: string | undefined
-    let released = false
-    let pinned: Promise<string | null | undefined> | undefined
-    let timer = clock.setTimer(leaseMs / 3, tick)
-    async function renew(): Promise<void> {
-      const now = await signers.reachable(signer)
-      if (now === undefined)
-        lost = `the co-signer of ${signer} was not heard from within the ${leaseMs / 1000}s lease`
-      else if (pinned !== undefined && now.instance !== (await pinned))
-        lost = `the co-signer of ${signer} restarted during the signature`
-      else if (
-        !(await db.write((session) => renewSigningLease(session, txId, attempt, clock.now() + leaseMs)))
-      )
-        lost = `attempt ${attempt} no longer holds the transaction`
-      if (lost !== undefined) controller.abort(new Error(lost))
-    }
-    function tick(): void {
-      void renew()
-        .catch((error: unknown) =>
-          // A store that is away: the lease may run out meanwhile, and then the next renewal finds it lost.
-          log.warn({ txId, attempt, cause: describeError(error) }, 'could not renew the signing lease'),
-        )
-        .finally(() => {
-          if (lost === undefined && !released) timer = clock.setTimer(leaseMs / 3, tick)
-        })
-    }
-    return {
-      pinProcess() {
-        // A failed read pins nothing that matches: the next renewal hands the attempt on (fail closed).
-        pinned = signers.reachable(signer).then(
-          (holder) => holder?.instance,
-          () => undefined,
-        )
-      },
-      release() {
-        released = true
-        timer.cancel()
-        return lost
-      },
-    }
-  }
-
-  /**
    * Hands a transaction whose attempt lost its lease to the next signer: its jobs are cancelled first (so
    * that no party finishes it), then it is queued again, fenced by the attempt. Past MAX_SIGNING_ATTEMPTS it
    * fails instead.
@@ -486,8 +430,8 @@ export class TransactionPipeline {
     )
     if (moved === undefined) return
     this.options.log.warn(
-      { txId, attempt, reason },
-      'signing attempt lost its lease; the transaction is queued again',
+      { txId, attempt, reason, status: moved.status },
+      'a signing attempt lost its lease; the transaction moved on',
     )
     if (!exhausted) this.kick(txId)
   }
