@@ -40,6 +40,8 @@ const MAY_IMPORT = {
 /** package → the modules that may import it; every other module (and src/index.ts) may not. */
 const PACKAGE_OWNERS = {
   'fastify|@fastify/[^/]+': ['service'],
+  // The consoles' shell: passkey ceremonies and the template engine (the browser half is served as a file).
+  '@simplewebauthn/[^/]+|eta': ['service'],
   // The WebSocket of the co-signer link: the hub's end through src/service, the party's end in src/link.
   ws: ['service', 'link'],
   'pg|better-sqlite3|kysely': ['storage'],

@@ -38,6 +38,22 @@ export default tseslint.config(
     },
   },
   {
+    // The consoles' page script runs in browsers.
+    files: ['console/assets/**/*.js'],
+    languageOptions: {
+      sourceType: 'script',
+      globals: {
+        document: 'readonly',
+        window: 'readonly',
+        location: 'readonly',
+        fetch: 'readonly',
+        URLSearchParams: 'readonly',
+        EventSource: 'readonly',
+        SimpleWebAuthnBrowser: 'readonly',
+      },
+    },
+  },
+  {
     // Plain JavaScript configuration files are outside the TypeScript project.
     files: ['**/*.js', '**/*.cjs', '**/*.mjs'],
     ...tseslint.configs.disableTypeChecked,

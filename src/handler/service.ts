@@ -15,12 +15,15 @@ import { openStore, StoreSchemaUnknown, type Store } from '../storage/index.js'
 import type { HandlerConfig } from './config.js'
 import { HoldWebhook } from './hold-webhook.js'
 import { buildServer } from './server.js'
+import { approvalsConsole, CONSOLE_PREFIX } from './console/approvals-console.js'
 
 export interface RunningHandler extends RunningService {
   /** `http(s)://host:port` as bound (the real port when 0 was asked). */
   readonly url: string
   /** The admin listener's URL (probes, metrics), when this process serves one. */
   readonly adminUrl?: string
+  /** The approvals console's URL (its configured origin), when this process serves it. */
+  readonly consoleUrl?: string
   readonly store: Store
   /** Re-reads the policy file; a policy that fails validation is refused and the running one kept. */
   reloadPolicy(): boolean
@@ -86,6 +89,15 @@ export async function startHandler(
         log,
         metrics: server.metrics.registry,
         readiness: server.readiness,
+        ...(config.console
+          ? {
+              routes: approvalsConsole({
+                config: config.console,
+                store,
+                clock: options.clock ?? systemClock,
+              }),
+            }
+          : {}),
       })
     url = await listenOn(app, config, config.tls !== undefined)
   } catch (error) {
@@ -126,6 +138,7 @@ export async function startHandler(
   return {
     url,
     ...(admin ? { adminUrl: admin.url } : {}),
+    ...(admin && config.console ? { consoleUrl: `${config.console.origin}${CONSOLE_PREFIX}/` } : {}),
     store,
     reloadPolicy,
     reload: reloadPolicy,

@@ -23,6 +23,7 @@ function row(approver: string, key: typeof alice, registered: string | null, ove
     signedAt: vote.signedAt,
     signature: vote.signature,
     publicKey: registered,
+    credentialId: null,
   }
 }
 

@@ -1,4 +1,4 @@
-import { checkVote } from '../keys/index.js'
+import { checkPasskeyVote, checkVote } from '../keys/index.js'
 import type { RecordedState, RecordedVote } from '../storage/index.js'
 
 export interface UncountedVote {
@@ -10,7 +10,8 @@ export interface UncountedVote {
  * Splits a held request's recorded votes into those that count and those that do not. A vote counts only
  * if its signature verifies, now, with its approver's registered key over this request as recorded (route,
  * requestId, payload digest) and was signed within the window of being recorded: a vote row inserted or
- * edited in the database, or whose approver was removed, never counts (fail closed).
+ * edited in the database, or whose approver was removed, never counts (fail closed). A console vote counts
+ * on the same terms, with the passkey it names in place of the approver's key.
  */
 export function verifiedVotes(recorded: RecordedState): {
   counted: RecordedVote[]
@@ -28,7 +29,9 @@ export function verifiedVotes(recorded: RecordedState): {
 
 function refusalOf(recorded: RecordedState, vote: RecordedVote): string | null {
   if (vote.signature === null || vote.signedAt === null) return 'the vote is not signed'
-  return checkVote(
+  // A console vote is a passkey assertion, verified again here exactly as a signed CLI vote is.
+  const check = vote.credentialId === null ? checkVote : checkPasskeyVote
+  return check(
     {
       route: recorded.route,
       requestId: recorded.requestId,

@@ -61,6 +61,15 @@ export interface VoteExpectation {
  * verify with the approver's registered key. Each refusal names the cause and the fix.
  */
 export function checkVote(facts: VoteFacts, signature: string, expected: VoteExpectation): string | null {
+  const refusal = factsRefusal(facts, expected)
+  if (refusal !== null) return refusal
+  if (!verifyStatement(voteStatement(facts), signature, expected.publicKeyPem!))
+    return `the vote's signature does not verify with ${JSON.stringify(expected.approver)}'s registered key${expected.publicKeyFingerprint ? ` (sha256 ${expected.publicKeyFingerprint})` : ''}: sign with ${JSON.stringify(expected.approver)}'s own private key`
+  return null
+}
+
+/** Why the facts a vote claims are not the recorded request's (or are too old), or null; shared by both kinds of vote. */
+export function factsRefusal(facts: VoteFacts, expected: VoteExpectation): string | null {
   const who = JSON.stringify(expected.approver)
   if (facts.approver !== expected.approver)
     return `the vote is signed as ${JSON.stringify(facts.approver)}, not ${who}`
@@ -75,8 +84,6 @@ export function checkVote(facts: VoteFacts, signature: string, expected: VoteExp
     Math.abs(expected.recordedAt - facts.signedAt) > VOTE_WINDOW_MS
   )
     return `the vote was signed at ${describeTime(facts.signedAt)}, more than ${VOTE_WINDOW_MS / 60_000} minutes from ${new Date(expected.recordedAt).toISOString()}: sign it again now (check the signer's clock)`
-  if (!verifyStatement(voteStatement(facts), signature, expected.publicKeyPem))
-    return `the vote's signature does not verify with ${who}'s registered key${expected.publicKeyFingerprint ? ` (sha256 ${expected.publicKeyFingerprint})` : ''}: sign with ${who}'s own private key`
   return null
 }
 

@@ -32,6 +32,8 @@ export {
 } from './statement-keys.js'
 export type { StatementKeyPair } from './statement-keys.js'
 export { checkVote, signVote, voteStatement, VOTE_WINDOW_MS } from './approver-vote.js'
+export { checkPasskeyVote, encodePasskeyVote, isPasskeyVote, passkeyVoteChallenge } from './passkey-vote.js'
+export type { PasskeyAssertion } from './passkey-vote.js'
 export type { VoteExpectation, VoteFacts, VoteStatement } from './approver-vote.js'
 export { readAnchor, signAnchor } from './audit-anchor.js'
 export type { AnchorStatement, AuditAnchor } from './audit-anchor.js'

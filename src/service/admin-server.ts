@@ -1,3 +1,4 @@
+import type { FastifyInstance } from 'fastify'
 import type { Logger } from 'pino'
 import type { AdminAddress } from './config-fields.js'
 import { readTlsMaterial } from './config-fields.js'
@@ -9,6 +10,8 @@ export interface AdminServerOptions {
   readonly log: Logger
   readonly metrics?: MetricsSource
   readonly readiness?: () => Promise<Readiness>
+  /** More routes on this listener (the handler's approvals console). */
+  readonly routes?: (app: FastifyInstance) => Promise<void>
 }
 
 export interface RunningAdminServer {
@@ -23,7 +26,8 @@ const ADMIN_LIMITS = { maxConnections: 32, requestTimeoutMs: 5_000, drainTimeout
 /**
  * The admin listener every service can have: `/healthz`, `/readyz` and `/metrics` on an address of their
  * own, plain HTTP by default. Probes then work where the service's own listener demands a client
- * certificate, and metrics are not served on the port its clients (a co-signer) reach.
+ * certificate, and metrics are not served on the port its clients (a co-signer) reach. A service may add
+ * routes of its own there (the handler's approvals console, for people rather than machines).
  */
 export async function startAdminServer(options: AdminServerOptions): Promise<RunningAdminServer> {
   const app = createServiceServer({
@@ -35,6 +39,7 @@ export async function startAdminServer(options: AdminServerOptions): Promise<Run
     ...(options.readiness ? { readiness: options.readiness } : {}),
   })
   try {
+    if (options.routes) await app.register(options.routes)
     const url = await listenOn(app, options.address, options.address.tls !== undefined, 'admin.listen')
     return { url, close: () => app.close() }
   } catch (error) {

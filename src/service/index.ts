@@ -44,7 +44,17 @@ export { captureSignals, exitOnFatalError } from './process-signals.js'
 export type { ProcessSignals, RunningService } from './process-signals.js'
 export { DEFAULT_RESPAWN, runWorkers } from './run-workers.js'
 export type { RespawnPolicy, WorkersOptions } from './run-workers.js'
+export { consoleShell, randomToken } from './console/console-shell.js'
+export type { ConsoleKit, ConsoleShellOptions, ConsoleState } from './console/console-shell.js'
+export { CHALLENGE_TTL_MS, PASSKEY_BODY_LIMIT } from './console/auth-routes.js'
+export type { EventSource as ConsoleEventSource } from './console/events.js'
+export type { RelyingParty, StoredPasskey } from './console/passkeys.js'
 // The server types services build on, so that only this module depends on Fastify itself.
-export type { FastifyInstance as ServiceApp, FastifyPluginAsync as ServicePlugin } from 'fastify'
+export type {
+  FastifyInstance as ServiceApp,
+  FastifyPluginAsync as ServicePlugin,
+  FastifyReply as ServiceReply,
+  FastifyRequest as ServiceRequest,
+} from 'fastify'
 export type { WebSocket as ServiceWebSocket } from 'ws'
 export { compileAdmin, compileLimits, compileListen, limitsSchema, unlessRefused } from './server-config.js'

@@ -23,6 +23,7 @@ import {
   type ChainAnchor,
 } from './audit/chain.js'
 import { AUDIT_MIGRATIONS } from './audit/schema.js'
+import { CONSOLE_MIGRATIONS, consoleStore, type ConsoleStore } from './console/index.js'
 import { Batcher, Failed } from './batcher.js'
 import { openDatabase } from './database/open.js'
 import { tables, type StorageDatabase, type StorageHealth, type WriteSession } from './database/types.js'
@@ -96,6 +97,8 @@ export interface Store {
   /** The chain (holding `anchor`'s entry, when given), and every decision against the entry that recorded it. */
   verifyAudit(anchor?: ChainAnchor): Promise<AuditVerification>
   readAudit(sinceMs?: number): AsyncGenerator<AuditEntry>
+  /** The approvals console's passkeys, challenges, enrolment tokens and sessions. */
+  readonly console: ConsoleStore
   /** Throws when the store cannot take writes (readiness). */
   ping(): Promise<void>
   health(): StorageHealth
@@ -113,6 +116,7 @@ export const HANDLER_MIGRATIONS: readonly Migration[] = [
   ...VELOCITY_MIGRATIONS,
   ...APPROVAL_MIGRATIONS,
   ...DECISION_MIGRATIONS,
+  ...CONSOLE_MIGRATIONS,
 ]
 
 /** Requests recorded in one transaction at most; the statements are chunked below the databases' limits. */
@@ -189,6 +193,7 @@ export async function openStore(url: string, options: OpenStoreOptions = {}): Pr
       guarded('read', () => db.read((reader) => readUsage(reader, windows, nowMs))),
     verifyAudit: (anchor) => guarded('read', () => verifyAuditAndDecisions((work) => db.read(work), anchor)),
     readAudit: (sinceMs) => readAudit((work) => db.read(work), sinceMs),
+    console: guardedConsole(consoleStore(db, clock)),
     ping: () => guarded('ping', () => db.check()),
     health: () => db.health(),
     close: async () => {
@@ -196,6 +201,14 @@ export async function openStore(url: string, options: OpenStoreOptions = {}): Pr
       await db.close()
     },
   }
+}
+
+/** The console store with every database failure wrapped, as the rest of the store's. */
+function guardedConsole(store: ConsoleStore): ConsoleStore {
+  const wrapped = {} as Record<string, unknown>
+  for (const [name, method] of Object.entries(store) as [string, (...args: unknown[]) => Promise<unknown>][])
+    wrapped[name] = (...args: unknown[]) => guarded(`console ${name}`, () => method(...args))
+  return wrapped as unknown as ConsoleStore
 }
 
 /** `velocity release`: takes back the reservations of a requestId on whichever route holds them. */

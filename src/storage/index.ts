@@ -30,6 +30,15 @@ export type {
   VoteVerifier,
 } from './decisions/votes.js'
 export type { Approver, ApproverInput } from './decisions/approvers.js'
+export { consoleStore, CONSOLE_MIGRATIONS } from './console/index.js'
+export type {
+  ConsoleChallenge,
+  ConsoleCredential,
+  ConsoleSession,
+  ConsoleStore,
+  NewChallenge,
+  NewCredential,
+} from './console/index.js'
 export type { DecisionDetail, DecisionFilter } from './decisions/queries.js'
 export type { WindowSpan, WindowUsage } from './velocity/usage.js'
 export type { AuditEntry, AuditEventType, AuditVerification, ChainAnchor } from './audit/chain.js'

@@ -1,6 +1,8 @@
 import { resolve } from 'node:path'
 import type { Command } from 'commander'
+import { randomBytes } from 'node:crypto'
 import { readStatementPublicKey } from '../../keys/index.js'
+import { parseDuration } from '../../core/index.js'
 import { ConfigInvalid } from '../../handler/index.js'
 import { ExitCode } from '../io.js'
 import { action, type ProgramContext } from '../program.js'
@@ -41,6 +43,32 @@ export function registerApproversCommands(program: Command, context: ProgramCont
             fingerprint: key.fingerprint,
           })
           io.out(`approver ${approver.id} registered, key sha256 ${approver.fingerprint}`)
+          return ExitCode.ok
+        })
+      }),
+    )
+
+  withStoreOptions(approvers.command('enrol-link <name>'))
+    .description(
+      'a single-use link (audited) with which a registered approver enrols a passkey in the approvals console',
+    )
+    .requiredOption('--origin <url>', "the console's origin, as in the handler's console.origin")
+    .option('--ttl <duration>', 'how long the link stays valid', '24h')
+    .addHelpText(
+      'after',
+      '\nGive the link to the approver over a channel that proves who they are: whoever opens it first enrols.\nThe token is in the fragment (#token=...), which browsers never send to servers or proxies.',
+    )
+    .action(
+      action(context, (name: string, options: StoreOptions & { origin: string; ttl: string }) => {
+        const ttlMs = parseDuration(options.ttl, '--ttl')
+        return withStore(options, io, async (store) => {
+          if (!(await store.listApprovers()).some((approver) => approver.id === name))
+            throw new ConfigInvalid([
+              `${name} is not a registered approver: register them first (countersign approvers add ${name} --public-key FILE)`,
+            ])
+          const token = randomBytes(32).toString('base64url')
+          await store.console.issueEnrolment(name, token, ttlMs)
+          io.out(`${options.origin.replace(/\/$/, '')}/console/enrol#token=${token}`)
           return ExitCode.ok
         })
       }),

@@ -1,14 +1,8 @@
 import { Option, type Command } from 'commander'
 import { parseSince } from '../../core/index.js'
-import { ConfigInvalid } from '../../handler/index.js'
+import { ConfigInvalid, describeRequest, requestView } from '../../handler/index.js'
 import type { DecisionDetail, DecisionFilter, Route } from '../../storage/index.js'
-import {
-  decisionJson,
-  describeDecision,
-  describeRequest,
-  describeVotes,
-  requestView,
-} from '../decision-view.js'
+import { decisionJson, describeDecision, describeVotes } from '../decision-view.js'
 import { ExitCode, type Io } from '../io.js'
 import { action, type ProgramContext } from '../program.js'
 import { withStore, withStoreOptions, type StoreOptions } from '../store-option.js'

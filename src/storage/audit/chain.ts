@@ -17,6 +17,11 @@ export type AuditEventType =
   | 'integrity-alert'
   | 'approver-added'
   | 'approver-removed'
+  /** The consoles' sign-in and passkey events (src/storage/console). */
+  | 'console-enrolment-issued'
+  | 'console-passkey-enrolled'
+  | 'console-sign-in'
+  | 'console-sign-out'
   /** A cloud co-signer's record of an authorization it acts on (src/storage/cloud-log). */
   | 'cloud-authorization'
   /** ... and of a signature it completed (one per message hash, the evidence of failover's fencing). */

@@ -56,8 +56,13 @@ export interface RecordedVote {
   /** When the approver signed it, milliseconds since the epoch (null: an unsigned vote, never counted). */
   readonly signedAt: number | null
   readonly signature: string | null
-  /** The approver's currently registered public key (SPKI PEM); null once they are removed. */
+  /**
+   * The key the vote must verify with, SPKI PEM: the approver's registered key, or for a console vote the
+   * passkey it was made with; null once the approver is removed (or the passkey is no longer theirs).
+   */
   readonly publicKey: string | null
+  /** The passkey of a console vote; null for a vote signed with the approver's key (CLI). */
+  readonly credentialId: string | null
 }
 
 /** A decision as recorded, with what a plan needs to settle it. */

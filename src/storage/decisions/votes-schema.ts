@@ -12,6 +12,8 @@ export interface ApprovalTables {
     signed_at: number | null
     /** The approver's signature over the vote statement, base64url. */
     signature: string | null
+    /** The passkey a console vote was made with (its `signature` is then the WebAuthn assertion); null for a CLI vote. */
+    credential_id: string | null
   }
   approvers: {
     id: string
@@ -53,6 +55,13 @@ export const APPROVAL_MIGRATIONS: readonly Migration[] = [
         .addColumn('fingerprint', 'text', (column) => column.notNull().unique())
         .addColumn('added_at', 'bigint', (column) => column.notNull())
         .execute()
+    },
+  },
+  {
+    owner: 'approvals',
+    name: '0003_passkey_votes',
+    up: async (db) => {
+      await db.schema.alterTable('approval_votes').addColumn('credential_id', 'text').execute()
     },
   },
 ]

@@ -7,6 +7,8 @@ import { decisionKey as keyOf, requestLock } from './identity.js'
 import { NotFound, StoreConflict, VoteRefused } from '../errors.js'
 import type { ApprovalTables } from './votes-schema.js'
 import { findApprover } from './approvers.js'
+import { credentialKeyOf } from '../console/index.js'
+import type { ConsoleTables } from '../console/index.js'
 
 export interface HeldRequest {
   readonly route: Route
@@ -54,11 +56,18 @@ export async function readVotesOf(
   const wanted = new Set(requests.map((request) => keyOf(request.route, request.requestId)))
   for (const chunk of chunked([...new Set(requests.map((request) => request.requestId))], 1)) {
     if (chunk.length === 0) continue
-    const rows = await tables<ApprovalTables>(db)
+    // A console vote verifies with the passkey it names, only while that passkey is its approver's and the
+    // approver is still registered: removing the approver voids both kinds of vote alike.
+    const rows = await tables<ApprovalTables & ConsoleTables>(db)
       .selectFrom('approval_votes')
       .leftJoin('approvers', 'approvers.id', 'approval_votes.approver')
+      .leftJoin('console_credentials', (join) =>
+        join
+          .onRef('console_credentials.credential_id', '=', 'approval_votes.credential_id')
+          .onRef('console_credentials.principal', '=', 'approval_votes.approver'),
+      )
       .selectAll('approval_votes')
-      .select('approvers.public_key')
+      .select(['approvers.public_key', 'console_credentials.public_key_pem'])
       .where('request_id', 'in', chunk)
       .orderBy('voted_at')
       .orderBy('approver')
@@ -74,12 +83,22 @@ export async function readVotesOf(
         at: new Date(Number(row.voted_at)),
         signedAt: row.signed_at === null ? null : Number(row.signed_at),
         signature: row.signature,
-        publicKey: row.public_key,
+        publicKey: keyOfVote(row),
+        credentialId: row.credential_id,
       })
       votes.set(key, list)
     }
   }
   return votes
+}
+
+function keyOfVote(row: {
+  credential_id: string | null
+  public_key: string | null
+  public_key_pem: string | null
+}): string | null {
+  if (row.public_key === null) return null
+  return row.credential_id === null ? row.public_key : row.public_key_pem
 }
 
 export async function listHeld(db: Executor): Promise<HeldRequest[]> {
@@ -106,8 +125,10 @@ export interface SignedVoteInput {
   readonly reason: string | null
   /** Milliseconds since the epoch. */
   readonly signedAt: number
-  /** base64url. */
+  /** base64url; for a console vote, the WebAuthn assertion (`encodePasskeyVote` of the keys module). */
   readonly signature: string
+  /** The passkey a console vote was made with; absent for a vote signed with the approver's key. */
+  readonly credentialId?: string
 }
 
 /** The held request a vote is cast on (the vote itself names the request it was signed for). */
@@ -169,13 +190,19 @@ export async function castVote(
     throw new VoteRefused(
       `vote refused: ${approver} is not a registered approver: register their public key with countersign approvers add`,
     )
+  const publicKeyPem =
+    input.credentialId === undefined
+      ? registered.publicKey
+      : await credentialKeyOf(session.db, approver, input.credentialId)
+  if (publicKeyPem === undefined)
+    throw new VoteRefused(`vote refused: the passkey is not enrolled for ${approver}`)
   const refusal = verify(input, input.signature, {
     route,
     requestId,
     payloadDigest: row.payload_digest,
     approver,
-    publicKeyPem: registered.publicKey,
-    publicKeyFingerprint: registered.fingerprint,
+    publicKeyPem,
+    publicKeyFingerprint: input.credentialId === undefined ? registered.fingerprint : '',
     recordedAt: now,
   })
   if (refusal !== null) throw new VoteRefused(`vote refused: ${refusal}`)
@@ -190,6 +217,7 @@ export async function castVote(
       voted_at: now,
       signed_at: input.signedAt,
       signature: input.signature,
+      credential_id: input.credentialId ?? null,
     })
     .onConflict((conflict) => conflict.columns(['route', 'request_id', 'approver']).doNothing())
     .executeTakeFirst()
@@ -208,7 +236,9 @@ export async function castVote(
         payloadDigest: row.payload_digest,
         signedAt: input.signedAt,
         signature: input.signature,
-        keyFingerprint: registered.fingerprint,
+        ...(input.credentialId === undefined
+          ? { keyFingerprint: registered.fingerprint }
+          : { credentialId: input.credentialId }),
       },
     },
   ])
