@@ -33,6 +33,15 @@ describe('development mode', () => {
     expect(loadConfigFile(chosen.configPath, {}).admin).toEqual({ host: '127.0.0.1', port: 9191 })
   })
 
+  it('serves the approvals console on the admin listener at localhost, unless its port is chosen at start', async () => {
+    const byDefault = loadConfigFile((await prepareDevelopmentMode(fresh())).configPath, {})
+    expect(byDefault.console?.origin).toBe('http://localhost:9090')
+    const chosen = await prepareDevelopmentMode(fresh(), '127.0.0.1:8080', '127.0.0.1:9191')
+    expect(loadConfigFile(chosen.configPath, {}).console?.origin).toBe('http://localhost:9191')
+    const free = loadConfigFile((await prepareDevelopmentMode(fresh(), '127.0.0.1:0')).configPath, {})
+    expect(free.console).toBeUndefined()
+  })
+
   it('names the public key of the handler as keys generate --for callback does', async () => {
     const setup = await prepareDevelopmentMode(fresh())
     expect(setup.handlerPublicKey.endsWith(join('keys', 'handler.pub'))).toBe(true)

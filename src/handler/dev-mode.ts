@@ -49,6 +49,16 @@ export function devAdminListen(listen: string): string {
   return /:0$/.test(listen) ? '127.0.0.1:0' : '127.0.0.1:9090'
 }
 
+/**
+ * The approvals console on the admin listener, at http://localhost:PORT (passkeys need a host name, and
+ * loopback is a secure context); none on a port chosen at start (0), whose origin is not known yet.
+ */
+function consoleSection(adminListen: string): string {
+  const port = adminListen.slice(adminListen.lastIndexOf(':') + 1)
+  if (port === '0') return ''
+  return `\n# The approvals console (docs/console.md).\nconsole:\n  origin: http://localhost:${port}`
+}
+
 function devConfig(root: string, listen: string, adminListen: string, options: DevelopmentOptions): string {
   // JSON strings are YAML strings: names and paths need no escaping rules of their own.
   const cosigners = (options.cosigners ?? []).map(
@@ -64,7 +74,7 @@ function devConfig(root: string, listen: string, adminListen: string, options: D
 listen: ${listen}
 # Probes (/healthz, /readyz) and Prometheus metrics (/metrics), plain HTTP, apart from the co-signer's port.
 admin:
-  listen: ${adminListen}
+  listen: ${adminListen}${consoleSection(adminListen)}
 basePath: ''
 cosigners:
   - name: dev-cosigner

@@ -119,6 +119,15 @@ describe('countersign dev', () => {
     )
     expect(banner.text).toMatch(/cosigner-b \(API user signer-b\): no callback handler: approves by itself; /)
     expect(banner.text).toMatch(new RegExp(`callback handler +http://127\\.0\\.0\\.1:${ports.handler} `))
+    // The approvals console on the handler's admin listener, and how an approver gets in.
+    expect(banner.text).toMatch(
+      new RegExp(`approvals console +http://localhost:${ports.admin}/console/$`, 'm'),
+    )
+    expect(banner.text).toMatch(
+      new RegExp(
+        `approvers enrol-link alice --origin http://localhost:${ports.admin} --config \\S+countersign\\.yaml`,
+      ),
+    )
     expect(banner.text).toMatch(/^ {2}BTC_TEST +tb1q\w+$/m)
     expect(banner.text).toMatch(/^ {2}SOL_TEST +\w{32,44}$/m)
     expect(banner.text).toContain(`secretKey: readFileSync('${join(cwd, banner.privateKey)}', 'utf8'),`)

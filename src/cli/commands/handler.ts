@@ -11,6 +11,7 @@ import {
   type RunningHandler,
 } from '../../handler/index.js'
 import { captureSignals, exitOnFatalError, runWorkers, type ProcessSignals } from '../../service/index.js'
+import { consoleSteps } from '../console-steps.js'
 import { ExitCode, type Io } from '../io.js'
 import { action, invocation, type ProgramContext } from '../program.js'
 import { registerHandlerCheck } from './handler-check.js'
@@ -36,6 +37,7 @@ function devBanner(io: Io, handler: RunningHandler, setup: DevelopmentSetup): vo
       ...(handler.adminUrl
         ? [`  probes and metrics on ${handler.adminUrl} (/healthz, /readyz, /metrics)`]
         : []),
+      ...(handler.consoleUrl ? [`  approvals console ${handler.consoleUrl} (docs/console.md)`] : []),
       `  state:  ${path(setup.dir)}/ (configuration ${path(setup.configPath)}, policy ${path(setup.policyPath)}, SQLite countersign.db)`,
       '',
       'Send it a test request, signed as a co-signer would:',
@@ -44,6 +46,7 @@ function devBanner(io: Io, handler: RunningHandler, setup: DevelopmentSetup): vo
       `  ${countersign} conformance --url ${url} ${keys}`,
       'Held requests (one-time addresses under the starter policy) wait for approvers:',
       `  ${countersign} approvals list --store sqlite:${path(setup.dir)}/countersign.db`,
+      ...consoleSteps(countersign, handler, path(setup.configPath)),
       '',
     ].join('\n'),
   )

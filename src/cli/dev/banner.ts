@@ -1,4 +1,5 @@
-import { relative } from 'node:path'
+import { join, relative } from 'node:path'
+import { consoleSteps } from '../console-steps.js'
 import type { DevCosigner, RunningDev } from './system.js'
 
 const ALGORITHM_NAMES: Readonly<Record<string, string>> = {
@@ -56,6 +57,7 @@ export function devBanner(
     `  API key               ${state.apiUser.apiKey} (API user ${state.apiUser.name}, role SIGNER)`,
     `  private key           ${path(state.apiUser.privateKey)}`,
     `  callback handler      ${state.handlerUrl} (policy ${path(dev.layout.handler)}/policy.yaml${dev.handler.adminUrl === undefined ? '' : `; probes ${dev.handler.adminUrl}`})`,
+    ...(dev.handler.consoleUrl === undefined ? [] : [`  approvals console     ${dev.handler.consoleUrl}`]),
     '  cloud co-signers      cloud1, cloud2: linked to the hub',
     `  co-signers            ${cosigners.join(`\n${' '.repeat(24)}`)}`,
     `  Owner                 API key ${dev.owner.apiKey}, private key ${path(dev.owner.keyPath)}`,
@@ -73,6 +75,7 @@ export function devBanner(
     `  ${options.demo}`,
     "The callback handler's answers, with the rule that decided each:",
     `  ${options.countersign} decisions list --store sqlite:${path(dev.layout.handlerDatabase)}`,
+    ...consoleSteps(options.countersign, dev.handler, path(join(dev.layout.handler, 'countersign.yaml'))),
     '',
   ].join('\n')
 }
