@@ -1,13 +1,8 @@
 import { randomBytes } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
-import fastifyCookie from '@fastify/cookie'
-import fastifyCsrf from '@fastify/csrf-protection'
-import fastifyFormbody from '@fastify/formbody'
-import fastifyView from '@fastify/view'
-import { Eta } from 'eta'
 import type { FastifyInstance, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify'
-import { PasskeyCeremonies } from './passkeys.js'
+import type { PasskeyCeremonies } from './passkeys.js'
 import type { ConsoleKit, ConsoleShellOptions } from './types.js'
 export type { ConsoleKit, ConsoleShellOptions, ConsoleState } from './types.js'
 import { consoleAuthRoutes } from './auth-routes.js'
@@ -43,7 +38,35 @@ function serveAssets(app: FastifyInstance, prefix: string): void {
   })
 }
 
-function kitOf(app: FastifyInstance, options: ConsoleShellOptions, cookie: SessionCookie): ConsoleKit {
+/**
+ * The console's Fastify plugins, template engine and passkey ceremonies: loaded only by a service that
+ * serves a console, so that every other command and service starts without them.
+ */
+async function consoleModules() {
+  const [cookie, formbody, csrf, view, eta, passkeys] = await Promise.all([
+    import('@fastify/cookie'),
+    import('@fastify/formbody'),
+    import('@fastify/csrf-protection'),
+    import('@fastify/view'),
+    import('eta'),
+    import('./passkeys.js'),
+  ])
+  return {
+    fastifyCookie: cookie.default,
+    fastifyFormbody: formbody.default,
+    fastifyCsrf: csrf.default,
+    fastifyView: view.default,
+    Eta: eta.Eta,
+    PasskeyCeremonies: passkeys.PasskeyCeremonies,
+  }
+}
+
+function kitOf(
+  app: FastifyInstance,
+  options: ConsoleShellOptions,
+  cookie: SessionCookie,
+  passkeys: PasskeyCeremonies,
+): ConsoleKit {
   const { prefix, state } = options
   const signedIn: preHandlerAsyncHookHandler = async (request, reply) => {
     const token = cookie.read(request)
@@ -57,7 +80,7 @@ function kitOf(app: FastifyInstance, options: ConsoleShellOptions, cookie: Sessi
   }
   return {
     prefix,
-    passkeys: new PasskeyCeremonies(options.party),
+    passkeys,
     state,
     signedIn,
     csrf: app.csrfProtection.bind(app),
@@ -90,6 +113,8 @@ export function consoleShell(
   routes: (app: FastifyInstance, kit: ConsoleKit) => void,
 ): (app: FastifyInstance) => Promise<void> {
   return async (app) => {
+    const { fastifyCookie, fastifyFormbody, fastifyCsrf, fastifyView, Eta, PasskeyCeremonies } =
+      await consoleModules()
     const secure = new URL(options.party.origin).protocol === 'https:'
     const cookie = sessionCookie(secure, options.prefix)
     await app.register(fastifyCookie)
@@ -108,7 +133,7 @@ export function consoleShell(
       for (const [name, value] of Object.entries(SECURITY_HEADERS)) reply.header(name, value)
     })
     serveAssets(app, options.prefix)
-    const kit = kitOf(app, options, cookie)
+    const kit = kitOf(app, options, cookie, new PasskeyCeremonies(options.party))
     consoleAuthRoutes(app, kit, options, cookie)
     routes(app, kit)
   }
