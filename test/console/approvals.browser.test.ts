@@ -5,7 +5,6 @@
  * waits on each held request. Screenshots of the main pages go to docs/console/.
  */
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { randomUUID } from 'node:crypto'
 import pino from 'pino'
@@ -16,6 +15,7 @@ import { callHandler, loadCallbackKeys, type CallOutcome } from '../../src/callb
 import { compileConfig, startHandler, type RunningHandler } from '../../src/handler/index.js'
 import { loadTxFixture } from '../../src/testing/index.js'
 import { registerApprover } from '../support/approvers.js'
+import { freePort } from '../support/ports.js'
 import { SIGNER_ID, makeTestSetup } from '../handler/support.js'
 
 const CHROMIUM = '/usr/bin/chromium'
@@ -41,14 +41,6 @@ interface PageGlobals {
   SimpleWebAuthnBrowser: {
     startAuthentication(options: unknown): Promise<{ response: { signature: string } }>
   }
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as { port: number }
-  await new Promise((resolve) => server.close(resolve))
-  return port
 }
 
 /** A browser profile of its own, with a passkey authenticator that verifies its user. */
