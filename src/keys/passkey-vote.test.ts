@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+import { sampleVote } from '../../test/support/approvers.js'
 import {
   authenticatorData,
   passkeyAssertion,
@@ -17,16 +18,8 @@ import {
   type VoteFacts,
 } from './index.js'
 
-const signedAt = 1_800_000_000_000
-const facts: VoteFacts = {
-  route: 'tx',
-  requestId: 'r-1',
-  payloadDigest: 'a'.repeat(64),
-  decision: 'approve',
-  approver: 'alice',
-  reason: null,
-  signedAt,
-}
+const facts = sampleVote
+const { signedAt } = facts
 const party = { origin: 'https://approvals.example.com', rpId: 'approvals.example.com' }
 const NONCE = 'nonce-issued-once'
 
