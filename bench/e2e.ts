@@ -31,13 +31,13 @@ import { HubLinkStore, readKeySets, type LinkJob } from '../src/storage/index.js
 import {
   createRaw,
   digestOf,
-  freePort,
   startWorkspace,
   transactionIn,
   until,
   type ApiUser,
   type Workspace,
 } from '../test/hub/workspace.js'
+import { freePort } from '../test/support/ports.js'
 import { spawnCli, type CliProcess } from '../test/support/process.js'
 import { cpuSecondsBetween, processTree, snapshotCpu } from './handler/cpu.js'
 

@@ -1,10 +1,10 @@
 /** The handler under test as an operator runs it: a config folder, a real policy, a store, its own process. */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { openSync, readFileSync, rmSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { writeConfigFolder } from '../../test/handler/support.js'
 import { testKeyPair } from '../../test/support/keys.js'
+import { freePort } from '../../test/support/ports.js'
 
 const CLI = join(import.meta.dirname, 'cli.ts')
 /** tsx by absolute URL: the handler runs in its config folder, where a bare `tsx` would not resolve. */
@@ -63,16 +63,6 @@ export function benchFolder(storeUrl: string): BenchFolder {
     cosignerKeyFile: join(dir, 'cosigner.key'),
     handlerPublicPem: testKeyPair('handler').publicPem,
   }
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number }
-      server.close(() => resolve(port))
-    })
-    server.on('error', reject)
-  })
 }
 
 export interface HandlerProcess {

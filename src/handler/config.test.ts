@@ -227,6 +227,90 @@ describe('handler configuration', () => {
     ])
   })
 
+  describe('the approvals console', () => {
+    const withConsole = (
+      console: Record<string, unknown>,
+      admin: unknown = { listen: '127.0.0.1:9090' },
+    ) => ({
+      ...valid(),
+      ...(admin === null ? {} : { admin }),
+      console,
+    })
+    const fix = 'write e.g. https://approvals.example.com, or http://localhost:9090 on a development machine'
+
+    it("serves on an https:// origin, whose host is the passkeys' rpID, for 8h sessions unless told", () => {
+      expect(
+        compileConfig(withConsole({ origin: 'https://approvals.example.com' }), dir, {}).console,
+      ).toEqual({
+        origin: 'https://approvals.example.com',
+        rpId: 'approvals.example.com',
+        sessionTtlMs: 8 * 3_600_000,
+      })
+      const config = compileConfig(
+        withConsole({ origin: 'https://approvals.example.com:8444/', sessionTtl: '30m' }),
+        dir,
+        {},
+      )
+      expect(config.console).toEqual({
+        origin: 'https://approvals.example.com:8444',
+        rpId: 'approvals.example.com',
+        sessionTtlMs: 30 * 60_000,
+      })
+      expect(compileConfig(valid(), dir, {}).console).toBeUndefined()
+    })
+
+    it('takes plain http:// on localhost only, where browsers treat it as a secure context', () => {
+      expect(compileConfig(withConsole({ origin: 'http://localhost:9090' }), dir, {}).console).toMatchObject({
+        origin: 'http://localhost:9090',
+        rpId: 'localhost',
+      })
+      for (const origin of ['http://approvals.example.com', 'http://localhost.example.com:9090'])
+        expect(problemsOf(withConsole({ origin }))).toEqual([
+          `console.origin: "${origin}" is not an https:// origin (plain http:// only on localhost); ${fix}`,
+        ])
+    })
+
+    it('refuses an IP address, loopback too: browsers refuse passkeys there ("This is an invalid domain")', () => {
+      for (const origin of ['http://127.0.0.1:9090', 'http://[::1]:9090', 'https://10.0.0.5'])
+        expect(problemsOf(withConsole({ origin }))).toEqual([
+          `console.origin: "${origin}" names an IP address: browsers use passkeys on a domain name only; ${fix}`,
+        ])
+    })
+
+    it('refuses what is not an origin alone: no scheme, a path, a query, credentials, another scheme', () => {
+      for (const origin of [
+        'approvals.example.com',
+        'https://approvals.example.com/console',
+        'https://approvals.example.com?x=1',
+        'https://alice:secret@approvals.example.com',
+        'ftp://approvals.example.com',
+        '',
+      ])
+        expect(problemsOf(withConsole({ origin }))).toEqual([
+          `console.origin: "${origin}" is not an https:// origin (plain http:// only on localhost); ${fix}`,
+        ])
+    })
+
+    it('needs the admin listener, where it is served', () => {
+      expect(problemsOf(withConsole({ origin: 'https://approvals.example.com' }, null))).toEqual([
+        'console: is served on the admin listener, which is not configured; add admin.listen',
+      ])
+    })
+
+    it('refuses a session lifetime that is not a positive duration, and a missing origin', () => {
+      for (const sessionTtl of ['forever', '0s', '-1h', '8 h', ''])
+        expect(problemsOf(withConsole({ origin: 'https://approvals.example.com', sessionTtl }))).toEqual([
+          `console.sessionTtl: "${sessionTtl}" is not a duration; write e.g. 8h`,
+        ])
+      expect(problemsOf(withConsole({ sessionTtl: '8h' }))).toEqual([
+        expect.stringMatching(/^console\.origin: /),
+      ])
+      expect(problemsOf(withConsole({ origin: 'https://approvals.example.com', extra: 1 }))).toEqual([
+        'console.extra: unknown key; remove it (known keys here: origin, sessionTtl)',
+      ])
+    })
+  })
+
   it("says what is wrong with a value in words, with the fix, not zod's text", () => {
     const problems = problemsOf({
       ...valid(),

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net'
 import { resolve } from 'node:path'
 import type { KeyObject } from 'node:crypto'
 import { z } from 'zod'
@@ -113,12 +114,11 @@ export interface ConsoleConfig {
   readonly sessionTtlMs: number
 }
 
-const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]'])
-
 /**
- * The console's origin: HTTPS, or plain HTTP on loopback only (a development machine: browsers treat it as a
+ * The console's origin: HTTPS, or plain HTTP on localhost only (a development machine: browsers treat it as a
  * secure context, and nobody else can reach it). Passkeys are bound to its host, so it must be the address
- * approvers use (behind a TLS proxy, the proxy's). It needs the admin listener, where it is served.
+ * approvers use (behind a TLS proxy, the proxy's), and a domain name: browsers refuse passkeys on an IP
+ * address ("This is an invalid domain"). It needs the admin listener, where it is served.
  */
 function compileConsole(
   raw: RawConfig['console'],
@@ -129,17 +129,26 @@ function compileConsole(
   if (admin === undefined)
     context.problem('console', 'is served on the admin listener, which is not configured', 'add admin.listen')
   const url = unlessRefused(() => new URL(raw.origin))
-  const secure = url?.protocol === 'https:' || (url?.protocol === 'http:' && LOOPBACK_HOSTS.has(url.hostname))
-  if (url === undefined || !secure || url.origin !== raw.origin.replace(/\/$/, ''))
+  const refusal = originRefusal(raw.origin, url)
+  if (refusal !== undefined)
     context.problem(
       'console.origin',
-      `"${raw.origin}" is not an https:// origin (plain http:// only on localhost)`,
+      refusal,
       'write e.g. https://approvals.example.com, or http://localhost:9090 on a development machine',
     )
   const sessionTtlMs = unlessRefused(() => parseDuration(raw.sessionTtl, 'console.sessionTtl'))
   if (sessionTtlMs === undefined)
     context.problem('console.sessionTtl', `"${raw.sessionTtl}" is not a duration`, 'write e.g. 8h')
   return { origin: url?.origin ?? '', rpId: url?.hostname ?? '', sessionTtlMs: sessionTtlMs ?? 0 }
+}
+
+function originRefusal(text: string, url: URL | undefined): string | undefined {
+  const originAlone = url !== undefined && url.origin === text.replace(/\/$/, '')
+  if (originAlone && isIP(url.hostname.replace(/^\[(.*)\]$/, '$1')) !== 0)
+    return `"${text}" names an IP address: browsers use passkeys on a domain name only`
+  const secure = url?.protocol === 'https:' || (url?.protocol === 'http:' && url.hostname === 'localhost')
+  if (!originAlone || !secure) return `"${text}" is not an https:// origin (plain http:// only on localhost)`
+  return undefined
 }
 
 /** Short secrets can be guessed offline from one signed event; 32 characters is what `openssl rand -hex 16` gives. */

@@ -1,17 +1,10 @@
 import { generateKeyPairSync } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
-import { checkVote, importStatementPublicKey, signVote, VOTE_WINDOW_MS, type VoteFacts } from './index.js'
+import { sampleVote } from '../../test/support/approvers.js'
+import { checkVote, importStatementPublicKey, signVote, VOTE_WINDOW_MS } from './index.js'
 
-const signedAt = 1_800_000_000_000
-const facts: VoteFacts = {
-  route: 'tx',
-  requestId: 'r-1',
-  payloadDigest: 'a'.repeat(64),
-  decision: 'approve',
-  approver: 'alice',
-  reason: null,
-  signedAt,
-}
+const facts = sampleVote
+const { signedAt } = facts
 
 function keyPair(kind: 'ed25519' | 'p256') {
   const { privateKey, publicKey } =

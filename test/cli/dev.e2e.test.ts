@@ -14,7 +14,8 @@ import { keccak_256 } from '@noble/hashes/sha3.js'
 import { Fireblocks, TransactionStateEnum } from '@fireblocks/ts-sdk'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { spawnCli as spawnProcess, type CliProcess } from '../support/process.js'
-import { freePort, transactionIn, until } from '../hub/workspace.js'
+import { transactionIn, until } from '../hub/workspace.js'
+import { freePort } from '../support/ports.js'
 import { ecdsaSignerAddress, ecdsaVerifies } from '../support/signatures.js'
 
 interface Banner {

@@ -5,7 +5,6 @@
  * waits on each held request. Screenshots of the main pages go to docs/console/.
  */
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { randomUUID } from 'node:crypto'
 import pino from 'pino'
@@ -16,6 +15,7 @@ import { callHandler, loadCallbackKeys, type CallOutcome } from '../../src/callb
 import { compileConfig, startHandler, type RunningHandler } from '../../src/handler/index.js'
 import { loadTxFixture } from '../../src/testing/index.js'
 import { registerApprover } from '../support/approvers.js'
+import { freePort } from '../support/ports.js'
 import { SIGNER_ID, makeTestSetup } from '../handler/support.js'
 
 const CHROMIUM = '/usr/bin/chromium'
@@ -41,14 +41,6 @@ interface PageGlobals {
   SimpleWebAuthnBrowser: {
     startAuthentication(options: unknown): Promise<{ response: { signature: string } }>
   }
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as { port: number }
-  await new Promise((resolve) => server.close(resolve))
-  return port
 }
 
 /** A browser profile of its own, with a passkey authenticator that verifies its user. */
@@ -137,6 +129,15 @@ describe.runIf(available || process.env.CI === 'true')('the approvals console in
     await page.waitForURL(`${origin}/console/`)
   }
 
+  /** Enrols `approver` in `page`, has the simulator send a request the rule holds, and opens it there. */
+  async function openNewHold(page: Page, approver: string) {
+    await enrol(page, approver)
+    const requestId = randomUUID()
+    const outcome = simulate(requestId)
+    await page.locator(`[data-request-id="${requestId}"]`).getByRole('link').click()
+    return { requestId, outcome }
+  }
+
   /** Calls the console from the page, as its script does, with or without the page's CSRF token. */
   function callFromPage(page: Page, path: string, body: unknown, withCsrf = true) {
     return page.evaluate(
@@ -181,10 +182,7 @@ describe.runIf(available || process.env.CI === 'true')('the approvals console in
 
   it('a second approver rejects another request, with a reason the co-signer receives', async () => {
     const { page } = await approverContext(browser)
-    await enrol(page, 'bob')
-    const requestId = randomUUID()
-    const outcome = simulate(requestId)
-    await page.locator(`[data-request-id="${requestId}"]`).getByRole('link').click()
+    const { outcome } = await openNewHold(page, 'bob')
     await page.getByLabel('Reason (required to reject)').fill('destination unknown to us')
     await page.getByRole('button', { name: 'Reject with passkey' }).click()
     await page.getByText('verified and recorded').waitFor()
@@ -197,11 +195,7 @@ describe.runIf(available || process.env.CI === 'true')('the approvals console in
 
   it('refuses a vote from an approver the rule does not name (the server, not just the page)', async () => {
     const { page } = await approverContext(browser)
-    await enrol(page, 'carol')
-    const requestId = randomUUID()
-    void simulate(requestId)
-    const card = page.locator(`[data-request-id="${requestId}"]`)
-    await card.getByRole('link').click()
+    const { requestId } = await openNewHold(page, 'carol')
     await page.getByText('its rule does not name you as an approver').waitFor()
     expect(await page.getByRole('button', { name: 'Approve with passkey' }).count()).toBe(0)
     const path = `/console/requests/tx/${requestId}/vote/options`
@@ -212,10 +206,7 @@ describe.runIf(available || process.env.CI === 'true')('the approvals console in
 
   it('refuses a forged assertion and a replayed one; refuses calls without CSRF token or session', async () => {
     const { page } = await approverContext(browser)
-    await enrol(page, 'bob')
-    const requestId = randomUUID()
-    void simulate(requestId)
-    await page.locator(`[data-request-id="${requestId}"]`).getByRole('link').click()
+    const { requestId } = await openNewHold(page, 'bob')
     await page.getByRole('heading', { name: 'Your decision' }).waitFor()
     const votePath = `/console/requests/tx/${requestId}/vote`
     const results = await page.evaluate(async (votePath) => {

@@ -4,11 +4,11 @@
  * says so), reports not ready while one is missing, and gives up on a crash loop with a clear line.
  */
 import { appendFileSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { spawnCli, type CliProcess } from '../support/process.js'
 import { testKeyPair } from '../support/keys.js'
+import { freePort } from '../support/ports.js'
 import { callbackPath, signCallbackRequest, verifyCallbackResponse } from '../../src/protocol/index.js'
 import { transferOfUsd, writeConfigFolder } from './support.js'
 
@@ -16,14 +16,6 @@ const running: CliProcess[] = []
 afterEach(() => {
   for (const cli of running.splice(0)) if (cli.child.exitCode === null) cli.child.kill('SIGKILL')
 })
-
-async function freePort(): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as { port: number }
-  await new Promise((resolve) => server.close(resolve))
-  return port
-}
 
 function startWorkers(dir: string, count: number): CliProcess {
   const cli = spawnCli(['handler', 'start', '--config', 'countersign.yaml', '--workers', String(count)], dir)

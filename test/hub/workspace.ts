@@ -6,7 +6,6 @@
  */
 import { createPrivateKey, type KeyObject } from 'node:crypto'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Fireblocks, type TransactionRequest, type TransactionResponse } from '@fireblocks/ts-sdk'
@@ -15,6 +14,7 @@ import pino from 'pino'
 import { createCsr, generateRsaKeyPair, signRequest } from '../../src/keys/index.js'
 import { initWorkspace, loadHubConfig, startHub, type RunningHub } from '../../src/hub/index.js'
 import { openCloudLog, readWorkspaceKeys } from '../../src/storage/index.js'
+import { freePort } from '../support/ports.js'
 import { spawnCli, type CliProcess } from '../support/process.js'
 
 export interface ApiUser {
@@ -64,18 +64,6 @@ export interface Workspace {
   /** Stops the two cloud co-signers (e.g. to read their logs); `close` stops whatever is still running. */
   stopClouds(): Promise<void>
   close(): Promise<void>
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer()
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address()
-      server.close(() =>
-        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
-      )
-    })
-  })
 }
 
 export async function until<T>(

@@ -13,6 +13,17 @@ import type { HeldRequest, SignedVoteInput, Store } from '../../src/storage/inde
 export const voteVerifier = checkVote
 export { VOTE_WINDOW_MS }
 
+/** An approval of a held request, as the unit tests of the vote rules sign it. */
+export const sampleVote: VoteFacts = {
+  route: 'tx',
+  requestId: 'r-1',
+  payloadDigest: 'a'.repeat(64),
+  decision: 'approve',
+  approver: 'alice',
+  reason: null,
+  signedAt: 1_800_000_000_000,
+}
+
 export interface ApproverKey {
   readonly privateKey: KeyObject
   readonly privatePem: string

@@ -7,9 +7,9 @@
  */
 import { execFileSync } from 'node:child_process'
 import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { freePort } from './ports.js'
 
 export interface PrivatePostgres {
   /** `postgres://postgres@127.0.0.1:PORT/postgres`, trust authentication. */
@@ -30,17 +30,6 @@ export function postgresBinaries(): string | { readonly missing: string } {
   if (versions.length === 0)
     return { missing: `no ${ROOT}/*/bin/initdb: install a PostgreSQL server package` }
   return join(ROOT, versions[0]!, 'bin')
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address()
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0))
-    })
-  })
 }
 
 /** Under root, the `postgres` system user's ids (initdb refuses root); otherwise nobody: we run it ourselves. */

@@ -50,7 +50,10 @@ export interface ConsoleStore {
   enrol(token: string, credential: NewCredential): Promise<ConsoleCredential>
   credential(credentialId: string): Promise<ConsoleCredential | undefined>
   credentialsOf(principal: string): Promise<ConsoleCredential[]>
-  /** Records the authenticator's signature counter after an assertion. */
+  /**
+   * Records the authenticator's signature counter after an assertion. It only rises: of two assertions
+   * verified at once, the lower counter recorded last would let a cloned authenticator pass the next check.
+   */
   recordUse(credentialId: string, signCount: number): Promise<void>
   saveChallenge(challenge: NewChallenge): Promise<void>
   /** The challenge, removed: a second take (on any replica, after any restart) finds nothing. */
@@ -185,6 +188,7 @@ export function consoleStore(database: StorageDatabase, clock: Clock): ConsoleSt
           .updateTable('console_credentials')
           .set({ sign_count: signCount })
           .where('credential_id', '=', credentialId)
+          .where('sign_count', '<', signCount)
           .execute()
       }),
 
