@@ -12,6 +12,9 @@ import {
   ConfigInvalid,
   adminSchema,
   compileAdmin,
+  compileConsole,
+  consoleSchema,
+  type ConsoleConfig,
   compileLimits,
   compileListen,
   limitsSchema,
@@ -71,7 +74,7 @@ const RawConfigSchema = z.strictObject({
   limits: limitsSchema,
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   webhooks: z.array(z.strictObject({ url: z.string(), secret: z.string() })).default([]),
-  console: z.strictObject({ origin: z.string(), sessionTtl: z.string().default('8h') }).optional(),
+  console: consoleSchema.optional(),
 })
 type RawConfig = z.infer<typeof RawConfigSchema>
 
@@ -104,42 +107,6 @@ export interface HandlerConfig {
   readonly webhooks: readonly WebhookTarget[]
   /** The approvals console, on the admin listener; absent: not served. */
   readonly console?: ConsoleConfig
-}
-
-export interface ConsoleConfig {
-  /** What approvers open (scheme, host, port): the passkeys' origin; its host is their rpID. */
-  readonly origin: string
-  readonly rpId: string
-  readonly sessionTtlMs: number
-}
-
-const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]'])
-
-/**
- * The console's origin: HTTPS, or plain HTTP on loopback only (a development machine: browsers treat it as a
- * secure context, and nobody else can reach it). Passkeys are bound to its host, so it must be the address
- * approvers use (behind a TLS proxy, the proxy's). It needs the admin listener, where it is served.
- */
-function compileConsole(
-  raw: RawConfig['console'],
-  admin: AdminAddress | undefined,
-  context: CompileContext,
-): ConsoleConfig | undefined {
-  if (raw === undefined) return undefined
-  if (admin === undefined)
-    context.problem('console', 'is served on the admin listener, which is not configured', 'add admin.listen')
-  const url = unlessRefused(() => new URL(raw.origin))
-  const secure = url?.protocol === 'https:' || (url?.protocol === 'http:' && LOOPBACK_HOSTS.has(url.hostname))
-  if (url === undefined || !secure || url.origin !== raw.origin.replace(/\/$/, ''))
-    context.problem(
-      'console.origin',
-      `"${raw.origin}" is not an https:// origin (plain http:// only on localhost)`,
-      'write e.g. https://approvals.example.com, or http://localhost:9090 on a development machine',
-    )
-  const sessionTtlMs = unlessRefused(() => parseDuration(raw.sessionTtl, 'console.sessionTtl'))
-  if (sessionTtlMs === undefined)
-    context.problem('console.sessionTtl', `"${raw.sessionTtl}" is not a duration`, 'write e.g. 8h')
-  return { origin: url?.origin ?? '', rpId: url?.hostname ?? '', sessionTtlMs: sessionTtlMs ?? 0 }
 }
 
 /** Short secrets can be guessed offline from one signed event; 32 characters is what `openssl rand -hex 16` gives. */

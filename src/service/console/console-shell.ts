@@ -9,7 +9,7 @@ import { Eta } from 'eta'
 import type { FastifyInstance, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify'
 import { PasskeyCeremonies } from './passkeys.js'
 import type { ConsoleKit, ConsoleShellOptions } from './types.js'
-export type { ConsoleKit, ConsoleShellOptions, ConsoleState } from './types.js'
+export type { ConsoleKit, ConsoleNavItem, ConsoleShellOptions, ConsoleState } from './types.js'
 import { consoleAuthRoutes } from './auth-routes.js'
 import { eventStreams } from './events.js'
 import { SECURITY_HEADERS, sessionCookie, type SessionCookie } from './security.js'
@@ -72,7 +72,14 @@ function kitOf(app: FastifyInstance, options: ConsoleShellOptions, cookie: Sessi
       return reply
         .header('cache-control', 'no-store')
         .type('text/html; charset=utf-8')
-        .view(template, { ...data, csrfToken, principal, prefix, rpName: options.party.name })
+        .view(template, {
+          ...data,
+          csrfToken,
+          principal,
+          prefix,
+          rpName: options.party.name,
+          nav: options.nav,
+        })
     },
     randomToken,
     stream: eventStreams(app),
