@@ -33,7 +33,7 @@ export {
   startHub,
   type RunningHub,
 } from './service.js'
-export { ConsoleUserInvalid } from './console/console-users.js'
+export { ConsoleUserInvalid, issueConsoleLink, WORKSPACE_CONSOLE_PREFIX } from './console/console-users.js'
 export { HUB_ERRORS, type HubErrorCode } from './errors.js'
 /** The ids an attempt's link jobs and callback request have (docs/cosigner-protocol.md): txId and attempt. */
 export { approvalJobId, signJobId } from './signing/link-signing.js'
