@@ -11,7 +11,11 @@ import {
 } from '../service/index.js'
 import { HubLinkStore, StoreSchemaUnknown } from '../storage/index.js'
 import type { HubConfig } from './config.js'
-import { issueConsoleLink, WORKSPACE_CONSOLE_PREFIX } from './console/console-users.js'
+import {
+  issueConsoleLink,
+  WORKSPACE_CONSOLE_PREFIX,
+  type ConsoleLinkRequest,
+} from './console/console-users.js'
 import { workspaceConsole } from './console/workspace-console.js'
 import { createHub, openHubStore, type Hub } from './hub.js'
 import { LinkHub } from './link/index.js'
@@ -64,6 +68,7 @@ export async function startHub(
                 link: hub.link,
                 governance: hub.governance,
                 clock: options.clock ?? systemClock,
+                adminQuorum: config.adminQuorum,
               }),
             }
           : {}),
@@ -100,7 +105,7 @@ export async function startHub(
 /** `countersign hub console-link`: a console user in a role and their single-use enrolment link. */
 export async function consoleLinkFromStore(
   config: HubConfig,
-  request: { readonly name: string; readonly role: string; readonly origin: string; readonly ttlMs: number },
+  request: ConsoleLinkRequest,
   clock: Clock,
 ): Promise<string> {
   const db = await openHubStore(config.storeUrl, clock)

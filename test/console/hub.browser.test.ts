@@ -46,6 +46,24 @@ async function personContext(browser: Browser): Promise<{ context: BrowserContex
   return { context, page }
 }
 
+/** Posts JSON to the console from the page, as its script does, with the page's CSRF token. */
+function postJson(page: Page, path: string, body: unknown) {
+  return page.evaluate(
+    async ({ path, body }) => {
+      const csrf = (globalThis as unknown as PageGlobals).document.querySelector(
+        'meta[name="csrf-token"]',
+      ).content
+      const response = await fetch(path, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-csrf-token': csrf },
+        body: JSON.stringify(body),
+      })
+      return { status: response.status, body: await response.text() }
+    },
+    { path, body },
+  )
+}
+
 /** Posts a form to the console from the page, as a browser would, with or without the page's CSRF token. */
 function postForm(page: Page, path: string, fields: Record<string, string>, withCsrf = true) {
   return page.evaluate(
@@ -85,8 +103,18 @@ describe.runIf(available || process.env.CI === 'true')('the workspace console in
   })
 
   /** `countersign hub console-link` for `user` in `role`: the enrolment link it prints. */
-  async function consoleLink(user: string, role: string): Promise<string> {
-    const args = ['hub', 'console-link', '--config', workspace.configPath, '--user', user, '--role', role]
+  async function consoleLink(user: string, role: string, more: readonly string[] = []): Promise<string> {
+    const args = [
+      'hub',
+      'console-link',
+      '--config',
+      workspace.configPath,
+      '--user',
+      user,
+      '--role',
+      role,
+      ...more,
+    ]
     const cli = spawnCli(args, workspace.dir)
     expect(await cli.exited).toBe(0)
     const link = /http:\/\/\S+\/console\/enrol#token=\S+/.exec(cli.output())?.[0]
@@ -232,5 +260,57 @@ describe.runIf(available || process.env.CI === 'true')('the workspace console in
       ]),
     )
     expect(JSON.stringify(actions)).not.toContain('pairingToken')
+  }, 300_000)
+
+  it('an Admin bound to an ADMIN API user approves a policy draft with a passkey: it counts as that API user, and publishes', async () => {
+    const admin = await workspace.createApiUser('policy admin', 'ADMIN')
+    const governance = workspace.hub.hub.governance
+    const active = await governance.activeRecord()
+    const text = (active?.text ?? '').replace(/^version: .*$/m, 'version: 2')
+    const proposed = (await (
+      await workspace.call(workspace.owner, 'PUT', '/v1/tap/draft', { policy: text })
+    ).json()) as {
+      draftResponse: { draftId: string }
+    }
+    const { draftId } = proposed.draftResponse
+    expect((await workspace.call(workspace.owner, 'POST', '/v1/tap/draft', { draftId })).status).toBe(201)
+    expect((await governance.draft(draftId))?.state).toBe('awaiting_quorum')
+
+    const refusedOwner = await postJson(owner, `/console/policy/drafts/${draftId}/vote/options`, {
+      decision: 'approve',
+      reason: '',
+    })
+    expect(refusedOwner.status).toBe(403) // a console Owner bound to no API user casts no policy vote
+
+    const { page } = await personContext(browser)
+    await enrol(page, await consoleLink('ada', 'ADMIN', ['--api-user', admin.id]))
+    await page.goto(`${origin}/console/policy`)
+    await page.getByRole('link', { name: `Draft ${draftId}` }).click()
+    await page.getByLabel('Reason').fill('reviewed the diff')
+    await page.screenshot({ path: join(SCREENSHOTS, 'hub-policy-draft.png'), fullPage: true })
+    await page.getByRole('button', { name: 'Approve with passkey' }).click()
+    await page.getByText('verified and recorded').waitFor()
+    expect(await page.locator('#status').textContent()).toContain('published')
+    expect((await governance.activeRecord())?.draftId).toBe(draftId)
+    const votes = (await governance.draft(draftId))?.votes ?? []
+    expect(votes.map((vote) => [vote.userId, vote.role, vote.vote])).toContainEqual([
+      admin.id,
+      'ADMIN',
+      'approve',
+    ])
+
+    const actions: Record<string, unknown>[] = []
+    for await (const entry of readAudit((work) => workspace.hub.hub.db.read(work)))
+      if (entry.event === 'console-action') actions.push(entry.body)
+    expect(actions).toContainEqual(
+      expect.objectContaining({
+        principal: 'ada',
+        action: 'approve-policy-draft',
+        apiUserId: admin.id,
+        draftId,
+        outcome: 'done',
+        reason: 'reviewed the diff',
+      }),
+    )
   }, 300_000)
 })

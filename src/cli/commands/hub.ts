@@ -88,6 +88,7 @@ interface ConsoleLinkOptions {
   role: string
   origin?: string
   ttl: string
+  apiUser?: string
 }
 
 async function consoleLink(context: ProgramContext, options: ConsoleLinkOptions): Promise<number> {
@@ -103,7 +104,13 @@ async function consoleLink(context: ProgramContext, options: ConsoleLinkOptions)
   try {
     const link = await consoleLinkFromStore(
       config,
-      { name: options.user, role: options.role.toUpperCase(), origin, ttlMs },
+      {
+        name: options.user,
+        role: options.role.toUpperCase(),
+        origin,
+        ttlMs,
+        ...(options.apiUser === undefined ? {} : { apiUserId: options.apiUser }),
+      },
       systemClock,
     )
     context.io.out(link)
@@ -157,6 +164,10 @@ export function registerHubCommands(program: Command, context: ProgramContext): 
     .requiredOption('--user <name>', 'who signs in (a new name, or an existing user given this role)')
     .requiredOption('--role <role>', 'OWNER, ADMIN, NON_SIGNING_ADMIN, SIGNER, APPROVER, EDITOR or VIEWER')
     .option('--origin <url>', "the console's origin (hub.yaml's console.origin when left out)")
+    .option(
+      '--api-user <id>',
+      'an OWNER or ADMIN API user (same role) whose policy-draft votes this person casts with a passkey',
+    )
     .option('--ttl <duration>', 'how long the link stays valid', '24h')
     .addHelpText(
       'after',

@@ -46,7 +46,7 @@ const field = (body: unknown, name: string): string => {
  * store has it now, and audited on the hub's chain whatever its outcome (who, in which role, what, and
  * the answer; never a token or key). The REST API's own functions do the work, so their checks apply.
  */
-function performer(kit: ConsoleKit, options: ConsoleActionsOptions) {
+export function performer(kit: ConsoleKit, options: { readonly db: StorageDatabase; readonly clock: Clock }) {
   const audit = hubAudit(options.clock)
   const record = (
     principal: string,

@@ -24,10 +24,13 @@ describe('workspace console users', () => {
   let dir: string
   let configPath: string
   let config: HubConfig
+  let ownerApiKey: string
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'cs-hub-console-'))
-    configPath = (await initWorkspace({ dir, listen: '127.0.0.1:18443' })).configPath
+    const init = await initWorkspace({ dir, listen: '127.0.0.1:18443' })
+    configPath = init.configPath
+    ownerApiKey = init.ownerApiKey
     config = loadHubConfig(configPath, {})
   })
 
@@ -43,7 +46,7 @@ describe('workspace console users', () => {
     expect(second).not.toBe(first)
     const db = await openHubStore(config.storeUrl, systemClock)
     try {
-      expect(await consoleUser(db, 'olivia')).toEqual({ name: 'olivia', role: 'VIEWER' })
+      expect(await consoleUser(db, 'olivia')).toEqual({ name: 'olivia', role: 'VIEWER', apiUserId: null })
       expect(await consoleUser(db, 'nobody')).toBeUndefined()
       const token = new URL(first).hash.replace('#token=', '')
       expect(await consoleStore(db, systemClock).enrolmentPrincipal(token)).toBe('olivia')
@@ -51,8 +54,8 @@ describe('workspace console users', () => {
       for await (const entry of readAudit((work) => db.read(work))) events.push(entry)
       expect(events.filter((entry) => entry.event === 'console-user-set').map((entry) => entry.body)).toEqual(
         [
-          { principal: 'olivia', role: 'ADMIN' },
-          { principal: 'olivia', role: 'VIEWER' },
+          { principal: 'olivia', role: 'ADMIN', apiUserId: null },
+          { principal: 'olivia', role: 'VIEWER', apiUserId: null },
         ],
       )
       expect(JSON.stringify(events)).not.toContain(token)
@@ -65,6 +68,24 @@ describe('workspace console users', () => {
     await expect(link('mallory', 'ROOT')).rejects.toBeInstanceOf(ConsoleUserInvalid)
     await expect(link('<script>', 'VIEWER')).rejects.toBeInstanceOf(ConsoleUserInvalid)
     await expect(link('', 'VIEWER')).rejects.toBeInstanceOf(ConsoleUserInvalid)
+  })
+
+  it('binds a person to an OWNER or ADMIN API user of their own role only, for policy votes', async () => {
+    const bind = (role: string, apiUserId: string) =>
+      consoleLinkFromStore(
+        config,
+        { name: 'oscar', role, origin: ORIGIN, ttlMs: 60_000, apiUserId },
+        systemClock,
+      )
+    await expect(bind('OWNER', 'no-such-api-user')).rejects.toThrow(/enabled OWNER or ADMIN API user/)
+    await expect(bind('ADMIN', ownerApiKey)).rejects.toThrow(/is a OWNER: give the console user that role/)
+    await bind('OWNER', ownerApiKey)
+    const db = await openHubStore(config.storeUrl, systemClock)
+    try {
+      expect(await consoleUser(db, 'oscar')).toEqual({ name: 'oscar', role: 'OWNER', apiUserId: ownerApiKey })
+    } finally {
+      await db.close()
+    }
   })
 
   it('serves the console only with an admin listener, on an https or loopback origin', () => {

@@ -27,6 +27,8 @@ export interface ConsolePagesOptions {
   readonly parties: HubLinkStore
   readonly governance: PolicyGovernance
   readonly clock: Clock
+  /** ADMIN approvals a draft needs besides the Owner's (hub.yaml's policy.adminQuorum). */
+  readonly adminQuorum: number
 }
 
 async function cosignerRows(options: ConsolePagesOptions) {
@@ -83,6 +85,7 @@ async function policyView(options: ConsolePagesOptions) {
   )
   const matched = (ruleId: string) => recent.filter((tx) => tx.ruleId === ruleId).map((tx) => tx.id)
   return {
+    awaiting: await options.governance.awaitingQuorum(),
     record:
       record === undefined ? null : { ...record, publishedAt: new Date(record.publishedAt).toISOString() },
     rules: policy.ruleIds.map((id, index) => ({ position: index + 1, id, matched: matched(id) })),
@@ -178,6 +181,22 @@ export function consolePages(app: ServiceApp, kit: ConsoleKit, options: ConsoleP
   app.get(`${kit.prefix}/policy`, signedIn, async (_request, reply) =>
     kit.page(reply, 'workspace/policy', { title: 'Policy', ...(await policyView(options)) }),
   )
+
+  app.get<{ Params: { id: string } }>(`${kit.prefix}/policy/drafts/:id`, signedIn, async (request, reply) => {
+    const draft = await options.governance.draft(request.params.id)
+    if (draft === undefined) return reply.code(404).send('')
+    const user = await consoleUser(db, kit.principalOf(request))
+    return kit.page(reply, 'workspace/draft', {
+      title: `Policy draft ${draft.id}`,
+      draft: {
+        ...draft,
+        proposedAt: new Date(draft.proposedAt).toISOString(),
+        votes: draft.votes.map((vote) => ({ ...vote, at: new Date(vote.at).toISOString() })),
+      },
+      adminQuorum: options.adminQuorum,
+      votesAs: user?.apiUserId ?? null,
+    })
+  })
 
   app.get(`${kit.prefix}/webhooks`, signedIn, async (_request, reply) => {
     const endpoints = await webhookOutbox(db).listEndpoints()

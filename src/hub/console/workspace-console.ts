@@ -6,6 +6,7 @@ import type { PolicyGovernance } from '../policy/index.js'
 import { consoleActions } from './actions.js'
 import { consoleUser, WORKSPACE_CONSOLE_PREFIX } from './console-users.js'
 import { consolePages } from './pages.js'
+import { policyVoteRoutes } from './policy-votes.js'
 
 export interface WorkspaceConsoleOptions {
   readonly config: ConsoleConfig
@@ -13,6 +14,7 @@ export interface WorkspaceConsoleOptions {
   readonly link: LinkHub
   readonly governance: PolicyGovernance
   readonly clock: Clock
+  readonly adminQuorum: number
 }
 
 const NAV = [
@@ -44,8 +46,10 @@ export function workspaceConsole(options: WorkspaceConsoleOptions) {
     },
     (app, kit) => {
       const parties = new HubLinkStore(db, clock)
-      const { apiUsersPage } = consolePages(app, kit, { db, parties, governance: options.governance, clock })
+      const { governance, adminQuorum } = options
+      const { apiUsersPage } = consolePages(app, kit, { db, parties, governance, clock, adminQuorum })
       consoleActions(app, kit, { db, link: options.link, clock, apiUsersPage })
+      policyVoteRoutes(app, kit, { db, clock, governance })
     },
   )
 }

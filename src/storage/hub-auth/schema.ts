@@ -5,6 +5,8 @@ export interface HubAuthTables {
   hub_console_users: {
     name: string
     role: string
+    /** The OWNER or ADMIN API user whose policy-draft votes this person casts with a passkey; null: none. */
+    api_user_id: string | null
     created_at: number
     updated_at: number
   }
@@ -88,6 +90,7 @@ export const HUB_AUTH_MIGRATIONS: readonly Migration[] = [
         .createTable('hub_console_users')
         .addColumn('name', 'text', (column) => column.primaryKey())
         .addColumn('role', 'text', (column) => column.notNull())
+        .addColumn('api_user_id', 'text')
         .addColumn('created_at', 'bigint', (column) => column.notNull())
         .addColumn('updated_at', 'bigint', (column) => column.notNull())
         .execute()

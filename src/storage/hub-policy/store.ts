@@ -75,6 +75,8 @@ export interface HubPolicyStore {
   /** The policy published last, or `undefined` before the first publication. */
   active(): Promise<PublishedPolicy | undefined>
   draft(id: string): Promise<PolicyDraft | undefined>
+  /** The drafts in `state`, oldest first. */
+  draftsIn(state: DraftState): Promise<PolicyDraft[]>
   createDraft(draft: NewDraft, events: readonly GovernanceEvent[]): Promise<PolicyDraft>
   /**
    * Applies `plan(draft, active)` to the draft, read under the governance lock. `plan` may throw to refuse
@@ -178,6 +180,17 @@ export function hubPolicyStore(database: StorageDatabase, record: GovernanceAudi
   return {
     active: () => database.read(readActive),
     draft: (id) => database.read((db) => readDraft(db, id)),
+    draftsIn: (state) =>
+      database.read(async (db) => {
+        const rows = await tables<HubPolicyTables>(db)
+          .selectFrom('hub_policy_drafts')
+          .select('id')
+          .where('state', '=', state)
+          .orderBy('proposed_at')
+          .execute()
+        const drafts = await Promise.all(rows.map((row) => readDraft(db, row.id)))
+        return drafts.filter((draft): draft is PolicyDraft => draft !== undefined)
+      }),
     createDraft: (draft, events) =>
       database.write(async (session) => {
         await session.lock([GOVERNANCE_LOCK])
