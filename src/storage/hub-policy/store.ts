@@ -75,7 +75,7 @@ export interface HubPolicyStore {
   /** The policy published last, or `undefined` before the first publication. */
   active(): Promise<PublishedPolicy | undefined>
   draft(id: string): Promise<PolicyDraft | undefined>
-  /** The drafts in `state`, oldest first. */
+  /** The drafts in `state`, oldest first (then by id). */
   draftsIn(state: DraftState): Promise<PolicyDraft[]>
   createDraft(draft: NewDraft, events: readonly GovernanceEvent[]): Promise<PolicyDraft>
   /**
@@ -187,9 +187,14 @@ export function hubPolicyStore(database: StorageDatabase, record: GovernanceAudi
           .select('id')
           .where('state', '=', state)
           .orderBy('proposed_at')
+          .orderBy('id')
           .execute()
-        const drafts = await Promise.all(rows.map((row) => readDraft(db, row.id)))
-        return drafts.filter((draft): draft is PolicyDraft => draft !== undefined)
+        const drafts: PolicyDraft[] = []
+        for (const row of rows) {
+          const draft = await readDraft(db, row.id)
+          if (draft !== undefined) drafts.push(draft)
+        }
+        return drafts
       }),
     createDraft: (draft, events) =>
       database.write(async (session) => {
