@@ -83,9 +83,17 @@
     })
   }
 
+  // A file input fills the textarea it names (a CSR chosen from disk): the form still posts plain text.
+  document.querySelectorAll('input[type="file"][data-fills]').forEach(function (input) {
+    input.addEventListener('change', async function () {
+      const target = document.getElementById(input.dataset.fills)
+      if (input.files[0] && target) target.value = await input.files[0].text()
+    })
+  })
+
   const live = document.querySelector('[data-live]')
   if (live && window.EventSource) {
-    const events = new EventSource(prefix + '/events')
+    const events = new EventSource(live.dataset.source || prefix + '/events')
     events.addEventListener(live.dataset.live, function (event) {
       live.innerHTML = event.data
     })

@@ -1,4 +1,3 @@
-import { isIP } from 'node:net'
 import { resolve } from 'node:path'
 import type { KeyObject } from 'node:crypto'
 import { z } from 'zod'
@@ -13,6 +12,9 @@ import {
   ConfigInvalid,
   adminSchema,
   compileAdmin,
+  compileConsole,
+  consoleSchema,
+  type ConsoleConfig,
   compileLimits,
   compileListen,
   limitsSchema,
@@ -72,7 +74,7 @@ const RawConfigSchema = z.strictObject({
   limits: limitsSchema,
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   webhooks: z.array(z.strictObject({ url: z.string(), secret: z.string() })).default([]),
-  console: z.strictObject({ origin: z.string(), sessionTtl: z.string().default('8h') }).optional(),
+  console: consoleSchema.optional(),
 })
 type RawConfig = z.infer<typeof RawConfigSchema>
 
@@ -105,50 +107,6 @@ export interface HandlerConfig {
   readonly webhooks: readonly WebhookTarget[]
   /** The approvals console, on the admin listener; absent: not served. */
   readonly console?: ConsoleConfig
-}
-
-export interface ConsoleConfig {
-  /** What approvers open (scheme, host, port): the passkeys' origin; its host is their rpID. */
-  readonly origin: string
-  readonly rpId: string
-  readonly sessionTtlMs: number
-}
-
-/**
- * The console's origin: HTTPS, or plain HTTP on localhost only (a development machine: browsers treat it as a
- * secure context, and nobody else can reach it). Passkeys are bound to its host, so it must be the address
- * approvers use (behind a TLS proxy, the proxy's), and a domain name: browsers refuse passkeys on an IP
- * address ("This is an invalid domain"). It needs the admin listener, where it is served.
- */
-function compileConsole(
-  raw: RawConfig['console'],
-  admin: AdminAddress | undefined,
-  context: CompileContext,
-): ConsoleConfig | undefined {
-  if (raw === undefined) return undefined
-  if (admin === undefined)
-    context.problem('console', 'is served on the admin listener, which is not configured', 'add admin.listen')
-  const url = unlessRefused(() => new URL(raw.origin))
-  const refusal = originRefusal(raw.origin, url)
-  if (refusal !== undefined)
-    context.problem(
-      'console.origin',
-      refusal,
-      'write e.g. https://approvals.example.com, or http://localhost:9090 on a development machine',
-    )
-  const sessionTtlMs = unlessRefused(() => parseDuration(raw.sessionTtl, 'console.sessionTtl'))
-  if (sessionTtlMs === undefined)
-    context.problem('console.sessionTtl', `"${raw.sessionTtl}" is not a duration`, 'write e.g. 8h')
-  return { origin: url?.origin ?? '', rpId: url?.hostname ?? '', sessionTtlMs: sessionTtlMs ?? 0 }
-}
-
-function originRefusal(text: string, url: URL | undefined): string | undefined {
-  const originAlone = url !== undefined && url.origin === text.replace(/\/$/, '')
-  if (originAlone && isIP(url.hostname.replace(/^\[(.*)\]$/, '$1')) !== 0)
-    return `"${text}" names an IP address: browsers use passkeys on a domain name only`
-  const secure = url?.protocol === 'https:' || (url?.protocol === 'http:' && url.hostname === 'localhost')
-  if (!originAlone || !secure) return `"${text}" is not an https:// origin (plain http:// only on localhost)`
-  return undefined
 }
 
 /** Short secrets can be guessed offline from one signed event; 32 characters is what `openssl rand -hex 16` gives. */

@@ -4,6 +4,8 @@ import { parseDuration } from '../core/index.js'
 import {
   adminSchema,
   compileAdmin,
+  compileConsole,
+  consoleSchema,
   compileLimits,
   compileListen,
   limitsSchema,
@@ -18,6 +20,7 @@ import {
   unlessRefused,
   type AdminAddress,
   type CompileContext,
+  type ConsoleConfig,
   type ConfigCompiler,
   type ServerLimits,
   type TlsFiles,
@@ -37,6 +40,8 @@ const RawHubConfigSchema = z.strictObject({
   listen: listenSchema.default('127.0.0.1:8443'),
   tls: tlsSchema.optional(),
   admin: adminSchema.optional(),
+  /** The workspace console, served on the admin listener (docs/console.md). */
+  console: consoleSchema.optional(),
   store: storeUrlSchema.default(DEFAULT_STORE),
   workspaceId: z.uuid(),
   serviceKey: z.string().min(1).describe('Ed25519 private key (PEM or its path)'),
@@ -91,6 +96,8 @@ export interface HubConfig {
   readonly port: number
   readonly tls?: TlsFiles
   readonly admin?: AdminAddress
+  /** The workspace console, on the admin listener; absent: not served. */
+  readonly console?: ConsoleConfig
   readonly storeUrl: string
   readonly workspaceId: string
   readonly serviceKey: KeyObject
@@ -130,6 +137,7 @@ function privateKey(
 function compileHub(raw: RawHubConfig, context: CompileContext): HubConfig {
   const listen = compileListen(raw.listen, context)
   const admin = compileAdmin(raw.admin, listen, context)
+  const consoleConfig = compileConsole(raw.console, admin, context)
   const tls = raw.tls ? resolveTlsFiles(raw.tls, context.baseDir) : undefined
   if (tls) context.attempt('tls', 'give readable PEM files: tls.cert and tls.key', () => readTlsMaterial(tls))
   const serviceKey = privateKey(
@@ -167,6 +175,7 @@ function compileHub(raw: RawHubConfig, context: CompileContext): HubConfig {
     port: listen?.port ?? 0,
     ...(tls ? { tls } : {}),
     ...(admin ? { admin } : {}),
+    ...(consoleConfig ? { console: consoleConfig } : {}),
     storeUrl: resolveStoreUrl(raw.store, context.baseDir),
     workspaceId: raw.workspaceId,
     serviceKey: serviceKey as KeyObject,

@@ -12,6 +12,7 @@ import {
 import {
   appendAuditEvents,
   AUDIT_MIGRATIONS,
+  CONSOLE_MIGRATIONS,
   HUB_AUTH_MIGRATIONS,
   HUB_COSIGNER_MIGRATIONS,
   HUB_LINK_MIGRATIONS,
@@ -78,6 +79,7 @@ export const HUB_MIGRATIONS = [
   ...HUB_WEBHOOK_MIGRATIONS,
   ...HUB_POLICY_MIGRATIONS,
   ...HUB_COSIGNER_MIGRATIONS,
+  ...CONSOLE_MIGRATIONS,
 ]
 
 /** How often the hub takes up unfinished work and starts due key generations. */

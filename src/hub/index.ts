@@ -26,7 +26,14 @@ export {
   type LinkRoutesOptions,
 } from './link/index.js'
 export { initWorkspace, STARTER_POLICY, type InitOptions, type InitResult } from './init.js'
-export { hubLogger, pairingTokenFromStore, startHub, type RunningHub } from './service.js'
+export {
+  consoleLinkFromStore,
+  hubLogger,
+  pairingTokenFromStore,
+  startHub,
+  type RunningHub,
+} from './service.js'
+export { ConsoleUserInvalid, issueConsoleLink, WORKSPACE_CONSOLE_PREFIX } from './console/console-users.js'
 export { HUB_ERRORS, type HubErrorCode } from './errors.js'
 /** The ids an attempt's link jobs and callback request have (docs/cosigner-protocol.md): txId and attempt. */
 export { approvalJobId, signJobId } from './signing/link-signing.js'

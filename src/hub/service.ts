@@ -1,5 +1,5 @@
 import type { Logger } from 'pino'
-import type { Clock } from '../core/index.js'
+import { systemClock, type Clock } from '../core/index.js'
 import {
   createServiceLogger,
   listenOn,
@@ -11,6 +11,12 @@ import {
 } from '../service/index.js'
 import { HubLinkStore, StoreSchemaUnknown } from '../storage/index.js'
 import type { HubConfig } from './config.js'
+import {
+  issueConsoleLink,
+  WORKSPACE_CONSOLE_PREFIX,
+  type ConsoleLinkRequest,
+} from './console/console-users.js'
+import { workspaceConsole } from './console/workspace-console.js'
 import { createHub, openHubStore, type Hub } from './hub.js'
 import { LinkHub } from './link/index.js'
 import { issuePairingToken } from './rest/pairing-routes.js'
@@ -19,6 +25,8 @@ export interface RunningHub extends RunningService {
   /** `http(s)://host:port` as bound. */
   readonly url: string
   readonly adminUrl?: string
+  /** The workspace console's first page (`console.origin` + `/console/`), when hub.yaml turns it on. */
+  readonly consoleUrl?: string
   readonly hub: Hub
   close(): Promise<void>
 }
@@ -48,25 +56,63 @@ export async function startHub(
   let admin: RunningAdminServer | undefined
   let url: string
   try {
-    if (config.admin) admin = await startAdminServer({ address: config.admin, log })
+    if (config.admin)
+      admin = await startAdminServer({
+        address: config.admin,
+        log,
+        ...(config.console
+          ? {
+              routes: workspaceConsole({
+                config: config.console,
+                db: hub.db,
+                link: hub.link,
+                governance: hub.governance,
+                clock: options.clock ?? systemClock,
+                adminQuorum: config.adminQuorum,
+              }),
+            }
+          : {}),
+      })
     url = await listenOn(hub.app, config, config.tls !== undefined)
   } catch (error) {
     await admin?.close()
     await hub.close()
     throw error
   }
+  const consoleUrl =
+    admin && config.console ? `${config.console.origin}${WORKSPACE_CONSOLE_PREFIX}/` : undefined
   log.info(
-    { url, ...(admin ? { adminUrl: admin.url } : {}), storeUrl: redactStoreUrl(config.storeUrl) },
+    {
+      url,
+      ...(admin ? { adminUrl: admin.url } : {}),
+      ...(consoleUrl ? { consoleUrl } : {}),
+      storeUrl: redactStoreUrl(config.storeUrl),
+    },
     'hub listening',
   )
   return {
     url,
     ...(admin ? { adminUrl: admin.url } : {}),
+    ...(consoleUrl ? { consoleUrl } : {}),
     hub,
     async close() {
       await hub.close()
       await admin?.close()
     },
+  }
+}
+
+/** `countersign hub console-link`: a console user in a role and their single-use enrolment link. */
+export async function consoleLinkFromStore(
+  config: HubConfig,
+  request: ConsoleLinkRequest,
+  clock: Clock,
+): Promise<string> {
+  const db = await openHubStore(config.storeUrl, clock)
+  try {
+    return await issueConsoleLink(db, clock, request)
+  } finally {
+    await db.close()
   }
 }
 

@@ -45,7 +45,12 @@ export type { ProcessSignals, RunningService } from './process-signals.js'
 export { DEFAULT_RESPAWN, runWorkers } from './run-workers.js'
 export type { RespawnPolicy, WorkersOptions } from './run-workers.js'
 export { consoleShell, randomToken } from './console/console-shell.js'
-export type { ConsoleKit, ConsoleShellOptions, ConsoleState } from './console/console-shell.js'
+export type {
+  ConsoleKit,
+  ConsoleNavItem,
+  ConsoleShellOptions,
+  ConsoleState,
+} from './console/console-shell.js'
 export { CHALLENGE_TTL_MS, PASSKEY_BODY_LIMIT } from './console/auth-routes.js'
 export type { EventSource as ConsoleEventSource } from './console/events.js'
 export type { RelyingParty, StoredPasskey } from './console/passkeys.js'
@@ -57,4 +62,13 @@ export type {
   FastifyRequest as ServiceRequest,
 } from 'fastify'
 export type { WebSocket as ServiceWebSocket } from 'ws'
-export { compileAdmin, compileLimits, compileListen, limitsSchema, unlessRefused } from './server-config.js'
+export {
+  compileAdmin,
+  compileConsole,
+  compileLimits,
+  compileListen,
+  consoleSchema,
+  limitsSchema,
+  unlessRefused,
+} from './server-config.js'
+export type { ConsoleConfig } from './server-config.js'

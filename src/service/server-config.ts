@@ -1,3 +1,4 @@
+import { isIP } from 'node:net'
 import { z } from 'zod'
 import { parseDuration } from '../core/index.js'
 import {
@@ -95,4 +96,51 @@ export function compileLimits(raw: RawLimits, context: CompileContext): ServerLi
       'make it shorter or equal',
     )
   return limits
+}
+
+/** `console:` of a service that serves a web console on its admin listener (the handler's, the hub's). */
+export const consoleSchema = z.strictObject({ origin: z.string(), sessionTtl: z.string().default('8h') })
+
+export interface ConsoleConfig {
+  /** What the console's users open (scheme, host, port): the passkeys' origin; its host is their rpID. */
+  readonly origin: string
+  readonly rpId: string
+  readonly sessionTtlMs: number
+}
+
+/**
+ * The console's origin: HTTPS, or plain HTTP on localhost only (a development machine: browsers treat it as a
+ * secure context, and nobody else can reach it). Passkeys are bound to its host, so it must be the address
+ * its users use (behind a TLS proxy, the proxy's), and a domain name: browsers refuse passkeys on an IP
+ * address ("This is an invalid domain"). It needs the admin listener, where it is served.
+ */
+export function compileConsole(
+  raw: z.output<typeof consoleSchema> | undefined,
+  admin: AdminAddress | undefined,
+  context: CompileContext,
+): ConsoleConfig | undefined {
+  if (raw === undefined) return undefined
+  if (admin === undefined)
+    context.problem('console', 'is served on the admin listener, which is not configured', 'add admin.listen')
+  const url = unlessRefused(() => new URL(raw.origin))
+  const refusal = originRefusal(raw.origin, url)
+  if (refusal !== undefined)
+    context.problem(
+      'console.origin',
+      refusal,
+      'write e.g. https://approvals.example.com, or http://localhost:9090 on a development machine',
+    )
+  const sessionTtlMs = unlessRefused(() => parseDuration(raw.sessionTtl, 'console.sessionTtl'))
+  if (sessionTtlMs === undefined)
+    context.problem('console.sessionTtl', `"${raw.sessionTtl}" is not a duration`, 'write e.g. 8h')
+  return { origin: url?.origin ?? '', rpId: url?.hostname ?? '', sessionTtlMs: sessionTtlMs ?? 0 }
+}
+
+function originRefusal(text: string, url: URL | undefined): string | undefined {
+  const originAlone = url !== undefined && url.origin === text.replace(/\/$/, '')
+  if (originAlone && isIP(url.hostname.replace(/^\[(.*)\]$/, '$1')) !== 0)
+    return `"${text}" names an IP address: browsers use passkeys on a domain name only`
+  const secure = url?.protocol === 'https:' || (url?.protocol === 'http:' && url.hostname === 'localhost')
+  if (!originAlone || !secure) return `"${text}" is not an https:// origin (plain http:// only on localhost)`
+  return undefined
 }

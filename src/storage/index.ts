@@ -114,16 +114,24 @@ export {
   claimNonce,
   completeIdempotencyKey,
   findApiUser,
+  findConsoleUser,
   HUB_AUTH_MIGRATIONS,
   IDEMPOTENCY_RETENTION_MS,
   insertApiUser,
   listApiUsers,
+  listConsoleUsers,
   purgeExpiredIdempotencyKeys,
+  putConsoleUser,
   purgeExpiredNonces,
   reserveIdempotencyKey,
   setApiUserAllowedIps,
 } from './hub-auth/index.js'
-export type { ApiUserRecord, IdempotencyRecord, IdempotencyScope } from './hub-auth/index.js'
+export type {
+  ApiUserRecord,
+  ConsoleUserRecord,
+  IdempotencyRecord,
+  IdempotencyScope,
+} from './hub-auth/index.js'
 /** The hub's webhooks: registered endpoints and the transactional outbox (src/storage/hub-webhooks). */
 export { HUB_WEBHOOK_MIGRATIONS, enqueueWebhook, webhookOutbox } from './hub-webhooks/index.js'
 export type {

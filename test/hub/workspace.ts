@@ -2,7 +2,8 @@
  * A whole workspace for end-to-end tests: `hub init` in a temporary folder, the hub in this process (so
  * tests can look at its store), the two cloud co-signers and a customer co-signer as child processes run
  * from the built `countersign` command, the way an operator runs them. Options: the hub's store (a
- * PostgreSQL URL for replicas, then `startReplica` runs a second hub on it) and webhook endpoints in hub.yaml.
+ * PostgreSQL URL for replicas, then `startReplica` runs a second hub on it), webhook endpoints in hub.yaml, and
+ * the workspace console on an admin listener.
  */
 import { createPrivateKey, type KeyObject } from 'node:crypto'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
@@ -30,6 +31,8 @@ export interface WorkspaceOptions {
   readonly webhookEndpoints?: readonly string[]
   /** hub.yaml's `signing:` budgets and lease (durations), e.g. a short one to see an attempt fail. */
   readonly signing?: { readonly budget?: string; readonly approvalBudget?: string; readonly lease?: string }
+  /** The workspace console on an admin listener of its own, at http://localhost:PORT (hub.yaml's admin and console). */
+  readonly console?: boolean
 }
 
 export interface CosignerStartOptions {
@@ -39,6 +42,8 @@ export interface CosignerStartOptions {
 
 export interface Workspace {
   readonly dir: string
+  /** hub.yaml, for the CLI's `hub` commands. */
+  readonly configPath: string
   readonly hub: RunningHub
   readonly url: string
   readonly owner: ApiUser
@@ -93,6 +98,13 @@ function addSigningBudgets(configPath: string, signing: NonNullable<WorkspaceOpt
   writeFileSync(configPath, `${readFileSync(configPath, 'utf8')}\nsigning:${lines.join('')}\n`)
 }
 
+/** Adds an admin listener and the workspace console on it to hub.yaml; the console's origin. */
+async function addConsole(configPath: string): Promise<void> {
+  const port = await freePort()
+  const lines = ['admin:', `  listen: 127.0.0.1:${port}`, 'console:', `  origin: http://localhost:${port}`]
+  writeFileSync(configPath, `${readFileSync(configPath, 'utf8')}\n${lines.join('\n')}\n`)
+}
+
 async function stop(processes: CliProcess[]): Promise<void> {
   for (const child of processes) child.child.kill('SIGTERM')
   await Promise.all(processes.map((child) => child.exited))
@@ -112,6 +124,7 @@ export async function startWorkspace(options: WorkspaceOptions = {}): Promise<Wo
   })
   if (options.webhookEndpoints !== undefined) addWebhookEndpoints(init.configPath, options.webhookEndpoints)
   if (options.signing !== undefined) addSigningBudgets(init.configPath, options.signing)
+  if (options.console === true) await addConsole(init.configPath)
   const log = pino({ level: process.env.HUB_TEST_LOG ?? 'silent' })
   const hub = await startHub(loadHubConfig(init.configPath, {}), { log })
   const url = hub.url
@@ -224,6 +237,7 @@ export async function startWorkspace(options: WorkspaceOptions = {}): Promise<Wo
 
   return {
     dir,
+    configPath: init.configPath,
     hub,
     url,
     owner,

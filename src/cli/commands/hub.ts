@@ -1,7 +1,9 @@
 import { relative } from 'node:path'
 import type { Command } from 'commander'
-import { systemClock } from '../../core/index.js'
+import { parseDuration, systemClock } from '../../core/index.js'
 import {
+  consoleLinkFromStore,
+  ConsoleUserInvalid,
   HubApiError,
   hubLogger,
   initWorkspace,
@@ -80,6 +82,49 @@ async function pairingToken(
   }
 }
 
+interface ConsoleLinkOptions {
+  config: string
+  user: string
+  role: string
+  origin?: string
+  ttl: string
+  apiUser?: string
+}
+
+async function consoleLink(context: ProgramContext, options: ConsoleLinkOptions): Promise<number> {
+  const config = loadHubConfig(options.config, context.io.env)
+  const origin = options.origin ?? config.console?.origin
+  if (origin === undefined) {
+    context.io.err(
+      'countersign: hub.yaml has no console: give its origin with --origin, or add console.origin',
+    )
+    return ExitCode.failed
+  }
+  const ttlMs = parseDuration(options.ttl, '--ttl')
+  try {
+    const link = await consoleLinkFromStore(
+      config,
+      {
+        name: options.user,
+        role: options.role.toUpperCase(),
+        origin,
+        ttlMs,
+        ...(options.apiUser === undefined ? {} : { apiUserId: options.apiUser }),
+      },
+      systemClock,
+    )
+    context.io.out(link)
+    context.io.err(
+      `single-use enrolment link for ${options.user} (${options.role.toUpperCase()}), valid ${options.ttl}`,
+    )
+    return ExitCode.ok
+  } catch (error) {
+    if (!(error instanceof ConsoleUserInvalid)) throw error
+    context.io.err(`countersign: ${error.message}`)
+    return ExitCode.failed
+  }
+}
+
 export function registerHubCommands(program: Command, context: ProgramContext): void {
   const hub = program
     .command('hub')
@@ -110,4 +155,23 @@ export function registerHubCommands(program: Command, context: ProgramContext): 
     .requiredOption('--config <file>', 'hub.yaml')
     .requiredOption('--api-user <id>', 'the API user (its API key)')
     .action(action(context, (options: { config: string; apiUser: string }) => pairingToken(context, options)))
+  hub
+    .command('console-link')
+    .description(
+      'add a workspace console user in a role (audited) and print their single-use passkey enrolment link',
+    )
+    .requiredOption('--config <file>', 'hub.yaml')
+    .requiredOption('--user <name>', 'who signs in (a new name, or an existing user given this role)')
+    .requiredOption('--role <role>', 'OWNER, ADMIN, NON_SIGNING_ADMIN, SIGNER, APPROVER, EDITOR or VIEWER')
+    .option('--origin <url>', "the console's origin (hub.yaml's console.origin when left out)")
+    .option(
+      '--api-user <id>',
+      'an OWNER or ADMIN API user (same role) whose policy-draft votes this person casts with a passkey',
+    )
+    .option('--ttl <duration>', 'how long the link stays valid', '24h')
+    .addHelpText(
+      'after',
+      '\nGive the link over a channel that proves who the person is: whoever opens it first enrols.\nThe token is in the fragment (#token=...), which browsers never send to servers or proxies.',
+    )
+    .action(action(context, (options: ConsoleLinkOptions) => consoleLink(context, options)))
 }

@@ -1,7 +1,6 @@
 import type { Clock } from '../../core/index.js'
-import { consoleShell, type ConsoleKit, type ServiceApp } from '../../service/index.js'
+import { consoleShell, type ConsoleConfig, type ConsoleKit, type ServiceApp } from '../../service/index.js'
 import type { DecisionFilter, Route, Store } from '../../storage/index.js'
-import type { ConsoleConfig } from '../config.js'
 import { decisionCard, holdCard } from './view-model.js'
 import { voteRoutes } from './vote-routes.js'
 
@@ -127,6 +126,10 @@ export function approvalsConsole(options: ApprovalsConsoleOptions) {
       admits: registered,
       home: '/',
       sessionTtlMs: config.sessionTtlMs,
+      nav: [
+        { href: '/', label: 'Pending' },
+        { href: '/decisions', label: 'Decisions' },
+      ],
     },
     (app, kit) => {
       pages(app, kit, options)

@@ -56,6 +56,8 @@ export interface PolicyGovernance {
    */
   bootstrap(text: string, by: ApiPrincipal): Promise<ProposalResult>
   draft(draftId: string): Promise<PolicyDraft | undefined>
+  /** The drafts awaiting their quorum, oldest first. */
+  awaitingQuorum(): Promise<PolicyDraft[]>
   /** The published record, or `undefined` before the first publication. */
   activeRecord(): Promise<PublishedPolicy | undefined>
   /** The policy the hub decides with: the published one, compiled once per digest; none published → block all. */
@@ -215,6 +217,7 @@ export function createPolicyGovernance(options: PolicyGovernanceOptions): Policy
     approve: (draftId, by) => vote(draftId, by, 'approve', false),
     reject: (draftId, by) => vote(draftId, by, 'reject', false),
     draft: (draftId) => store.draft(draftId),
+    awaitingQuorum: () => store.draftsIn('awaiting_quorum'),
     activeRecord: () => store.active(),
     activePolicy: async () => {
       const active = await store.active()

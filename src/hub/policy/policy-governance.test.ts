@@ -104,7 +104,9 @@ describe.each(testDatabases)('hub policy governance on $name', (database) => {
     const byOwner = await proposed(POLICY, owner)
     expect((await governance.submit(byOwner.id, owner)).state).toBe('awaiting_quorum')
     expect(await governance.activeRecord()).toBeUndefined()
+    expect((await governance.awaitingQuorum()).map((draft) => draft.id)).toEqual([byAdmins.id, byOwner.id])
     expect((await governance.approve(byOwner.id, admin2)).state).toBe('published')
+    expect((await governance.awaitingQuorum()).map((draft) => draft.id)).toEqual([byAdmins.id])
   })
 
   it('rejects a draft on one rejection, after which nobody can approve it', async () => {

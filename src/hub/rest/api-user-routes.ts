@@ -2,13 +2,11 @@ import { systemClock, type Clock } from '../../core/index.js'
 import type { ServicePlugin } from '../../service/index.js'
 import { findApiUser, listApiUsers, type ApiUserRecord, type StorageDatabase } from '../../storage/index.js'
 import { API_CODES, HubApiError } from './api-error.js'
-import { registerApiUser } from './api-users.js'
+import { mayCreateApiUser, registerApiUser } from './api-users.js'
 import { insufficientPermissions } from './authenticate.js'
-import { ADMINS, SIGNING_ROLES, principalOf, type HubRouteConfig, type Role } from './roles.js'
+import { ADMINS, principalOf, type HubRouteConfig } from './roles.js'
 
 const admins: { config: HubRouteConfig } = { config: { roles: ADMINS } }
-/** Who may create an API user that can sign: not a Non-Signing Admin, whose role exists to keep it from signing. */
-const SIGNER_CREATORS: readonly Role[] = ['OWNER', 'ADMIN']
 
 /** `APIUser` of the SDK (hub-api.md §6); every registered API user is ready to call the API. */
 function apiUserView(user: ApiUserRecord) {
@@ -54,9 +52,7 @@ export function apiUserRoutes(database: StorageDatabase, clock: Clock = systemCl
 
     app.post('/v1/management/api_users', admins, async (request, reply) => {
       const input = createApiUserBody(request.body)
-      if ((SIGNING_ROLES as readonly string[]).includes(input.role)) {
-        if (!SIGNER_CREATORS.includes(principalOf(request).role)) throw insufficientPermissions()
-      }
+      if (!mayCreateApiUser(principalOf(request).role, input.role)) throw insufficientPermissions()
       await registerApiUser(database, input, clock.now())
       // Fireblocks answers 200 with an empty body ("User creation approval request has been sent").
       return reply.code(200).send()

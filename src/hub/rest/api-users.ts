@@ -9,7 +9,7 @@ import {
   type StorageDatabase,
 } from '../../storage/index.js'
 import { API_CODES, HubApiError } from './api-error.js'
-import { ROLES, type Role } from './roles.js'
+import { ADMINS, ROLES, SIGNING_ROLES, type Role } from './roles.js'
 
 /** `CreateAPIUser` of hub-api.md §6, as the SDK sends it. */
 export interface NewApiUser {
@@ -20,6 +20,18 @@ export interface NewApiUser {
 
 /** An API user can be given any workspace role but the Owner's, who is the operator and not an API key. */
 export const API_USER_ROLES: readonly Role[] = ROLES.filter((role) => role !== 'OWNER')
+
+/** Who may create an API user that can sign: not a Non-Signing Admin, whose role exists to keep it from signing. */
+const SIGNER_CREATORS: readonly Role[] = ['OWNER', 'ADMIN']
+
+/** Whether someone in `creatorRole` may create an API user in `role` (the REST API and the console alike). */
+export function mayCreateApiUser(creatorRole: string, role: string): boolean {
+  if (!(ADMINS as readonly string[]).includes(creatorRole)) return false
+  return (
+    !(SIGNING_ROLES as readonly string[]).includes(role) ||
+    (SIGNER_CREATORS as readonly string[]).includes(creatorRole)
+  )
+}
 
 const invalid = (message: string) => new HubApiError(400, API_CODES.validation, message)
 

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url'
 import type { FastifyInstance, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify'
 import type { PasskeyCeremonies } from './passkeys.js'
 import type { ConsoleKit, ConsoleShellOptions } from './types.js'
-export type { ConsoleKit, ConsoleShellOptions, ConsoleState } from './types.js'
+export type { ConsoleKit, ConsoleNavItem, ConsoleShellOptions, ConsoleState } from './types.js'
 import { consoleAuthRoutes } from './auth-routes.js'
 import { eventStreams } from './events.js'
 import { SECURITY_HEADERS, sessionCookie, type SessionCookie } from './security.js'
@@ -95,7 +95,14 @@ function kitOf(
       return reply
         .header('cache-control', 'no-store')
         .type('text/html; charset=utf-8')
-        .view(template, { ...data, csrfToken, principal, prefix, rpName: options.party.name })
+        .view(template, {
+          ...data,
+          csrfToken,
+          principal,
+          prefix,
+          rpName: options.party.name,
+          nav: options.nav,
+        })
     },
     randomToken,
     stream: eventStreams(app),

@@ -42,6 +42,13 @@ export interface ConsoleShellOptions {
   readonly home: string
   /** How long a session lasts. */
   readonly sessionTtlMs: number
+  /** The header's links for a signed-in user, below the prefix (e.g. `{ href: '/', label: 'Pending' }`). */
+  readonly nav: readonly ConsoleNavItem[]
+}
+
+export interface ConsoleNavItem {
+  readonly href: string
+  readonly label: string
 }
 
 /** What a console's own routes get from the shell. */

@@ -52,6 +52,10 @@ export type HubAuditEventType =
   | 'policy-draft-rejected'
   | 'policy-published'
   | 'policy-bootstrap'
+  /** A workspace console user added or given a role (`countersign hub console-link`). */
+  | 'console-user-set'
+  /** A state-changing action in the workspace console, by whom, in which role, and its outcome. */
+  | 'console-action'
 
 export interface AuditEntry {
   readonly seq: number

@@ -4,15 +4,18 @@ import {
   claimNonce,
   completeIdempotencyKey,
   findApiUser,
+  findConsoleUser,
   HUB_AUTH_MIGRATIONS,
   IDEMPOTENCY_RETENTION_MS,
   insertApiUser,
   listApiUsers,
+  listConsoleUsers,
   migrate,
   NotFound,
   openDatabase,
   purgeExpiredIdempotencyKeys,
   purgeExpiredNonces,
+  putConsoleUser,
   reserveIdempotencyKey,
   setApiUserAllowedIps,
   type StorageDatabase,
@@ -61,6 +64,20 @@ describe.each(testDatabases)('hub-auth store on $name', (testDatabase) => {
     await expect(database.write(({ db }) => setApiUserAllowedIps(db, 'nobody', []))).rejects.toBeInstanceOf(
       NotFound,
     )
+  })
+
+  it('adds console users, changes the role and API user of one, lists them by name', async () => {
+    const database = await open()
+    await database.write(async ({ db }) => {
+      await putConsoleUser(db, { name: 'victor', role: 'VIEWER', apiUserId: null }, NOW)
+      await putConsoleUser(db, { name: 'ada', role: 'VIEWER', apiUserId: null }, NOW)
+      await putConsoleUser(db, { name: 'ada', role: 'ADMIN', apiUserId: alice.id }, NOW + 5)
+    })
+    expect(await database.read(listConsoleUsers)).toEqual([
+      { name: 'ada', role: 'ADMIN', apiUserId: alice.id, createdAt: NOW, updatedAt: NOW + 5 },
+      { name: 'victor', role: 'VIEWER', apiUserId: null, createdAt: NOW, updatedAt: NOW },
+    ])
+    expect(await database.read((db) => findConsoleUser(db, 'nobody'))).toBeUndefined()
   })
 
   it('a nonce is used once; once expired it may be taken again, and purging removes only expired ones', async () => {

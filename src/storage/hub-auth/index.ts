@@ -1,6 +1,8 @@
-/** The hub's REST authentication capability: API users, single-use request nonces, Idempotency-Key records. */
+/** The hub's REST authentication capability: API users, console users, single-use request nonces, Idempotency-Key records. */
 export { findApiUser, insertApiUser, listApiUsers, setApiUserAllowedIps } from './api-users.js'
 export type { ApiUserRecord } from './api-users.js'
+export { findConsoleUser, listConsoleUsers, putConsoleUser } from './console-users.js'
+export type { ConsoleUserRecord } from './console-users.js'
 export { claimNonce, purgeExpiredNonces } from './nonces.js'
 export {
   completeIdempotencyKey,

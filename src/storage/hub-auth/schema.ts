@@ -1,6 +1,15 @@
 import type { Migration } from '../migrations.js'
 
 export interface HubAuthTables {
+  /** The people who sign in to the workspace console (with a passkey), each with a workspace role. */
+  hub_console_users: {
+    name: string
+    role: string
+    /** The OWNER or ADMIN API user whose policy-draft votes this person casts with a passkey; null: none. */
+    api_user_id: string | null
+    created_at: number
+    updated_at: number
+  }
   hub_api_users: {
     /** The API key (a UUID): `X-API-Key` and the JWT `sub`. */
     id: string
@@ -70,6 +79,20 @@ export const HUB_AUTH_MIGRATIONS: readonly Migration[] = [
         .createIndex('hub_idempotency_by_time')
         .on('hub_idempotency_keys')
         .column('created_at')
+        .execute()
+    },
+  },
+  {
+    owner: 'hub-auth',
+    name: '0002_console_users',
+    up: async (db) => {
+      await db.schema
+        .createTable('hub_console_users')
+        .addColumn('name', 'text', (column) => column.primaryKey())
+        .addColumn('role', 'text', (column) => column.notNull())
+        .addColumn('api_user_id', 'text')
+        .addColumn('created_at', 'bigint', (column) => column.notNull())
+        .addColumn('updated_at', 'bigint', (column) => column.notNull())
         .execute()
     },
   },

@@ -75,6 +75,8 @@ export interface HubPolicyStore {
   /** The policy published last, or `undefined` before the first publication. */
   active(): Promise<PublishedPolicy | undefined>
   draft(id: string): Promise<PolicyDraft | undefined>
+  /** The drafts in `state`, oldest first (then by id). */
+  draftsIn(state: DraftState): Promise<PolicyDraft[]>
   createDraft(draft: NewDraft, events: readonly GovernanceEvent[]): Promise<PolicyDraft>
   /**
    * Applies `plan(draft, active)` to the draft, read under the governance lock. `plan` may throw to refuse
@@ -178,6 +180,22 @@ export function hubPolicyStore(database: StorageDatabase, record: GovernanceAudi
   return {
     active: () => database.read(readActive),
     draft: (id) => database.read((db) => readDraft(db, id)),
+    draftsIn: (state) =>
+      database.read(async (db) => {
+        const rows = await tables<HubPolicyTables>(db)
+          .selectFrom('hub_policy_drafts')
+          .select('id')
+          .where('state', '=', state)
+          .orderBy('proposed_at')
+          .orderBy('id')
+          .execute()
+        const drafts: PolicyDraft[] = []
+        for (const row of rows) {
+          const draft = await readDraft(db, row.id)
+          if (draft !== undefined) drafts.push(draft)
+        }
+        return drafts
+      }),
     createDraft: (draft, events) =>
       database.write(async (session) => {
         await session.lock([GOVERNANCE_LOCK])
