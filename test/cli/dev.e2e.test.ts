@@ -27,7 +27,7 @@ interface Banner {
 }
 
 let cwd: string
-let ports: { hub: number; handler: number; admin: number }
+let ports: { hub: number; handler: number; admin: number; hubAdmin: number }
 let dev: CliProcess | undefined
 
 /** Every process a test starts, killed after the file whatever happened (a failed test leaves none). */
@@ -47,6 +47,8 @@ function startDev(): CliProcess {
     `127.0.0.1:${ports.handler}`,
     '--handler-admin-listen',
     `127.0.0.1:${ports.admin}`,
+    '--hub-admin-listen',
+    `127.0.0.1:${ports.hubAdmin}`,
   ]
   return spawnCli(args, cwd)
 }
@@ -95,7 +97,12 @@ function listening(port: number): Promise<boolean> {
 
 beforeAll(async () => {
   cwd = mkdtempSync(join(tmpdir(), 'cs-dev-'))
-  ports = { hub: await freePort(), handler: await freePort(), admin: await freePort() }
+  ports = {
+    hub: await freePort(),
+    handler: await freePort(),
+    admin: await freePort(),
+    hubAdmin: await freePort(),
+  }
 })
 
 afterAll(async () => {
@@ -129,6 +136,16 @@ describe('countersign dev', () => {
         `approvers enrol-link alice --origin http://localhost:${ports.admin} --config \\S+countersign\\.yaml`,
       ),
     )
+    // The workspace console on the hub's admin listener, with a link that enrols the Owner's passkey.
+    expect(banner.text).toMatch(
+      new RegExp(`workspace console +http://localhost:${ports.hubAdmin}/console/$`, 'm'),
+    )
+    expect(banner.text).toMatch(
+      new RegExp(`^ {2}http://localhost:${ports.hubAdmin}/console/enrol#token=[\\w-]{43}$`, 'm'),
+    )
+    const signIn = await fetch(`http://127.0.0.1:${ports.hubAdmin}/console/sign-in`)
+    expect(signIn.status).toBe(200)
+    expect(signIn.headers.get('content-security-policy')).toMatch(/script-src 'self'/)
     expect(banner.text).toMatch(/^ {2}BTC_TEST +tb1q\w+$/m)
     expect(banner.text).toMatch(/^ {2}SOL_TEST +\w{32,44}$/m)
     expect(banner.text).toContain(`secretKey: readFileSync('${join(cwd, banner.privateKey)}', 'utf8'),`)

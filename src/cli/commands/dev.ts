@@ -18,6 +18,7 @@ interface StartOptions {
   readonly hubListen?: string
   readonly handlerListen: string
   readonly handlerAdminListen: string
+  readonly hubAdminListen: string
 }
 
 /** Starts the system; a stop signal during the (first, long) start-up abandons it cleanly. */
@@ -31,6 +32,7 @@ async function startUp(context: ProgramContext, options: StartOptions): Promise<
       ...(options.hubListen === undefined ? {} : { hubListen: options.hubListen }),
       handlerListen: options.handlerListen,
       handlerAdminListen: options.handlerAdminListen,
+      hubAdminListen: options.hubAdminListen,
       progress: (line) => context.io.err(line),
       signal: aborted.signal,
     })
@@ -101,6 +103,11 @@ export function registerDevCommands(program: Command, context: ProgramContext): 
       '--handler-admin-listen <host:port>',
       "the callback handler's probes and metrics",
       DEV_DEFAULTS.handlerAdminListen,
+    )
+    .option(
+      '--hub-admin-listen <host:port>',
+      "the hub's probes and its workspace console (at http://localhost:PORT/console/)",
+      DEV_DEFAULTS.hubAdminListen,
     )
     .addHelpText(
       'after',

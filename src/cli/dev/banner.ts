@@ -1,6 +1,6 @@
 import { join, relative } from 'node:path'
 import { consoleSteps } from '../console-steps.js'
-import type { DevCosigner, RunningDev } from './system.js'
+import { DEV_CONSOLE_OWNER, type DevCosigner, type RunningDev } from './system.js'
 
 const ALGORITHM_NAMES: Readonly<Record<string, string>> = {
   MPC_ECDSA_SECP256K1: 'ECDSA secp256k1',
@@ -58,6 +58,7 @@ export function devBanner(
     `  private key           ${path(state.apiUser.privateKey)}`,
     `  callback handler      ${state.handlerUrl} (policy ${path(dev.layout.handler)}/policy.yaml${dev.handler.adminUrl === undefined ? '' : `; probes ${dev.handler.adminUrl}`})`,
     ...(dev.handler.consoleUrl === undefined ? [] : [`  approvals console     ${dev.handler.consoleUrl}`]),
+    ...(dev.workspaceConsole === undefined ? [] : [`  workspace console     ${dev.workspaceConsole.url}`]),
     '  cloud co-signers      cloud1, cloud2: linked to the hub',
     `  co-signers            ${cosigners.join(`\n${' '.repeat(24)}`)}`,
     `  Owner                 API key ${dev.owner.apiKey}, private key ${path(dev.owner.keyPath)}`,
@@ -76,6 +77,12 @@ export function devBanner(
     "The callback handler's answers, with the rule that decided each:",
     `  ${options.countersign} decisions list --store sqlite:${path(dev.layout.handlerDatabase)}`,
     ...consoleSteps(options.countersign, dev.handler, path(join(dev.layout.handler, 'countersign.yaml'))),
+    ...(dev.workspaceConsole === undefined
+      ? []
+      : [
+          `Sign in to the workspace console as ${DEV_CONSOLE_OWNER} (role OWNER): enrol a passkey once with this single-use link (24 h; a new one at every start):`,
+          `  ${dev.workspaceConsole.enrolLink}`,
+        ]),
     '',
   ].join('\n')
 }

@@ -6,6 +6,7 @@ import { startCosigner } from '../../cosigner/index.js'
 import { loadConfigFile, startHandler, type RunningHandler } from '../../handler/index.js'
 import {
   initWorkspace,
+  issueConsoleLink,
   loadCloudCosignerConfig,
   loadHubConfig,
   startCloudCosigner,
@@ -13,6 +14,7 @@ import {
   type HubConfig,
   type RunningHub,
 } from '../../hub/index.js'
+import { systemClock } from '../../core/index.js'
 import { SIGNING_ALGORITHMS } from '../../protocol/index.js'
 import { ConfigInvalid, parseListen } from '../../service/index.js'
 import { listApiUsers } from '../../storage/index.js'
@@ -41,6 +43,7 @@ export const DEV_DEFAULTS = {
   hubListen: '127.0.0.1:8443',
   handlerListen: '127.0.0.1:8080',
   handlerAdminListen: '127.0.0.1:9090',
+  hubAdminListen: '127.0.0.1:9443',
   keysTimeoutMs: 10 * 60_000,
 } as const
 
@@ -50,6 +53,8 @@ export interface DevOptions {
   readonly hubListen?: string
   readonly handlerListen: string
   readonly handlerAdminListen: string
+  /** The hub's probes and its workspace console. */
+  readonly hubAdminListen: string
   readonly keysTimeoutMs?: number
   /** One human line per step of the start-up. */
   readonly progress: (line: string) => void
@@ -73,6 +78,8 @@ export interface RunningDev {
   /** The workspace's Owner: API users, pairing tokens, policy changes. */
   readonly owner: { readonly apiKey: string; readonly keyPath: string }
   readonly handler: RunningHandler
+  /** The workspace console and a fresh single-use link enrolling the Owner's passkey; none on port 0. */
+  readonly workspaceConsole?: { readonly url: string; readonly enrolLink: string }
   readonly cosigners: readonly DevCosigner[]
   readonly vault: DemoVault
   readonly state: DevState
@@ -136,6 +143,7 @@ async function bringUp(run: Run): Promise<RunningDev> {
   const firstStart = !existsSync(layout.hubConfig)
   const hub = await startWorkspace(run, firstStart)
   const owner = await ownerClient(hub, layout)
+  const workspaceConsole = await ownerConsoleLink(hub, owner.apiKey)
   const [first, second] = await Promise.all([
     provisionSigner(owner, hub, layout, DEV_SIGNERS[0]),
     provisionSigner(owner, hub, layout, DEV_SIGNERS[1]),
@@ -168,6 +176,7 @@ async function bringUp(run: Run): Promise<RunningDev> {
     hub,
     owner: { apiKey: owner.apiKey, keyPath: ownerKeyPath(layout) },
     handler,
+    ...(workspaceConsole === undefined ? {} : { workspaceConsole }),
     cosigners,
     vault,
     state,
@@ -187,7 +196,7 @@ async function startWorkspace(run: Run, firstStart: boolean): Promise<RunningHub
     options.progress(`first start: creating the workspace in ${layout.hub}`)
     await initWorkspace({ dir: layout.hub, listen: fixedListen(options.hubListen ?? DEV_DEFAULTS.hubListen) })
   }
-  const hubConfig = loadHubConfig(layout.hubConfig, {})
+  const hubConfig = withWorkspaceConsole(loadHubConfig(layout.hubConfig, {}), options.hubAdminListen)
   if (options.hubListen !== undefined) checkHubListen(hubConfig, options.hubListen, layout)
   const hub = await startHub(hubConfig, { log: logs.logger('hub', 'countersign-hub') })
   components.add({ name: 'hub', close: () => hub.close() })
@@ -287,6 +296,42 @@ async function startDevCosigner(run: Run, signer: DevSigner): Promise<void> {
 }
 
 /** The hub's co-signers are paired with its URL: it cannot move to another port once they are. */
+/**
+ * The hub's admin listener with the workspace console at http://localhost:PORT (passkeys need a host name,
+ * and loopback is a secure context); no console on a port chosen at start, whose origin is not known yet.
+ */
+function withWorkspaceConsole(config: HubConfig, adminListen: string): HubConfig {
+  const admin = parseListen(adminListen)
+  if (admin === undefined) throw new ConfigInvalid([`--hub-admin-listen: "${adminListen}" is not host:port`])
+  if (admin.port === 0) return { ...config, admin }
+  const origin = `http://localhost:${admin.port}`
+  return { ...config, admin, console: { origin, rpId: 'localhost', sessionTtlMs: CONSOLE_SESSION_MS } }
+}
+
+const CONSOLE_SESSION_MS = 8 * 3_600_000
+const CONSOLE_LINK_TTL_MS = 24 * 3_600_000
+
+/**
+ * A single-use link (24 h) enrolling a passkey for the console user `dev-owner`, role OWNER, who votes on
+ * policy drafts as the Owner API user: issued at every start, so the banner always shows one that works.
+ */
+async function ownerConsoleLink(
+  hub: RunningHub,
+  ownerApiUser: string,
+): Promise<RunningDev['workspaceConsole']> {
+  if (hub.consoleUrl === undefined) return undefined
+  const enrolLink = await issueConsoleLink(hub.hub.db, systemClock, {
+    name: DEV_CONSOLE_OWNER,
+    role: 'OWNER',
+    origin: new URL(hub.consoleUrl).origin,
+    ttlMs: CONSOLE_LINK_TTL_MS,
+    apiUserId: ownerApiUser,
+  })
+  return { url: hub.consoleUrl, enrolLink }
+}
+
+export const DEV_CONSOLE_OWNER = 'dev-owner'
+
 function fixedListen(listen: string): string {
   if (parseListen(listen)?.port === 0)
     throw new ConfigInvalid([
