@@ -4,25 +4,20 @@
  * admin listener and console; a co-signer simulator (the callback client `countersign simulate` runs)
  * waits on each held request. Screenshots of the main pages go to docs/console/.
  */
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs'
+import { rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { randomUUID } from 'node:crypto'
 import pino from 'pino'
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core'
+import type { Browser, Page } from 'playwright-core'
 import { request } from 'undici'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { callHandler, loadCallbackKeys, type CallOutcome } from '../../src/callback-client/index.js'
 import { compileConfig, startHandler, type RunningHandler } from '../../src/handler/index.js'
 import { loadTxFixture } from '../../src/testing/index.js'
 import { registerApprover } from '../support/approvers.js'
+import { browserTestsRun, launchChromium, passkeyProfile, SCREENSHOTS } from '../support/browser.js'
 import { freePort } from '../support/ports.js'
 import { SIGNER_ID, makeTestSetup } from '../handler/support.js'
-
-const CHROMIUM = '/usr/bin/chromium'
-const SCREENSHOTS = join(import.meta.dirname, '..', '..', 'docs', 'console')
-const available = existsSync(CHROMIUM)
-if (!available && process.env.CI !== 'true')
-  console.warn(`skipping the console's browser tests: ${CHROMIUM} is missing (apt-get install chromium)`)
 
 const POLICY = `
 version: 1
@@ -43,26 +38,7 @@ interface PageGlobals {
   }
 }
 
-/** A browser profile of its own, with a passkey authenticator that verifies its user. */
-async function approverContext(browser: Browser): Promise<{ context: BrowserContext; page: Page }> {
-  const context = await browser.newContext({ viewport: { width: 1000, height: 900 } })
-  const page = await context.newPage()
-  const cdp = await context.newCDPSession(page)
-  await cdp.send('WebAuthn.enable')
-  await cdp.send('WebAuthn.addVirtualAuthenticator', {
-    options: {
-      protocol: 'ctap2',
-      transport: 'internal',
-      hasResidentKey: true,
-      hasUserVerification: true,
-      isUserVerified: true,
-    },
-  })
-  page.setDefaultTimeout(60_000)
-  return { context, page }
-}
-
-describe.runIf(available || process.env.CI === 'true')('the approvals console in Chromium', () => {
+describe.runIf(browserTestsRun('the approvals console'))('the approvals console in Chromium', () => {
   let handler: RunningHandler
   let browser: Browser
   let dir: string
@@ -111,8 +87,7 @@ describe.runIf(available || process.env.CI === 'true')('the approvals console in
       })
       return outcome
     }
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] })
-    mkdirSync(SCREENSHOTS, { recursive: true })
+    browser = await launchChromium()
   }, 120_000)
 
   afterAll(async () => {
@@ -157,7 +132,7 @@ describe.runIf(available || process.env.CI === 'true')('the approvals console in
   }
 
   it('enrols an approver, shows a hold live, and approves it with the passkey: the simulator gets APPROVE', async () => {
-    const { page } = await approverContext(browser)
+    const { page } = await passkeyProfile(browser, { width: 1000, timeoutMs: 60_000 })
     await enrol(page, 'alice')
     await page.getByText('No request is awaiting approval.').waitFor()
     const requestId = randomUUID()
@@ -181,7 +156,7 @@ describe.runIf(available || process.env.CI === 'true')('the approvals console in
   }, 180_000)
 
   it('a second approver rejects another request, with a reason the co-signer receives', async () => {
-    const { page } = await approverContext(browser)
+    const { page } = await passkeyProfile(browser, { width: 1000, timeoutMs: 60_000 })
     const { outcome } = await openNewHold(page, 'bob')
     await page.getByLabel('Reason (required to reject)').fill('destination unknown to us')
     await page.getByRole('button', { name: 'Reject with passkey' }).click()
@@ -194,7 +169,7 @@ describe.runIf(available || process.env.CI === 'true')('the approvals console in
   }, 180_000)
 
   it('refuses a vote from an approver the rule does not name (the server, not just the page)', async () => {
-    const { page } = await approverContext(browser)
+    const { page } = await passkeyProfile(browser, { width: 1000, timeoutMs: 60_000 })
     const { requestId } = await openNewHold(page, 'carol')
     await page.getByText('its rule does not name you as an approver').waitFor()
     expect(await page.getByRole('button', { name: 'Approve with passkey' }).count()).toBe(0)
@@ -205,7 +180,7 @@ describe.runIf(available || process.env.CI === 'true')('the approvals console in
   }, 180_000)
 
   it('refuses a forged assertion and a replayed one; refuses calls without CSRF token or session', async () => {
-    const { page } = await approverContext(browser)
+    const { page } = await passkeyProfile(browser, { width: 1000, timeoutMs: 60_000 })
     const { requestId } = await openNewHold(page, 'bob')
     await page.getByRole('heading', { name: 'Your decision' }).waitFor()
     const votePath = `/console/requests/tx/${requestId}/vote`
@@ -257,7 +232,7 @@ describe.runIf(available || process.env.CI === 'true')('the approvals console in
   }, 180_000)
 
   it('signs in again with the enrolled passkey', async () => {
-    const { context, page } = await approverContext(browser)
+    const { context, page } = await passkeyProfile(browser, { width: 1000, timeoutMs: 60_000 })
     await enrol(page, 'alice')
     await context.clearCookies()
     await page.goto(`${origin}/console/`)

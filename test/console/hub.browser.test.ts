@@ -4,46 +4,19 @@
  * test/hub/workspace.ts (hub in-process with its console on the admin listener; cloud co-signers and the
  * customer co-signer as child processes from dist: run `npm run build` first). Screenshots go to docs/console/.
  */
-import { existsSync, mkdirSync } from 'node:fs'
 import { join } from 'node:path'
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core'
+import type { Browser, Page } from 'playwright-core'
 import { request } from 'undici'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createCsr, generateRsaKeyPair } from '../../src/keys/index.js'
 import { readAudit, readWorkspaceKeys } from '../../src/storage/index.js'
+import { browserTestsRun, launchChromium, passkeyProfile, SCREENSHOTS } from '../support/browser.js'
 import { spawnCli } from '../support/process.js'
 import { createRaw, digestOf, startWorkspace, until, type ApiUser, type Workspace } from '../hub/workspace.js'
-
-const CHROMIUM = '/usr/bin/chromium'
-const SCREENSHOTS = join(import.meta.dirname, '..', '..', 'docs', 'console')
-const available = existsSync(CHROMIUM)
-if (!available && process.env.CI !== 'true')
-  console.warn(
-    `skipping the workspace console's browser tests: ${CHROMIUM} is missing (apt-get install chromium)`,
-  )
 
 /** What the page's functions use of the browser (the project's TypeScript has no DOM library). */
 interface PageGlobals {
   document: { querySelector(selector: string): { content: string } }
-}
-
-/** A browser profile of its own, with a passkey authenticator that verifies its user. */
-async function personContext(browser: Browser): Promise<{ context: BrowserContext; page: Page }> {
-  const context = await browser.newContext({ viewport: { width: 1100, height: 900 } })
-  const page = await context.newPage()
-  const cdp = await context.newCDPSession(page)
-  await cdp.send('WebAuthn.enable')
-  await cdp.send('WebAuthn.addVirtualAuthenticator', {
-    options: {
-      protocol: 'ctap2',
-      transport: 'internal',
-      hasResidentKey: true,
-      hasUserVerification: true,
-      isUserVerified: true,
-    },
-  })
-  page.setDefaultTimeout(120_000)
-  return { context, page }
 }
 
 /** Posts JSON to the console from the page, as its script does, with the page's CSRF token. */
@@ -79,7 +52,7 @@ function postForm(page: Page, path: string, fields: Record<string, string>, with
   )
 }
 
-describe.runIf(available || process.env.CI === 'true')('the workspace console in Chromium', () => {
+describe.runIf(browserTestsRun('the workspace console'))('the workspace console in Chromium', () => {
   let workspace: Workspace
   let browser: Browser
   let origin: string
@@ -90,8 +63,7 @@ describe.runIf(available || process.env.CI === 'true')('the workspace console in
   beforeAll(async () => {
     workspace = await startWorkspace({ console: true })
     origin = new URL(workspace.hub.consoleUrl as string).origin
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] })
-    mkdirSync(SCREENSHOTS, { recursive: true })
+    browser = await launchChromium()
     const pair = await generateRsaKeyPair(2048)
     csrPem = createCsr(pair.privateKey, '/CN=desk-signer')
     signer = { id: '', privateKey: pair.privateKey, privateKeyPem: pair.privateKeyPem }
@@ -129,7 +101,7 @@ describe.runIf(available || process.env.CI === 'true')('the workspace console in
   }
 
   it('an Owner enrols from the CLI link, creates a Signer from a CSR, pairs its co-signer and follows a transaction to COMPLETED', async () => {
-    ;({ page: owner } = await personContext(browser))
+    ;({ page: owner } = await passkeyProfile(browser, { width: 1100, timeoutMs: 120_000 }))
     await enrol(owner, await consoleLink('olivia', 'OWNER'))
     expect(await owner.locator('header').textContent()).toContain('olivia')
 
@@ -206,7 +178,7 @@ describe.runIf(available || process.env.CI === 'true')('the workspace console in
   }, 600_000)
 
   it('refuses a Viewer the creation of API users and pairing tokens, calls without CSRF token or session; audits it all', async () => {
-    const { page: viewer } = await personContext(browser)
+    const { page: viewer } = await passkeyProfile(browser, { width: 1100, timeoutMs: 120_000 })
     await enrol(viewer, await consoleLink('victor', 'VIEWER'))
     await viewer.goto(`${origin}/console/api-users`)
     expect(await viewer.getByRole('heading', { name: 'Create an API user' }).count()).toBe(0)
@@ -282,7 +254,7 @@ describe.runIf(available || process.env.CI === 'true')('the workspace console in
     })
     expect(refusedOwner.status).toBe(403) // a console Owner bound to no API user casts no policy vote
 
-    const { page } = await personContext(browser)
+    const { page } = await passkeyProfile(browser, { width: 1100, timeoutMs: 120_000 })
     await enrol(page, await consoleLink('ada', 'ADMIN', ['--api-user', admin.id]))
     await page.goto(`${origin}/console/policy`)
     await page.getByRole('link', { name: `Draft ${draftId}` }).click()
