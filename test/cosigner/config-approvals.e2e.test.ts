@@ -4,15 +4,13 @@
  * POLICY_APPROVAL) and, on APPROVE, signs the draft's statement with the Admin's configuration-change key; the
  * hub counts the vote only when that signature verifies under the key registered at pairing.
  */
-import { createPrivateKey, createPublicKey, generateKeyPairSync, sign, type KeyObject } from 'node:crypto'
-import { writeFileSync } from 'node:fs'
+import { createPrivateKey, generateKeyPairSync, sign, type KeyObject } from 'node:crypto'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { canonicalJson } from '../../src/core/index.js'
 import { openCosignerFolder } from '../../src/cosigner/index.js'
-import { spawnCli } from '../support/process.js'
 import { startWorkspace, until, type ApiUser, type Workspace } from '../hub/workspace.js'
-import { startScriptedHandler, type ScriptedHandler } from './scripted-handler.js'
+import { attachScriptedHandler, startScriptedHandler, type ScriptedHandler } from './scripted-handler.js'
 
 let workspace: Workspace
 let handler: ScriptedHandler
@@ -44,29 +42,7 @@ beforeAll(async () => {
   workspace = await startWorkspace()
   admin = await workspace.createApiUser('admin with a co-signer', 'ADMIN')
   await workspace.startCosigner(admin, 'cosigner-admin')
-  const dir = join(workspace.dir, 'cosigner-admin')
-  const key = spawnCli(['cosigner', 'public-key', '--dir', dir], workspace.dir)
-  await key.exited
-  handler.trust(createPublicKey(key.output()))
-  const publicKeyFile = join(workspace.dir, 'handler.pub')
-  writeFileSync(publicKeyFile, handler.publicKeyPem)
-  const set = spawnCli(
-    [
-      'cosigner',
-      'callback',
-      'set',
-      '--dir',
-      dir,
-      '--api-user',
-      admin.id,
-      '--url',
-      handler.url,
-      '--public-key',
-      publicKeyFile,
-    ],
-    workspace.dir,
-  )
-  expect(await set.exited, set.output()).toBe(0)
+  await attachScriptedHandler(handler, join(workspace.dir, 'cosigner-admin'), admin.id)
 }, 300_000)
 
 afterAll(async () => {

@@ -4,8 +4,7 @@
  * REJECT ends the transaction REJECTED with its reason, RETRY is followed (and resumed after a SIGKILL)
  * until APPROVE, a handler silent for 30 s fails it, and without a handler the co-signer approves itself.
  */
-import { createPublicKey } from 'node:crypto'
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Fireblocks, TransactionResponse } from '@fireblocks/ts-sdk'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -21,7 +20,12 @@ import {
   type ApiUser,
   type Workspace,
 } from '../hub/workspace.js'
-import { startScriptedHandler, type ScriptedAnswer, type ScriptedHandler } from './scripted-handler.js'
+import {
+  attachScriptedHandler,
+  startScriptedHandler,
+  type ScriptedAnswer,
+  type ScriptedHandler,
+} from './scripted-handler.js'
 
 const SCHEDULE = ['--callback-retry-interval', '1s', '--log-level', 'info']
 
@@ -102,25 +106,7 @@ describe('the co-signer daemon', { timeout: 180_000 }, () => {
   })
 
   it('signs what the callback handler approves, the request naming the signer', async () => {
-    const key = await cli(['cosigner', 'public-key', '--dir', cosignerDir])
-    expect(key.code, key.output).toBe(0)
-    handler.trust(createPublicKey(key.output))
-    const publicKeyFile = join(workspace.dir, 'handler.pub')
-    writeFileSync(publicKeyFile, handler.publicKeyPem)
-    const set = await cli([
-      'cosigner',
-      'callback',
-      'set',
-      '--dir',
-      cosignerDir,
-      '--api-user',
-      signer.id,
-      '--url',
-      handler.url,
-      '--public-key',
-      publicKeyFile,
-    ])
-    expect(set.code, set.output).toBe(0)
+    await attachScriptedHandler(handler, cosignerDir, signer.id)
 
     const tx = await rawSignature(['APPROVE'])
     expect(tx.status).toBe('COMPLETED')

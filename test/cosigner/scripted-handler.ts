@@ -4,9 +4,12 @@
  * (HANG: the co-signer's 30-second budget decides). Answers are RS256 JWTs under the handler's own key.
  */
 import { createServer, type IncomingMessage, type Server } from 'node:http'
-import type { KeyObject } from 'node:crypto'
+import { createPublicKey, type KeyObject } from 'node:crypto'
+import { writeFileSync } from 'node:fs'
+import { basename, join } from 'node:path'
 import { generateRsaKeyPair } from '../../src/keys/index.js'
 import { signCallbackResponse, verifyRs256 } from '../../src/protocol/index.js'
+import { runCli } from '../support/cli.js'
 
 export type ScriptedAnswer =
   'APPROVE' | 'RETRY' | 'IGNORE' | 'HANG' | { readonly action: 'REJECT'; readonly reason: string }
@@ -105,4 +108,34 @@ export async function startScriptedHandler(): Promise<ScriptedHandler> {
       await new Promise((resolve) => server.close(resolve))
     },
   }
+}
+
+/**
+ * Sets the co-signer of folder `cosignerDir` to ask `handler` about `apiUserId`'s requests, in public-key mode
+ * (`countersign cosigner callback set`), and has `handler` trust that co-signer's key (`cosigner public-key`).
+ * The handler's public key is written beside the folder. Throws with the command's output when one fails.
+ */
+export async function attachScriptedHandler(
+  handler: ScriptedHandler,
+  cosignerDir: string,
+  apiUserId: string,
+): Promise<void> {
+  const cwd = join(cosignerDir, '..')
+  const key = await runCli(['cosigner', 'public-key', '--dir', cosignerDir], cwd)
+  if (key.code !== 0) throw new Error(`cosigner public-key failed: ${key.err}`)
+  handler.trust(createPublicKey(key.out))
+  const publicKeyFile = join(cwd, `${basename(cosignerDir)}-handler.pub`)
+  writeFileSync(publicKeyFile, handler.publicKeyPem)
+  const args = [
+    '--dir',
+    cosignerDir,
+    '--api-user',
+    apiUserId,
+    '--url',
+    handler.url,
+    '--public-key',
+    publicKeyFile,
+  ]
+  const set = await runCli(['cosigner', 'callback', 'set', ...args], cwd)
+  if (set.code !== 0) throw new Error(`cosigner callback set failed: ${set.err}`)
 }

@@ -7,15 +7,16 @@
  * transactions and restarted costs none of them: each completes exactly once, each signature verifies, and
  * the cloud co-signers' own logs show every message signed once.
  */
-import { createPublicKey } from 'node:crypto'
 import { join } from 'node:path'
-import { writeFileSync } from 'node:fs'
 import type { Fireblocks } from '@fireblocks/ts-sdk'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { approvalJobId, callbackRequestId, signJobId } from '../../src/hub/index.js'
 import { readKeySets, readTransaction, readTransactionHistory } from '../../src/storage/index.js'
-import { startScriptedHandler, type ScriptedHandler } from '../cosigner/scripted-handler.js'
-import { runCli } from '../support/cli.js'
+import {
+  attachScriptedHandler,
+  startScriptedHandler,
+  type ScriptedHandler,
+} from '../cosigner/scripted-handler.js'
 import type { CliProcess } from '../support/process.js'
 import { ecdsaVerifies } from '../support/signatures.js'
 import {
@@ -63,29 +64,8 @@ async function signingNow(
 
 /** Points `name`'s co-signer at its own scripted callback handler, which trusts only that co-signer. */
 async function attachHandler(name: 'a' | 'b'): Promise<void> {
-  const dir = join(workspace.dir, `cosigner-${name}`)
-  const handler = await startScriptedHandler()
-  handlers[name] = handler
-  const key = await runCli(['cosigner', 'public-key', '--dir', dir], workspace.dir)
-  expect(key.code, key.err).toBe(0)
-  handler.trust(createPublicKey(key.out))
-  const publicKeyFile = join(workspace.dir, `handler-${name}.pub`)
-  writeFileSync(publicKeyFile, handler.publicKeyPem)
-  const set = await runCli(
-    [
-      'cosigner',
-      'callback',
-      'set',
-      '--dir',
-      dir,
-      '--api-user',
-      signers[name].id,
-      '--url',
-      handler.url,
-    ].concat(['--public-key', publicKeyFile]),
-    workspace.dir,
-  )
-  expect(set.code, set.err).toBe(0)
+  handlers[name] = await startScriptedHandler()
+  await attachScriptedHandler(handlers[name], join(workspace.dir, `cosigner-${name}`), signers[name].id)
 }
 
 beforeAll(async () => {

@@ -83,7 +83,7 @@ export interface NewTransaction {
 
 const BEFORE_SIGNING = ['SUBMITTED', 'PENDING_AUTHORIZATION', 'QUEUED']
 /** Attempts whose lease ran out before one finishes: beyond this the transaction fails (a flapping signer). */
-export const MAX_SIGNING_ATTEMPTS = 10
+const MAX_SIGNING_ATTEMPTS = 10
 
 export class TransactionPipeline {
   private readonly options: PipelineOptions

@@ -228,18 +228,19 @@ export async function transitionTransaction(
   return next
 }
 
-/** Transactions in `status` that have been there since before `updatedBefore`, oldest first. */
+/** Transactions in `status`, oldest first. */
 export async function transactionsInStatus(
   db: Executor,
   status: string,
-  options: { readonly updatedBefore?: number; readonly limit: number },
+  options: { readonly limit: number },
 ): Promise<HubTransaction[]> {
-  let query = tables<HubTransactionTables>(db)
+  const rows = await tables<HubTransactionTables>(db)
     .selectFrom('hub_transactions')
     .selectAll()
     .where('status', '=', status)
-  if (options.updatedBefore !== undefined) query = query.where('last_updated', '<', options.updatedBefore)
-  const rows = await query.orderBy('created_at', 'asc').limit(options.limit).execute()
+    .orderBy('created_at', 'asc')
+    .limit(options.limit)
+    .execute()
   return rows.map(toTransaction)
 }
 
