@@ -5,7 +5,8 @@
  * entry, RS256 sign), with a load generator in its own process and requests signed beforehand. The figure
  * that matters is CPU per decision (user + system, every thread and worker of the handler, read from /proc
  * over the measured window): unlike decisions per second, it hardly moves with the load of a shared
- * machine. Prints figures and targets; never fails on a target.
+ * machine. Beside it, the floor server (handler/floor-server.ts: HTTP, verification and signing, nothing
+ * else) shows what any Node.js handler must spend. Prints figures and targets; never fails on a target.
  */
 import { fork, type ChildProcess } from 'node:child_process'
 import { cpus, loadavg } from 'node:os'
@@ -25,10 +26,11 @@ import { opensslRsa2048 } from './handler/openssl.js'
 import {
   benchFolder,
   removeBenchFolders,
+  startFloorProcess,
   startHandlerProcess,
   TSX,
   type BenchFolder,
-  type HandlerProcess,
+  type ServerProcess,
 } from './handler/setup.js'
 import { freshPostgresSchema } from '../test/support/databases.js'
 
@@ -121,18 +123,21 @@ const loads = () =>
     .map((load) => load.toFixed(2))
     .join(' ')
 
-async function withHandler<T>(
-  folder: BenchFolder,
-  workers: number,
+/** Starts a server process with these extra Node.js options. */
+type Launch = (nodeArgs: readonly string[]) => Promise<ServerProcess>
+
+/** Starts a server (with a CPU profile when asked), runs `work` against it, stops it. */
+async function withServer<T>(
+  launch: Launch,
   print: Print,
-  work: (handler: HandlerProcess) => Promise<T>,
+  work: (server: ServerProcess) => Promise<T>,
 ): Promise<T> {
   const profile = PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : []
-  const handler = await startHandlerProcess(folder, workers, profile)
+  const server = await launch(profile)
   try {
-    return await work(handler)
+    return await work(server)
   } finally {
-    const note = await handler.stop()
+    const note = await server.stop()
     if (note) print(`    note: ${note}`)
   }
 }
@@ -167,11 +172,11 @@ interface Measured {
   readonly threads: [string, number][]
 }
 
-/** One phase on its own handler and fresh store, replaying the signed requests from the first. */
+/** One phase on its own server (a handler has a fresh store), replaying the signed requests from the first. */
 async function measure(
   generator: Generator,
   folder: BenchFolder,
-  workers: number,
+  launch: Launch,
   load: Load,
   print: Print,
   postgres?: { url: string; applicationName: string },
@@ -179,7 +184,7 @@ async function measure(
   await generator.run({ type: 'rewind' })
   const snapshots: Partial<Record<WindowEdge, CpuSnapshot>> = {}
   const threads: Partial<Record<WindowEdge, Map<string, number>>> = {}
-  const { result, pid, pgPids } = await withHandler(folder, workers, print, async ({ origin, pid }) => {
+  const { result, pid, pgPids } = await withServer(launch, print, async ({ origin, pid }) => {
     const command = { ...load, origin, path: callbackPath('', 'jwt', 'tx') } as GeneratorCommand & Load
     const phase = await generator.run(command, (edge) => {
       snapshots[edge] = snapshotCpu()
@@ -201,6 +206,11 @@ async function measure(
   }
 }
 
+/** Starts `countersign handler start` on `folder` with `workers` processes. */
+function handlerOf(folder: BenchFolder, workers: number): Launch {
+  return (nodeArgs: readonly string[]) => startHandlerProcess(folder, workers, nodeArgs)
+}
+
 const maxLoad = {
   type: 'closed',
   connections: CONNECTIONS,
@@ -208,14 +218,14 @@ const maxLoad = {
   measureMs: MEASURE_MS,
 } as const
 
-/** CPU per decision, how many cores that kept busy over the window, and which threads spent it. */
-function describeCpu(measured: Measured): string {
+/** CPU per answer, how many cores that kept busy over the window, and which threads spent it. */
+function describeCpu(measured: Measured, answer = 'decision'): string {
   const { result, handlerCpu, threads } = measured
   const perThread = threads
     .slice(0, 4)
     .map(([name, seconds]) => `${name} ${ms(seconds / result.answered)}`)
     .join(', ')
-  return `CPU ${ms(handlerCpu / result.answered)} per decision (user + system, every thread: ${perThread}), ${fmt(handlerCpu / result.seconds, 2)} cores busy`
+  return `CPU ${ms(handlerCpu / result.answered)} per ${answer} (user + system, every thread: ${perThread}), ${fmt(handlerCpu / result.seconds, 2)} cores busy`
 }
 
 export async function benchHandlerThroughput(print: Print): Promise<void> {
@@ -238,13 +248,30 @@ export async function benchHandlerThroughput(print: Print): Promise<void> {
         `  ${signed.count} distinct requests, signed before any clock started (${fmt(signed.ms / 1000, 1)} s)`,
       )
 
-    const single = await measure(generator, first, 1, maxLoad, print)
+    const single = await measure(generator, first, handlerOf(first, 1), maxLoad, print)
     const singleRate = rateOf(single.result)
     print(
       `  handler, 1 process, SQLite (WAL, FULL)     ${fmt(singleRate)} decisions/s, closed loop, ${CONNECTIONS} connections`,
     )
     print(`    ${describeCpu(single)}`)
     print(`    ${single.check}`)
+
+    const floor = await measure(
+      generator,
+      first,
+      (nodeArgs) => startFloorProcess(first, nodeArgs),
+      maxLoad,
+      print,
+    )
+    const floorCpu = floor.handlerCpu / floor.result.answered
+    print(
+      `  floor: node:http, RS256 verify and sign only ${fmt(rateOf(floor.result))} requests/s, closed loop, ${CONNECTIONS} connections`,
+    )
+    print(`    ${describeCpu(floor, 'request')}`)
+    print(`    ${floor.check}`)
+    print(
+      `    the best a Node.js handler can reach here: efficiency floor/openssl ${fmt(openssl.cpuSecondsPerSign / floorCpu, 2)}; the handler spends ${ms(single.handlerCpu / single.result.answered - floorCpu)} per decision above it`,
+    )
 
     if (!QUICK) await halfLoadAndPostgres(generator, singleRate, print)
 
@@ -267,10 +294,11 @@ export async function benchHandlerThroughput(print: Print): Promise<void> {
 /** Latency at half the measured maximum (open loop), then the PostgreSQL runs. */
 async function halfLoadAndPostgres(generator: Generator, singleRate: number, print: Print): Promise<void> {
   const halfRate = singleRate / 2
+  const halfFolder = benchFolder('sqlite:decisions.db')
   const half = await measure(
     generator,
-    benchFolder('sqlite:decisions.db'),
-    1,
+    halfFolder,
+    handlerOf(halfFolder, 1),
     {
       type: 'open',
       connections: CONNECTIONS * 2,
@@ -325,7 +353,8 @@ async function onFreshSchema(generator: Generator, workers: number, print: Print
     const url = new URL(schema.url)
     const applicationName = `countersign-bench-${process.pid}`
     url.searchParams.set('application_name', applicationName)
-    return await measure(generator, benchFolder(url.toString()), workers, maxLoad, print, {
+    const folder = benchFolder(url.toString())
+    return await measure(generator, folder, handlerOf(folder, workers), maxLoad, print, {
       url: PG_URL,
       applicationName,
     })

@@ -7,6 +7,7 @@ import { testKeyPair } from '../../test/support/keys.js'
 import { freePort } from '../../test/support/ports.js'
 
 const CLI = join(import.meta.dirname, 'cli.ts')
+const FLOOR_SERVER = join(import.meta.dirname, 'floor-server.ts')
 /** tsx by absolute URL: the handler runs in its config folder, where a bare `tsx` would not resolve. */
 export const TSX = import.meta.resolve('tsx')
 
@@ -65,7 +66,8 @@ export function benchFolder(storeUrl: string): BenchFolder {
   }
 }
 
-export interface HandlerProcess {
+/** A server under load: the handler, or the floor server. */
+export interface ServerProcess {
   readonly origin: string
   /** The primary process; `--workers N` forks its workers as its children. */
   readonly pid: number
@@ -74,7 +76,7 @@ export interface HandlerProcess {
   stop(): Promise<string | undefined>
 }
 
-/** How long a handler gets to drain and exit after SIGTERM before the benchmark kills its process group. */
+/** How long a server gets to drain and exit after SIGTERM before the benchmark kills its process group. */
 const STOP_GRACE_MS = 10_000
 
 /**
@@ -86,33 +88,53 @@ export async function startHandlerProcess(
   folder: BenchFolder,
   workers: number,
   extraNodeArgs: readonly string[] = [],
-): Promise<HandlerProcess> {
+): Promise<ServerProcess> {
   const port = await freePort()
-  const logFile = join(folder.dir, `handler-${workers}.log`)
+  const args = ['handler', 'start', '--config', folder.configFile, '--listen', `127.0.0.1:${port}`]
+  return startServer(folder, {
+    name: `handler (--workers ${workers})`,
+    args: [...extraNodeArgs, '--import', TSX, CLI, ...args, '--workers', String(workers)],
+    port,
+    ready: { marker: /callback handler listening/g, count: workers },
+  })
+}
+
+/** Starts floor-server.ts on the folder's keys: HTTP, verification and signing, nothing else. */
+export async function startFloorProcess(
+  folder: BenchFolder,
+  extraNodeArgs: readonly string[] = [],
+): Promise<ServerProcess> {
+  const port = await freePort()
+  return startServer(folder, {
+    name: 'floor server',
+    args: [...extraNodeArgs, '--import', TSX, FLOOR_SERVER, folder.dir, String(port)],
+    port,
+    ready: { marker: /^listening$/gm, count: 1 },
+  })
+}
+
+interface ServerCommand {
+  readonly name: string
+  /** Node's arguments: options, then the script and its own. */
+  readonly args: readonly string[]
+  readonly port: number
+  /** What the server writes to its log once it listens, and how many times (once per worker). */
+  readonly ready: { readonly marker: RegExp; readonly count: number }
+}
+
+async function startServer(folder: BenchFolder, command: ServerCommand): Promise<ServerProcess> {
+  const logFile = join(folder.dir, `${command.name.replace(/\W+/g, '-')}.log`)
   const log = openSync(logFile, 'a')
-  const child = spawn(
-    process.execPath,
-    [
-      ...extraNodeArgs,
-      '--import',
-      TSX,
-      CLI,
-      'handler',
-      'start',
-      '--config',
-      folder.configFile,
-      '--listen',
-      `127.0.0.1:${port}`,
-      '--workers',
-      String(workers),
-    ],
-    // Its own process group, so that workers left behind can be killed with it.
-    { cwd: folder.dir, stdio: ['ignore', log, log], detached: true },
-  )
+  // Its own process group, so that workers left behind can be killed with it.
+  const child = spawn(process.execPath, command.args, {
+    cwd: folder.dir,
+    stdio: ['ignore', log, log],
+    detached: true,
+  })
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))
-  await waitForListening(child, logFile, workers)
+  await waitForListening(child, logFile, command)
   return {
-    origin: `http://127.0.0.1:${port}`,
+    origin: `http://127.0.0.1:${command.port}`,
     pid: child.pid!,
     logFile,
     stop: async () => {
@@ -126,19 +148,19 @@ export async function startHandlerProcess(
       if (outcome !== 'late') return undefined
       process.kill(-child.pid!, 'SIGKILL')
       await exited
-      return `the handler (--workers ${workers}) had not exited ${STOP_GRACE_MS / 1000} s after SIGTERM: killed`
+      return `the ${command.name} had not exited ${STOP_GRACE_MS / 1000} s after SIGTERM: killed`
     },
   }
 }
 
-async function waitForListening(child: ChildProcess, logFile: string, workers: number): Promise<void> {
+async function waitForListening(child: ChildProcess, logFile: string, command: ServerCommand): Promise<void> {
   const deadline = Date.now() + 60_000
   for (;;) {
     const text = readFileSync(logFile, 'utf8')
-    if ((text.match(/callback handler listening/g) ?? []).length >= workers) return
+    if ((text.match(command.ready.marker) ?? []).length >= command.ready.count) return
     if (child.exitCode !== null || Date.now() > deadline) {
       process.kill(-child.pid!, 'SIGKILL')
-      throw new Error(`the handler did not start (log ${logFile}):\n${text.slice(-2000)}`)
+      throw new Error(`the ${command.name} did not start (log ${logFile}):\n${text.slice(-2000)}`)
     }
     await new Promise((resolve) => setTimeout(resolve, 50))
   }
