@@ -1,5 +1,5 @@
 import type { Logger } from 'pino'
-import { CountersignError, canonicalJson, sha256Hex, type Clock, type Timer } from '../core/index.js'
+import { CountersignError, sha256Hex, type Clock, type Timer } from '../core/index.js'
 import {
   Action,
   PayloadInvalid,
@@ -7,7 +7,7 @@ import {
   extractCompactToken,
   parseCallbackRequest,
   readRequestId,
-  unrecordableProblem,
+  recordableJson,
   signCallbackResponse,
   txRequestKind,
   verifyRs256,
@@ -178,8 +178,10 @@ async function decideAndRecord(
   requestId: string,
   receivedAt: number,
 ) {
-  const unrecordable = unrecordableProblem(payload, requestId)
-  if (unrecordable !== undefined) return { settlement: refusedBeforeStore(unrecordable) }
+  const recordable = recordableJson(payload, requestId)
+  if ('problem' in recordable) return { settlement: refusedBeforeStore(recordable.problem) }
+  // Serialised once: the digest that recognises a retry, and the text recorded for `policy replay`.
+  const requestJson = recordable.canonical
   const policy = deps.policy()
   let facts: RequestFacts
   let planner: Planner
@@ -188,7 +190,7 @@ async function decideAndRecord(
     const parsed = parseCallbackRequest(route, payload)
     const kind = kindOf(parsed)
     if (parsed.route === 'tx') amountUsd = usdOf(parsed.request)
-    facts = baseFacts(route, payload, requestId, kind, receivedAt, summarize(parsed))
+    facts = baseFacts(route, payload, requestJson, requestId, kind, receivedAt, summarize(parsed))
     try {
       planner = policyPlanner(policy, { kind, request: parsed.request, now: new Date(receivedAt) })
     } catch (error) {
@@ -201,7 +203,7 @@ async function decideAndRecord(
     if (!(error instanceof PayloadInvalid)) throw error
     // A malformed request is recorded too, so its requestId can never be decided differently later.
     const kind = route === 'tx' ? RequestKind.txSigning : RequestKind.configChange
-    facts = baseFacts(route, payload, requestId, kind, receivedAt, {})
+    facts = baseFacts(route, payload, requestJson, requestId, kind, receivedAt, {})
     planner = rejectingPlanner(error.message, policy)
   }
   const noted = notingHolds(planner)
@@ -225,7 +227,7 @@ function usdOf(request: Parameters<typeof amountUsdCents>[0]): number | null {
 }
 
 /**
- * A request that must never reach the store (see `unrecordableProblem`): a database would store its text
+ * A request that must never reach the store (see `recordableJson`): a database would store its text
  * unfaithfully, or fail the write and the whole batch with it. REJECT, not recorded; every retry is refused
  * the same way because the check depends on the payload alone.
  */
@@ -241,14 +243,13 @@ function refusedBeforeStore(problem: string) {
 function baseFacts(
   route: CallbackRoute,
   payload: unknown,
+  requestJson: string,
   requestId: string,
   kind: RequestKind,
   receivedAt: number,
   summary: Record<string, string | null>,
 ): RequestFacts {
   const signerId = (payload as { signerId?: unknown }).signerId
-  // Serialised once: the digest that recognises a retry, and the text recorded for `policy replay`.
-  const requestJson = canonicalJson(payload)
   return {
     route,
     requestId,

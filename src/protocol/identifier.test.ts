@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest'
+import { canonicalJson } from '../core/index.js'
 import { loadTxFixture } from '../testing/index.js'
 import {
   MAX_IDENTIFIER_LENGTH,
   PayloadInvalid,
   identifierProblem,
   parseTxRequest,
-  unrecordableProblem,
+  recordableJson,
 } from './index.js'
 
 describe('identifiers', () => {
@@ -39,17 +40,21 @@ describe('identifiers', () => {
   })
 })
 
-describe('unrecordableProblem', () => {
+describe('recordableJson', () => {
   const payload = loadTxFixture('eth-transfer-signing')
 
-  it('passes a payload the store can hold faithfully, a NUL escaped as text included', () => {
-    expect(unrecordableProblem({ ...payload, note: 'literally \\u0000' }, 'id')).toBeUndefined()
+  it('gives the canonical JSON of a payload the store can hold faithfully, a NUL escaped as text included', () => {
+    const withNote = { note: 'literally \\u0000', ...payload }
+    expect(recordableJson(withNote, 'id')).toEqual({ canonical: canonicalJson(withNote) })
+    expect(recordableJson({ b: 1, a: [2, 'x'] }, 'id')).toEqual({ canonical: '{"a":[2,"x"],"b":1}' })
   })
 
   it('names the requestId, a NUL anywhere, or a lone surrogate anywhere with its place', () => {
-    expect(unrecordableProblem(payload, 'id\u0000')).toMatch(/^requestId contains the control character/)
-    expect(unrecordableProblem({ ...payload, note: 'a\\\u0000' }, 'id')).toMatch(/NUL character/)
-    expect(unrecordableProblem({ ...payload, extra: { '\ud800': 1 } }, 'id')).toBe(
+    const problem = (value: unknown, requestId: string) =>
+      (recordableJson(value, requestId) as { problem?: string }).problem
+    expect(problem(payload, 'id\u0000')).toMatch(/^requestId contains the control character/)
+    expect(problem({ ...payload, note: 'a\\\u0000' }, 'id')).toMatch(/NUL character/)
+    expect(problem({ ...payload, extra: { '\ud800': 1 } }, 'id')).toBe(
       '$.extra["\\ud800"] of the payload is a member name with a lone UTF-16 surrogate',
     )
   })

@@ -33,32 +33,39 @@ export const Identifier = z.string().superRefine((value, ctx) => {
   if (problem !== undefined) ctx.addIssue({ code: 'custom', message: `identifier ${problem}` })
 })
 
+/** A payload's canonical JSON (its digest's and its stored copy's text), or why it cannot be recorded. */
+export type Recordable = { readonly canonical: string } | { readonly problem: string }
+
 /**
- * Why a request must be refused before it reaches the store, or `undefined` when it may be recorded: a
- * `requestId` that is not a well-formed identifier, or text in the payload that cannot be stored faithfully.
- * Refusal is deterministic, so every retry of the same request gets the same REJECT without a record.
+ * What the store may record for this request: the payload's canonical JSON, serialised once here for the
+ * check, the digest and the stored copy, or why the request must be refused before it reaches the store:
+ * a `requestId` that is not a well-formed identifier, or text in the payload that cannot be stored
+ * faithfully. Refusal is deterministic, so every retry of the same request gets the same REJECT without a
+ * record.
  */
-export function unrecordableProblem(payload: unknown, requestId: string): string | undefined {
+export function recordableJson(payload: unknown, requestId: string): Recordable {
   const problem = identifierProblem(requestId)
-  if (problem !== undefined) return `requestId ${problem}`
-  return unrecordableTextProblem(payload)
+  if (problem !== undefined) return { problem: `requestId ${problem}` }
+  return canonicalText(payload)
 }
 
 /** A NUL escaped in canonical JSON: `\u0000` preceded by an even number of backslashes (none escaped). */
 const ESCAPED_NUL = /(?:^|[^\\])(?:\\\\)*\\u0000/
 
 /**
- * Why a payload cannot be recorded faithfully, or `undefined` when it can: a string or member name anywhere
+ * The payload's canonical JSON, or why it cannot be recorded faithfully: a string or member name anywhere
  * holds a lone UTF-16 surrogate (no UTF-8 form, so no stable digest or stored copy) or a NUL (which
  * PostgreSQL text cannot hold).
  */
-function unrecordableTextProblem(payload: unknown): string | undefined {
+function canonicalText(payload: unknown): Recordable {
   let canonical: string
   try {
     canonical = canonicalJson(payload)
   } catch (error) {
-    if (error instanceof NotJson) return `${error.path} of the payload is ${error.what}`
+    if (error instanceof NotJson) return { problem: `${error.path} of the payload is ${error.what}` }
     throw error
   }
-  return ESCAPED_NUL.test(canonical) ? 'a string in the payload contains a NUL character (U+0000)' : undefined
+  return ESCAPED_NUL.test(canonical)
+    ? { problem: 'a string in the payload contains a NUL character (U+0000)' }
+    : { canonical }
 }

@@ -12,7 +12,8 @@ export {
   PROTOCOL_ERRORS,
 } from './errors.js'
 export type { ProtocolErrorCode } from './errors.js'
-export { Identifier, MAX_IDENTIFIER_LENGTH, identifierProblem, unrecordableProblem } from './identifier.js'
+export { Identifier, MAX_IDENTIFIER_LENGTH, identifierProblem, recordableJson } from './identifier.js'
+export type { Recordable } from './identifier.js'
 export { callbackPath, normalizeBasePath, HEALTH_PATHS } from './paths.js'
 export type { AuthMode, CallbackRoute } from './paths.js'
 export {
