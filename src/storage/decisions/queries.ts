@@ -1,7 +1,7 @@
 import { sql } from 'kysely'
 import { tables, type Executor } from '../database/index.js'
-import type { HoldRequirement, RecordedVote, Route } from './plan.js'
-import type { DecisionTables } from './schema.js'
+import { ROUTES, type HoldRequirement, type RecordedVote, type Route } from './plan.js'
+import { HELD, type DecisionTables } from './schema.js'
 import { decisionKey } from './identity.js'
 import { readVotesOf } from './votes.js'
 
@@ -127,12 +127,14 @@ export async function readDecision(
   requestId: string,
   route?: Route,
 ): Promise<DecisionDetail[]> {
-  let query = tables<DecisionTables>(db)
+  const rows = await tables<DecisionTables>(db)
     .selectFrom('decisions')
     .selectAll()
+    .where('route', 'in', route === undefined ? ROUTES : [route])
     .where('request_id', '=', requestId)
-  if (route !== undefined) query = query.where('route', '=', route)
-  return withVotes(db, await query.orderBy('route').execute())
+    .orderBy('route')
+    .execute()
+  return withVotes(db, rows)
 }
 
 async function withVotes(db: Executor, rows: readonly DecisionRow[]): Promise<DecisionDetail[]> {
@@ -148,7 +150,7 @@ export async function countHeld(db: Executor): Promise<number> {
   const row = await tables<DecisionTables>(db)
     .selectFrom('decisions')
     .select((builder) => builder.fn.countAll<number>().as('held'))
-    .where('status', '=', 'held')
+    .where('status', '=', HELD)
     .executeTakeFirst()
   return Number(row?.held ?? 0)
 }

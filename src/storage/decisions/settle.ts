@@ -85,15 +85,7 @@ class BatchState {
   }
 
   async load(jobs: readonly SettleJob[]): Promise<void> {
-    const db = tables<DecisionTables>(this.session.db)
-    const ids = [...new Set(jobs.map((job) => job.facts.requestId))]
-    const wanted = new Set(jobs.map(({ facts }) => decisionKey(facts.route, facts.requestId)))
-    for (const chunk of chunked(ids, 1)) {
-      const rows = await db.selectFrom('decisions').selectAll().where('request_id', 'in', chunk).execute()
-      for (const row of rows)
-        if (wanted.has(decisionKey(row.route, row.request_id)))
-          this.rows.set(decisionKey(row.route, row.request_id), row)
-    }
+    await this.loadDecisions(jobs)
     const rows = [...this.rows.values()]
     const entries = await readEntriesByHash(
       this.session.db,
@@ -117,6 +109,24 @@ class BatchState {
     await this.session.lock(velocityLocks(all))
     const figures = await readFigures(this.session.db, all, this.now)
     all.forEach((item, index) => this.figures.set(seriesKey(item), figures[index]!))
+  }
+
+  /** The recorded decisions of the batch's requests, one query per route, by primary key. */
+  private async loadDecisions(jobs: readonly SettleJob[]): Promise<void> {
+    const db = tables<DecisionTables>(this.session.db)
+    const idsByRoute = new Map<string, Set<string>>()
+    for (const { facts } of jobs)
+      idsByRoute.set(facts.route, (idsByRoute.get(facts.route) ?? new Set()).add(facts.requestId))
+    for (const [route, ids] of idsByRoute)
+      for (const chunk of chunked([...ids], 1)) {
+        const rows = await db
+          .selectFrom('decisions')
+          .selectAll()
+          .where('route', '=', route)
+          .where('request_id', 'in', chunk)
+          .execute()
+        for (const row of rows) this.rows.set(decisionKey(row.route, row.request_id), row)
+      }
   }
 
   stateOf({ facts, planner }: SettleJob): SettleState {

@@ -2,7 +2,7 @@ import { appendEvents } from '../audit/index.js'
 import { chunked } from '../database/index.js'
 import { tables, type Executor, type WriteSession } from '../database/index.js'
 import type { HoldRequirement, RecordedVote, Route } from './plan.js'
-import type { DecisionTables } from './schema.js'
+import { HELD, type DecisionTables } from './schema.js'
 import { decisionKey as keyOf, requestLock } from './identity.js'
 import { NotFound, StoreConflict, VoteRefused } from '../errors.js'
 import type { ApprovalTables } from './votes-schema.js'
@@ -105,7 +105,7 @@ export async function listHeld(db: Executor): Promise<HeldRequest[]> {
   const rows = await tables<DecisionTables>(db)
     .selectFrom('decisions')
     .selectAll()
-    .where('status', '=', 'held')
+    .where('status', '=', HELD)
     .orderBy('decided_at')
     .execute()
   const votes = await readVotesOf(
