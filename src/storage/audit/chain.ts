@@ -1,3 +1,4 @@
+import { sql } from 'kysely'
 import { canonicalJson, sha256Hex } from '../../core/index.js'
 import { chunked } from '../database/index.js'
 import { LockRank, tables, type Executor, type WriteSession } from '../database/index.js'
@@ -119,7 +120,8 @@ export async function appendEvents(
     .selectFrom('audit_log')
     .select(['seq', 'hash'])
     .orderBy('seq', 'desc')
-    .limit(1)
+    // A literal: SQLite prepares a statement again at every run when its LIMIT is a bound parameter.
+    .limit(sql.lit(1))
     .executeTakeFirst()
   let previous = head ? { seq: Number(head.seq), hash: head.hash } : { seq: 0, hash: GENESIS_HASH }
   const entries: AuditEntry[] = []
