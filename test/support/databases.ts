@@ -91,3 +91,23 @@ export async function rawExec(url: string, sql: string): Promise<void> {
     await client.end()
   }
 }
+
+/** The rows of one SELECT run outside the store. */
+export async function rawQuery<Row = Record<string, unknown>>(url: string, sql: string): Promise<Row[]> {
+  if (url.startsWith('sqlite:')) {
+    const { default: Database } = await import('better-sqlite3')
+    const db = new Database(url.slice('sqlite:'.length), { readonly: true })
+    try {
+      return db.prepare(sql).all() as Row[]
+    } finally {
+      db.close()
+    }
+  }
+  const client = new pg.Client(url)
+  await client.connect()
+  try {
+    return (await client.query(sql)).rows as Row[]
+  } finally {
+    await client.end()
+  }
+}

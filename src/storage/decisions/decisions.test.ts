@@ -1,6 +1,6 @@
 import { afterAll, afterEach, describe, expect, it } from 'vitest'
 import { systemClock } from '../../core/index.js'
-import { rawExec, testDatabases } from '../../../test/support/databases.js'
+import { rawExec, rawQuery, testDatabases } from '../../../test/support/databases.js'
 import { facts, fixed, planner, verdict } from '../../../test/support/planners.js'
 import { RecordRefused, openStore, type Planner, type Store } from '../index.js'
 
@@ -17,6 +17,46 @@ describe.each(testDatabases)('decisions on $name', (database) => {
     await store?.close()
   })
   afterAll(() => database.dropAll())
+
+  it('upgrades a store recorded before 0002_lean_indexes: held and decided requests are still found', async () => {
+    await open()
+    const hold = { quorum: 1, approvers: ['alice'], ttlMs: 3_600_000 }
+    await store.settle(
+      facts('held-1'),
+      planner(() => verdict({ action: 'RETRY', reason: 'held', hold })),
+    )
+    await store.settle(facts('final-1', 'digest-final-1', 'config'), fixed())
+    await store.close()
+    // The store as 0001 left it: the two indexes back, the partial one and its migration record gone.
+    await rawExec(
+      url,
+      `DROP INDEX decisions_held;
+       CREATE INDEX decisions_by_request ON decisions (request_id);
+       CREATE INDEX decisions_by_status ON decisions (status);
+       DELETE FROM storage_migrations WHERE owner = 'decisions' AND name = '0002_lean_indexes';`,
+    )
+    store = await openStore(url, { clock: { ...systemClock, now: () => now } })
+    const indexes = await rawQuery<{ name: string }>(
+      url,
+      database.name === 'postgres'
+        ? `SELECT indexname AS name FROM pg_indexes WHERE tablename = 'decisions' AND schemaname = current_schema()`
+        : `SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'decisions'`,
+    )
+    expect(indexes.map(({ name }) => name).sort()).toEqual(
+      expect.arrayContaining(['decisions_by_time', 'decisions_held']),
+    )
+    expect(indexes.map(({ name }) => name)).not.toContain('decisions_by_request')
+    expect(indexes.map(({ name }) => name)).not.toContain('decisions_by_status')
+    expect(await store.countHeld()).toBe(1)
+    expect((await store.listHeld()).map((held) => held.requestId)).toEqual(['held-1'])
+    expect(await store.readDecision('final-1')).toMatchObject([{ route: 'config', action: 'APPROVE' }])
+    const repeat = fixed()
+    expect(await store.settle(facts('final-1', 'digest-final-1', 'config'), repeat)).toMatchObject({
+      outcome: 'repeated',
+    })
+    expect(repeat.calls).toBe(0)
+    expect(await store.verifyAudit()).toMatchObject({ ok: true })
+  })
 
   it('decides a request once and answers a retry with the recorded decision', async () => {
     await open()
