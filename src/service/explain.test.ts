@@ -47,4 +47,33 @@ describe('service logger', () => {
     expect(line.nested.alg.startsWith('b'.repeat(MAX_LOG_STRING))).toBe(true)
     expect(line.pid).toBe(process.pid)
   })
+
+  it('cuts deep nesting and long arrays even when every string is short, and keeps the rest as it is', () => {
+    const lines: string[] = []
+    const log = createServiceLogger({
+      service: 'test',
+      level: 'info',
+      destination: { write: (line) => void lines.push(line) },
+    })
+    const fields = {
+      requestId: 'r-1',
+      amountUsd: 12.5,
+      deep: { a: { b: { c: { d: 1 } } } },
+      many: Array(40).fill(1),
+    }
+    log.info(fields, 'decision')
+    const line = JSON.parse(lines[0]!) as {
+      requestId: string
+      amountUsd: number
+      deep: unknown
+      many: unknown[]
+    }
+    expect(line).toMatchObject({
+      requestId: 'r-1',
+      amountUsd: 12.5,
+      deep: { a: { b: { c: '[nested too deep]' } } },
+    })
+    expect(line.many).toHaveLength(32)
+    expect(fields.many).toHaveLength(40)
+  })
 })
