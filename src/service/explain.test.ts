@@ -33,13 +33,19 @@ describe('store open failures', () => {
 })
 
 describe('service logger', () => {
-  it('cuts every long string field, nested ones too', () => {
+  /** A service logger writing its lines into an array. */
+  const capturingLogger = () => {
     const lines: string[] = []
     const log = createServiceLogger({
       service: 'test',
       level: 'info',
       destination: { write: (line) => void lines.push(line) },
     })
+    return { log, lines }
+  }
+
+  it('cuts every long string field, nested ones too', () => {
+    const { log, lines } = capturingLogger()
     log.warn({ detail: 'a'.repeat(700_000), nested: { alg: 'b'.repeat(5_000) } }, 'refused')
     const line = JSON.parse(lines[0]!) as { detail: string; nested: { alg: string }; pid: number }
     expect(lines[0]!.length).toBeLessThan(3 * MAX_LOG_STRING)
@@ -49,12 +55,7 @@ describe('service logger', () => {
   })
 
   it('cuts deep nesting and long arrays even when every string is short, and keeps the rest as it is', () => {
-    const lines: string[] = []
-    const log = createServiceLogger({
-      service: 'test',
-      level: 'info',
-      destination: { write: (line) => void lines.push(line) },
-    })
+    const { log, lines } = capturingLogger()
     const fields = {
       requestId: 'r-1',
       amountUsd: 12.5,
