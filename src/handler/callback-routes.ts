@@ -1,5 +1,5 @@
 import type { ServiceApp, ServicePlugin } from '../service/index.js'
-import { callbackPath, type AuthMode, type CallbackRoute } from '../protocol/index.js'
+import { CALLBACK_ROUTES, callbackPath, type AuthMode } from '../protocol/index.js'
 import type { HandlerConfig } from './config.js'
 import { handleCallback, type PipelineDeps } from './pipeline.js'
 
@@ -19,7 +19,7 @@ export function callbackRoutes(deps: PipelineDeps): ServicePlugin {
     instance.removeAllContentTypeParsers()
     instance.addContentTypeParser('*', { parseAs: 'string' }, (_request, body, done) => done(null, body))
     for (const mode of modesServed(deps.config)) {
-      for (const route of ['tx', 'config'] as const satisfies readonly CallbackRoute[]) {
+      for (const route of CALLBACK_ROUTES) {
         instance.post(callbackPath(deps.config.basePath, mode, route), async (request, reply) => {
           // The request's arrival (Fastify starts the clock when the request comes in, before its body is
           // read), so latency and the policy's `now` include any wait in the queue.

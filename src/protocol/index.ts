@@ -14,7 +14,7 @@ export {
 export type { ProtocolErrorCode } from './errors.js'
 export { Identifier, MAX_IDENTIFIER_LENGTH, identifierProblem, recordableJson } from './identifier.js'
 export type { Recordable } from './identifier.js'
-export { callbackPath, normalizeBasePath, HEALTH_PATHS } from './paths.js'
+export { CALLBACK_ROUTES, callbackPath, normalizeBasePath, HEALTH_PATHS } from './paths.js'
 export type { AuthMode, CallbackRoute } from './paths.js'
 export {
   TxRequestSchema,

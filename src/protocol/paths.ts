@@ -3,7 +3,9 @@
  * JWT modes use `/v2/...`; certificate modes send plain JSON to the same names without `/v2`.
  */
 export type AuthMode = 'jwt' | 'certificate'
-export type CallbackRoute = 'tx' | 'config'
+/** The two callback routes: transaction signing and configuration changes. */
+export const CALLBACK_ROUTES = ['tx', 'config'] as const
+export type CallbackRoute = (typeof CALLBACK_ROUTES)[number]
 
 const ROUTE_NAMES: Record<CallbackRoute, string> = {
   tx: 'tx_sign_request',

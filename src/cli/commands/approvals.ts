@@ -1,6 +1,7 @@
 import { resolve } from 'node:path'
 import { Option, type Command } from 'commander'
 import { checkVote, readStatementPrivateKey, signVote, spkiFingerprint } from '../../keys/index.js'
+import { CALLBACK_ROUTES } from '../../protocol/index.js'
 import {
   NotFound,
   StoreConflict,
@@ -94,7 +95,7 @@ function vote(context: ProgramContext, decision: 'approve' | 'reject') {
 }
 
 const routeOption = () =>
-  new Option('--route <route>', 'the route, when the requestId is held on both').choices(['tx', 'config'])
+  new Option('--route <route>', 'the route, when the requestId is held on both').choices(CALLBACK_ROUTES)
 
 function withVoteOptions(command: Command): Command {
   return withStoreOptions(command)

@@ -1,6 +1,7 @@
 import { Option, type Command } from 'commander'
 import { parseSince } from '../../core/index.js'
 import { ConfigInvalid, describeRequest, requestView } from '../../handler/index.js'
+import { CALLBACK_ROUTES } from '../../protocol/index.js'
 import type { DecisionDetail, DecisionFilter, Route } from '../../storage/index.js'
 import { decisionJson, describeDecision, describeVotes } from '../decision-view.js'
 import { ExitCode, type Io } from '../io.js'
@@ -9,7 +10,6 @@ import { withStore, withStoreOptions, type StoreOptions } from '../store-option.
 
 /** `countersign decisions list | show`: what the handler decided, read from its store, never changed. */
 
-const ROUTES = ['tx', 'config'] as const
 const DEFAULT_LIMIT = '50'
 
 interface ListOptions extends StoreOptions {
@@ -67,7 +67,7 @@ function registerList(decisions: Command, context: ProgramContext): void {
     .option('--rule <id>', 'the guard or rule that decided')
     .option('--destination <address>', 'a destination address or id')
     .option('--tx-id <id>', 'a Fireblocks transaction id')
-    .addOption(new Option('--route <route>', 'tx or config').choices(ROUTES))
+    .addOption(new Option('--route <route>', 'tx or config').choices(CALLBACK_ROUTES))
     .option('--limit <n>', 'at most this many', DEFAULT_LIMIT)
     .option('--json', 'one JSON array instead of text lines')
     .action(
@@ -87,7 +87,9 @@ function registerList(decisions: Command, context: ProgramContext): void {
 function registerShow(decisions: Command, context: ProgramContext): void {
   withStoreOptions(decisions.command('show <requestId>'))
     .description('everything recorded about one request: answer, rule, reason, policy, votes and trace')
-    .addOption(new Option('--route <route>', 'tx or config (when the id arrived on both)').choices(ROUTES))
+    .addOption(
+      new Option('--route <route>', 'tx or config (when the id arrived on both)').choices(CALLBACK_ROUTES),
+    )
     .option('--json', 'a JSON array (one entry per route the id arrived on) instead of text')
     .action(
       action(context, (requestId: string, options: StoreOptions & { route?: Route; json?: boolean }) =>

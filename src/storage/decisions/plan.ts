@@ -11,9 +11,6 @@ import type { VelocityFigures, VelocitySeries } from '../velocity/index.js'
 /** The callback routes; a request's identity is its route and its requestId. */
 export type Route = 'tx' | 'config'
 
-/** Both routes: a request's identity is its route and its id, and a lookup by id alone names both. */
-export const ROUTES: readonly Route[] = ['tx', 'config']
-
 /** What the store records about a request besides the decision itself. */
 export interface RequestFacts {
   readonly route: Route

@@ -1,6 +1,7 @@
 import { sql } from 'kysely'
 import { tables, type Executor } from '../database/index.js'
-import { ROUTES, type HoldRequirement, type RecordedVote, type Route } from './plan.js'
+import { CALLBACK_ROUTES } from '../../protocol/index.js'
+import type { HoldRequirement, RecordedVote, Route } from './plan.js'
 import { HELD, type DecisionTables } from './schema.js'
 import { decisionKey } from './identity.js'
 import { readVotesOf } from './votes.js'
@@ -130,7 +131,8 @@ export async function readDecision(
   const rows = await tables<DecisionTables>(db)
     .selectFrom('decisions')
     .selectAll()
-    .where('route', 'in', route === undefined ? ROUTES : [route])
+    // By primary key: a lookup by id alone names both routes.
+    .where('route', 'in', route === undefined ? CALLBACK_ROUTES : [route])
     .where('request_id', '=', requestId)
     .orderBy('route')
     .execute()
