@@ -256,6 +256,7 @@ export async function benchHandlerThroughput(print: Print): Promise<void> {
     print(`    ${describeCpu(single)}`)
     print(`    ${single.check}`)
 
+    const cpuPerDecision = single.handlerCpu / single.result.answered
     const floor = await measure(
       generator,
       first,
@@ -270,12 +271,11 @@ export async function benchHandlerThroughput(print: Print): Promise<void> {
     print(`    ${describeCpu(floor, 'request')}`)
     print(`    ${floor.check}`)
     print(
-      `    the best a Node.js handler can reach here: efficiency floor/openssl ${fmt(openssl.cpuSecondsPerSign / floorCpu, 2)}; the handler spends ${ms(single.handlerCpu / single.result.answered - floorCpu)} per decision above it`,
+      `    the best a Node.js handler can reach here: efficiency floor/openssl ${fmt(openssl.cpuSecondsPerSign / floorCpu, 2)}; the handler spends ${ms(cpuPerDecision - floorCpu)} per decision above it`,
     )
 
     if (!QUICK) await halfLoadAndPostgres(generator, singleRate, print)
 
-    const cpuPerDecision = single.handlerCpu / single.result.answered
     const efficiency = openssl.cpuSecondsPerSign / cpuPerDecision
     print(`  load average after the run ${loads()}`)
     print(

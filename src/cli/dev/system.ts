@@ -295,7 +295,6 @@ async function startDevCosigner(run: Run, signer: DevSigner): Promise<void> {
   run.components.add({ name: signer.cosigner, close: () => cosigner.close(), done: cosigner.done })
 }
 
-/** The hub's co-signers are paired with its URL: it cannot move to another port once they are. */
 /**
  * The hub's admin listener with the workspace console at http://localhost:PORT (passkeys need a host name,
  * and loopback is a secure context); no console on a port chosen at start, whose origin is not known yet.
@@ -332,6 +331,7 @@ async function ownerConsoleLink(
 
 export const DEV_CONSOLE_OWNER = 'dev-owner'
 
+/** The hub's co-signers are paired with its URL: it cannot move to another port once they are. */
 function fixedListen(listen: string): string {
   if (parseListen(listen)?.port === 0)
     throw new ConfigInvalid([
