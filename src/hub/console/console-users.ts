@@ -11,10 +11,7 @@ import {
 import type { Clock } from '../../core/index.js'
 import { hubAudit } from '../hub.js'
 import { isRole } from '../rest/api-users.js'
-import { ROLES, type Role } from '../rest/roles.js'
-
-/** Who votes on policy drafts (src/hub/policy). */
-const POLICY_VOTERS: readonly Role[] = ['OWNER', 'ADMIN']
+import { mayVoteOnPolicy, ROLES, type Role } from '../rest/roles.js'
 
 /** The workspace console's pages, below its origin. */
 export const WORKSPACE_CONSOLE_PREFIX = '/console'
@@ -45,7 +42,7 @@ export class ConsoleUserInvalid extends Error {
  */
 async function checkVotingApiUser(db: Executor, apiUserId: string, role: Role): Promise<void> {
   const user = await findApiUser(db, apiUserId)
-  if (user === undefined || !user.enabled || !POLICY_VOTERS.includes(user.role as Role))
+  if (user === undefined || !user.enabled || !mayVoteOnPolicy(user.role))
     throw new ConsoleUserInvalid(
       `--api-user must name an enabled OWNER or ADMIN API user: ${apiUserId} is not`,
     )

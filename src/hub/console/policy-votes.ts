@@ -10,12 +10,11 @@ import { findApiUser, type StorageDatabase } from '../../storage/index.js'
 import { approvalStatement } from '../policy/cosigner-approvals.js'
 import type { PolicyGovernance } from '../policy/index.js'
 import { API_CODES, HubApiError } from '../rest/api-error.js'
-import type { ApiPrincipal, Role } from '../rest/roles.js'
+import { mayVoteOnPolicy, type ApiPrincipal, type Role } from '../rest/roles.js'
 import { performer } from './actions.js'
 import { consoleUser } from './console-users.js'
 
 const PURPOSE = 'policy-vote'
-const VOTERS: readonly Role[] = ['OWNER', 'ADMIN']
 
 interface VoteFacts {
   readonly draftId: string
@@ -47,7 +46,7 @@ const refused = (status: number, message: string) => new HubApiError(status, API
 /** The API user a console user votes as, checked now: enabled, OWNER or ADMIN. */
 async function voterOf(db: StorageDatabase, apiUserId: string | null): Promise<ApiPrincipal> {
   const user = apiUserId === null ? undefined : await db.read((reader) => findApiUser(reader, apiUserId))
-  if (user === undefined || !user.enabled || !VOTERS.includes(user.role as Role))
+  if (user === undefined || !user.enabled || !mayVoteOnPolicy(user.role))
     throw refused(
       403,
       'you vote on policy drafts as no enabled OWNER or ADMIN API user (hub console-link --api-user)',
@@ -71,7 +70,6 @@ export function policyVoteRoutes(
   const perform = performer(kit, options)
   const path = `${kit.prefix}/policy/drafts/:draftId/vote`
   const guards = { bodyLimit: PASSKEY_BODY_LIMIT, preHandler: [kit.signedIn, kit.csrf] }
-  const isVoter = (role: Role) => VOTERS.includes(role)
 
   app.post<{ Params: { draftId: string }; Body: { decision?: unknown; reason?: unknown } }>(
     `${path}/options`,
@@ -150,7 +148,7 @@ export function policyVoteRoutes(
           credentialId: passkey.credentialId,
           reason: facts.reason,
         },
-        isVoter,
+        mayVoteOnPolicy,
         async () => {
           const voter = await voterOf(db, facts.userId)
           const draft = await governance.draft(facts.draftId)

@@ -11,7 +11,7 @@ import {
 } from '../../storage/index.js'
 import type { LinkHub, LinkResult } from '../link/index.js'
 import { resultText } from '../signing/result-field.js'
-import type { ApiPrincipal, Role } from '../rest/roles.js'
+import { mayVoteOnPolicy, type ApiPrincipal, type Role } from '../rest/roles.js'
 import type { PolicyGovernance } from './index.js'
 
 /**
@@ -30,8 +30,6 @@ export interface CosignerApprovalsOptions {
   /** Aborted when the hub stops: the waits end, the jobs stay (a co-signer's late answer is then ignored). */
   readonly signal: AbortSignal
 }
-
-const VOTERS = new Set(['OWNER', 'ADMIN'])
 
 export const configJobId = (draftId: string, userId: string): string => `config:${draftId}:${userId}`
 
@@ -52,7 +50,7 @@ export class CosignerApprovals {
     const { db, parties, link } = this.#options
     const voted = new Set(draft.votes.map((vote) => vote.userId))
     const users = (await db.read(listApiUsers)).filter(
-      (user) => user.enabled && VOTERS.has(user.role) && !voted.has(user.id),
+      (user) => user.enabled && mayVoteOnPolicy(user.role) && !voted.has(user.id),
     )
     for (const user of users) {
       const party = await parties.party(user.id)

@@ -17,7 +17,7 @@ import {
   type StorageDatabase,
 } from '../../storage/index.js'
 import { API_CODES, HubApiError } from '../rest/api-error.js'
-import type { ApiPrincipal } from '../rest/roles.js'
+import { mayVoteOnPolicy, type ApiPrincipal } from '../rest/roles.js'
 
 /**
  * Governance of the hub's transaction policy. A change is a draft; it becomes the active policy only with
@@ -76,8 +76,6 @@ function compileHubPolicy(text: string) {
   })
 }
 
-const VOTERS: ReadonlySet<string> = new Set(['OWNER', 'ADMIN'])
-
 /** Whether the votes publish the draft: the OWNER's approval and `adminQuorum` distinct ADMIN approvals. */
 export function quorumReached(draft: Pick<PolicyDraft, 'votes'>, adminQuorum: number): boolean {
   const approvals = draft.votes.filter((vote) => vote.vote === 'approve')
@@ -106,7 +104,7 @@ export function planVote(
   const state = options.submitting ? 'awaiting_quorum' : draft.state
   const body = { draftId: draft.id, digest: draft.digest, userId: voter.id, role: voter.role }
   const submitted = state !== draft.state ? [{ event: 'policy-draft-submitted', body }] : []
-  if (!VOTERS.has(voter.role)) {
+  if (!mayVoteOnPolicy(voter.role)) {
     if (options.submitting) return { state, events: submitted }
     throw new HubApiError(403, -8, `a ${voter.role} cannot vote on policy drafts (OWNER or ADMIN only)`)
   }

@@ -4,7 +4,7 @@ import type { ServiceApp, ServicePlugin } from '../../service/index.js'
 import type { PolicyDraft, PublishedPolicy } from '../../storage/index.js'
 import type { PolicyGovernance } from '../policy/index.js'
 import { API_CODES, HubApiError } from './api-error.js'
-import { ADMINS, principalOf, READERS, type HubRouteConfig, type Role } from './roles.js'
+import { ADMINS, POLICY_VOTERS, principalOf, READERS, type HubRouteConfig, type Role } from './roles.js'
 
 /**
  * The TAP routes of the Fireblocks API (hub-api.md §9, legacy editor) over the hub's own policy format:
@@ -13,7 +13,6 @@ import { ADMINS, principalOf, READERS, type HubRouteConfig, type Role } from './
  * answers AWAITING_QUORUM until they have approved, through the hub's extension routes
  * `POST /v1/tap/drafts/{draftId}/approve|reject`.
  */
-const VOTERS: readonly Role[] = ['OWNER', 'ADMIN']
 
 /** The `rules` of a policy text, as written; none for text that is not a policy document. */
 function rulesOf(text: string): unknown[] {
@@ -145,7 +144,7 @@ export function policyRoutes(governance: PolicyGovernance): ServicePlugin {
     for (const vote of ['approve', 'reject'] as const) {
       app.post<{ Params: { draftId: string } }>(
         `/v1/tap/drafts/:draftId/${vote}`,
-        { config: config(VOTERS) },
+        { config: config(POLICY_VOTERS) },
         async (request) => draftView(await governance[vote](request.params.draftId, principalOf(request))),
       )
     }

@@ -26,6 +26,13 @@ export const INITIATORS: readonly Role[] = [
 ]
 /** Workspace management: API users, co-signers, deposit addresses. */
 export const ADMINS: readonly Role[] = ['OWNER', 'ADMIN', 'NON_SIGNING_ADMIN']
+/** Who votes on policy drafts, through the API, their co-signers or the workspace console. */
+export const POLICY_VOTERS: readonly Role[] = ['OWNER', 'ADMIN']
+
+export function mayVoteOnPolicy(role: string): boolean {
+  return (POLICY_VOTERS as readonly string[]).includes(role)
+}
+
 /** Only these API users can be paired with a co-signer and hold key shares. */
 export const SIGNING_ROLES: readonly Role[] = ['ADMIN', 'SIGNER']
 
